@@ -1,0 +1,28 @@
+"""Plan a modular AI inference data centre's flexible workload with the energy around it.
+
+The public API: load a study, solve it, read the result.
+
+>>> from dispatch import load_study, solve
+>>> result = solve(load_study("networks/olkaria", hours=48))
+>>> sorted(result.dispatch.data_vars)[:3]
+['absorbed', 'available', 'backlog']
+"""
+
+from dispatch._errors import DispatchError, InfeasibleError, ScenarioError
+from dispatch._results import Result
+from dispatch._schema import Scenario
+from dispatch._solve import solve
+from dispatch._study import Study, load_study, read_scenario
+
+__all__ = [
+    "DispatchError",
+    "InfeasibleError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Study",
+    "load_study",
+    "read_scenario",
+    "solve",
+]
+__version__ = "0.1.0"

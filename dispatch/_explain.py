@@ -1,0 +1,177 @@
+"""Explaining infeasible studies in scenario terms.
+
+Two steps, cheapest first (PYPSA-NOTES, Infeasibility): hour-by-hour checks of
+firm load against all supply before solving; after an infeasible solve, an
+irreducible infeasible subset (IIS) from HiGHS, translated from constraint names to
+the scenario fields behind them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dispatch._errors import InfeasibleError
+from dispatch._network import VARIABLE_RENEWABLES
+from dispatch._study import Study
+
+if TYPE_CHECKING:
+    import pypsa
+
+IIS_MAX_SNAPSHOTS = 336
+"""Longest horizon for which an IIS is computed: it takes minutes on a full year."""
+
+
+def check_hourly_balance(study: Study) -> None:
+    """Raise :class:`InfeasibleError` where an hour cannot balance whatever the plan.
+
+    Checks, per site and snapshot, that the facility power firm work needs is within
+    all local supply plus the import limit, and that geothermal minimum output fits
+    within the most the site can use, store and export.
+    """
+    for name, site in study.sites.items():
+        dc = site.datacentre
+        pue = study.values(name, "datacentre.pue")
+        firm_it = dc.idle_fraction * dc.it_capacity_mw + (1 - dc.idle_fraction) * (
+            study.values(name, "datacentre.firm_mw")
+        )
+        firm_it = np.maximum(firm_it, dc.min_it_pu * dc.it_capacity_mw)
+        need = pue * firm_it
+        parts = {}
+        for carrier in VARIABLE_RENEWABLES:
+            if (asset := getattr(site, carrier)) is not None:
+                parts[carrier] = asset.capacity_mw * study.values(name, f"{carrier}.availability")
+        if site.geothermal is not None:
+            parts["geothermal"] = np.full(len(need), site.geothermal.capacity_mw)
+        if site.reservoir is not None and site.reservoir.energy_mwh > 0:
+            parts["reservoir"] = np.full(len(need), site.reservoir.turbine_mw)
+        if site.battery is not None:
+            parts["battery"] = np.full(len(need), site.battery.power_mw)
+        if site.grid is not None:
+            parts["grid import"] = study.values(name, "grid.import_limit_mw")
+        supply = sum(parts.values(), np.zeros(len(need)))
+        short = np.flatnonzero(need > supply + 1e-6)
+        if len(short):
+            t = short[0]
+            listed = ", ".join(f"{k} {v[t]:.4g} MW" for k, v in parts.items()) or "none"
+            raise InfeasibleError(
+                f"{study.source}: sites.{name}: at {study.snapshots[t].isoformat()} "
+                f"firm load needs {need[t]:.4g} MW of facility power but all supply "
+                f"and import give at most {supply[t]:.4g} MW ({listed}); "
+                f"{len(short)} snapshot(s) are short"
+            )
+        if site.geothermal is not None and site.geothermal.min_stable_pu > 0:
+            must_run = site.geothermal.min_stable_pu * site.geothermal.capacity_mw
+            sink = pue * dc.it_capacity_mw
+            if site.grid is not None:
+                sink = sink + study.values(name, "grid.export_limit_mw")
+            if site.battery is not None:
+                sink = sink + site.battery.power_mw
+            over = np.flatnonzero(must_run > sink + 1e-6)
+            if len(over):
+                t = over[0]
+                raise InfeasibleError(
+                    f"{study.source}: sites.{name}.geothermal.min_stable_pu: at "
+                    f"{study.snapshots[t].isoformat()} geothermal must run at "
+                    f"{must_run:.4g} MW but the site can take at most {sink[t]:.4g} MW "
+                    "(facility at full IT capacity, export limit, battery charging)"
+                )
+
+
+def _describe(constraint: str, asset: str, site: str) -> str:
+    """Scenario terms for a PyPSA constraint on a component."""
+    kind = asset.removeprefix(f"{site} ")
+    if constraint == "Bus-nodal_balance":
+        return {
+            site: f"energy balance at site {site}",
+            "IT": f"IT power balance at site {site} (idle draw and compute)",
+            "work": f"work balance at site {site} (firm + deferrable + interruptible)",
+            "queue": f"deferrable arrivals at site {site}",
+        }.get(kind if asset != site else site, f"balance of {asset}")
+    fields = {
+        ("Generator", "lower", "geothermal"): "geothermal.min_stable_pu",
+        ("Generator", "upper", "geothermal"): "geothermal.capacity_mw",
+        ("Generator", "ramp", "geothermal"): "geothermal.ramp_pu_per_h",
+        ("Generator", "upper", "grid import"): "grid.import_limit_mw",
+        ("Generator", "lower", "grid export"): "grid.export_limit_mw",
+        ("Generator", "upper", "lost work"): "datacentre.interruptible.offered_mw",
+        ("Link", "upper", "compute"): "datacentre.it_capacity_mw",
+        ("Link", "lower", "compute"): "datacentre.min_it_pu",
+        ("Link", "upper", "facility"): "datacentre.it_capacity_mw (times PUE)",
+        ("Link", "ramp", "facility"): "datacentre.facility_ramp_mw_per_h",
+        ("Link", "upper", "deferrable"): "datacentre.it_capacity_mw",
+        ("Store", "lower", "backlog"): "datacentre.deferrable.max_delay_h (deadline)",
+        ("Store", "upper", "backlog"): "datacentre.deferrable.arrivals_mwh (no service "
+        "before arrival)",
+        ("Store", "energy_balance", "backlog"): "datacentre.deferrable (backlog recursion)",
+    }
+    component = constraint.split("-")[0]
+    for part in ("lower", "upper", "ramp", "energy_balance"):
+        if part in constraint:
+            break
+    if kind in VARIABLE_RENEWABLES:
+        return f"sites.{site}.{kind}.capacity_mw x availability"
+    if kind in ("battery", "reservoir"):
+        what = "level recursion (cyclic or initial level)" if part == "energy_balance" else (
+            f"{'lower' if part == 'lower' else 'upper'} limit on power or level"
+        )
+        return f"sites.{site}.{kind}: {what}"
+    field = fields.get((component, part, kind))
+    return f"sites.{site}.{field}" if field else f"{constraint} on {asset}"
+
+
+def explain_infeasibility(
+    n: pypsa.Network, study: Study, run: str, condition: str
+) -> str:
+    """One line naming the constraints that conflict, in scenario terms.
+
+    Parameters
+    ----------
+    n
+        The network whose model HiGHS found infeasible.
+    study
+        Its study.
+    run
+        ``"flexible"`` or ``"baseline"``.
+    condition
+        The termination condition HiGHS reported.
+    """
+    head = f"{study.source}: the {run} run is {condition}"
+    if run == "baseline":
+        head += (
+            " (the baseline serves all work as it arrives: check min_it_pu, "
+            "facility_ramp_mw_per_h and supply in peak hours)"
+        )
+    if len(n.snapshots) > IIS_MAX_SNAPSHOTS:
+        return (
+            f"{head}; no single hour is short of supply, so the conflict spans hours "
+            f"(storage cycles, deadlines, ramps): rerun with --hours {IIS_MAX_SNAPSHOTS} "
+            "or less to have the conflicting constraints named"
+        )
+    try:
+        labels = n.model.compute_infeasibilities()
+    except Exception as exc:  # the IIS is a diagnosis: never hide the infeasibility
+        return f"{head}; the conflicting constraints could not be computed ({exc})"
+    conflicts: dict[str, list] = {}
+    for label in labels:
+        con = n.model.constraints.get_label_position(label)
+        if con is None or con[0] is None:
+            continue
+        constraint, coords = con
+        asset = str(coords.get("name", coords.get("Bus", "")))
+        snapshot = coords.get("snapshot")
+        site = next((s for s in study.sites if asset == s or asset.startswith(f"{s} ")), "")
+        conflicts.setdefault(_describe(constraint, asset, site), []).append(snapshot)
+    if not conflicts:
+        return f"{head}; HiGHS named no conflicting constraints"
+    parts = []
+    for what, times in conflicts.items():
+        times = sorted(t for t in times if t is not None)
+        when = ""
+        if times:
+            first, last = (re.sub(r":00$", "", str(t)) for t in (times[0], times[-1]))
+            when = f" at {first}" if first == last else f" from {first} to {last}"
+        parts.append(f"{what}{when}")
+    return f"{head}; conflicting constraints: " + "; ".join(parts)

@@ -1,0 +1,150 @@
+"""Solved network -> hourly arrays of one run, in the terms of MODEL.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dispatch._network import VARIABLE_RENEWABLES
+from dispatch._study import Study
+
+if TYPE_CHECKING:
+    import pypsa
+
+WORKLOADS = ("idle", "firm", "deferrable", "interruptible")
+LOCAL_CARRIERS = (*VARIABLE_RENEWABLES, "geothermal", "reservoir", "battery")
+CURTAILABLE = (*VARIABLE_RENEWABLES, "reservoir")
+
+
+@dataclass
+class RunDispatch:
+    """Hourly dispatch of one site in one run (flexible or baseline).
+
+    Power in [MW] (average over the step), levels in [MWh]; arrays have one value
+    per snapshot, dicts are keyed by carrier or workload class.
+    """
+
+    output: dict[str, np.ndarray]
+    """Output per local carrier; battery: discharge minus charge [MW]."""
+    available: dict[str, np.ndarray]
+    """Available power per curtailable carrier: P a_t, or inflow for reservoirs [MW]."""
+    curtailment: dict[str, np.ndarray]
+    """Curtailment per curtailable carrier: P a_t - p_t, or spill [MW]."""
+    it_power: dict[str, np.ndarray]
+    """IT power by workload class [MW]."""
+    facility_power: dict[str, np.ndarray]
+    """Facility power (IT power times PUE) by workload class [MW]."""
+    grid_import: np.ndarray
+    """Grid import [MW]."""
+    grid_export: np.ndarray
+    """Grid export [MW]."""
+    deferred_served: np.ndarray
+    """Deferrable work served, u_t [MW]."""
+    backlog: np.ndarray
+    """Deferrable work waiting after the step, b_t [MWh]."""
+    interruptible_served: np.ndarray
+    """Interruptible work served, v_t [MW]."""
+    unserved: np.ndarray
+    """Interruptible work offered but not served, O_t - v_t [MW]."""
+    battery_level: np.ndarray | None
+    """Battery energy after the step [MWh]."""
+    battery_charge: np.ndarray | None
+    """Battery charging power [MW]."""
+    reservoir_level: np.ndarray | None
+    """Reservoir energy after the step [MWh]."""
+    marginal_price: np.ndarray
+    """Shadow price of the site bus energy balance [currency/MWh]."""
+    objective: float
+    """Objective value of the run [currency]."""
+
+
+def _column(frame, name: str, length: int) -> np.ndarray:
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=float)
+    return np.zeros(length)
+
+
+def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
+    """Read the solution of ``site`` from a solved network.
+
+    Parameters
+    ----------
+    n
+        A network built by :func:`dispatch._network.build_network` and solved.
+    study
+        The study it was built from.
+    site
+        Name of the site.
+    """
+    spec, length = study.sites[site], len(n.snapshots)
+    gen_p, gen_pmax = n.generators_t.p, n.generators_t.p_max_pu
+    su_t = n.storage_units_t
+    output: dict[str, np.ndarray] = {}
+    available: dict[str, np.ndarray] = {}
+    curtailment: dict[str, np.ndarray] = {}
+    for carrier in VARIABLE_RENEWABLES:
+        asset = getattr(spec, carrier)
+        if asset is None:
+            continue
+        name = f"{site} {carrier}"
+        output[carrier] = _column(gen_p, name, length)
+        available[carrier] = asset.capacity_mw * _column(gen_pmax, name, length)
+        curtailment[carrier] = available[carrier] - output[carrier]
+    if spec.geothermal is not None:
+        output["geothermal"] = _column(gen_p, f"{site} geothermal", length)
+    reservoir_level = battery_level = battery_charge = None
+    if (res := spec.reservoir) is not None:
+        name = f"{site} reservoir"
+        output["reservoir"] = _column(su_t.p_dispatch, name, length)
+        available["reservoir"] = _column(su_t.inflow, name, length)
+        curtailment["reservoir"] = _column(su_t.spill, name, length)
+        reservoir_level = (
+            _column(su_t.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
+        )
+    if spec.battery is not None:
+        name = f"{site} battery"
+        battery_charge = _column(su_t.p_store, name, length)
+        output["battery"] = _column(su_t.p_dispatch, name, length) - battery_charge
+        battery_level = _column(su_t.state_of_charge, name, length)
+
+    dc = spec.datacentre
+    idle = dc.idle_fraction
+    pue = study.values(site, "datacentre.pue")
+    firm = study.values(site, "datacentre.firm_mw")
+    deferred = -_column(n.links_t.p1, f"{site} deferrable", length)
+    backlog = -_column(n.stores_t.e, f"{site} backlog", length)
+    unserved = _column(gen_p, f"{site} lost work", length)
+    offered = (
+        study.values(site, "datacentre.interruptible.offered_mw")
+        if dc.interruptible is not None
+        else np.zeros(length)
+    )
+    interruptible = offered - unserved
+    it_power = {
+        "idle": np.full(length, idle * dc.it_capacity_mw),
+        "firm": (1 - idle) * firm,
+        "deferrable": (1 - idle) * deferred,
+        "interruptible": (1 - idle) * interruptible,
+    }
+    grid_import = _column(gen_p, f"{site} grid import", length)
+    grid_export = -_column(gen_p, f"{site} grid export", length)
+    return RunDispatch(
+        output=output,
+        available=available,
+        curtailment=curtailment,
+        it_power=it_power,
+        facility_power={k: pue * v for k, v in it_power.items()},
+        grid_import=grid_import,
+        grid_export=grid_export,
+        deferred_served=deferred,
+        backlog=backlog,
+        interruptible_served=interruptible,
+        unserved=unserved,
+        battery_level=battery_level,
+        battery_charge=battery_charge,
+        reservoir_level=reservoir_level,
+        marginal_price=_column(n.buses_t.marginal_price, site, length),
+        objective=float(n.objective),
+    )

@@ -1,0 +1,183 @@
+"""Key figures of MODEL.md §6 from the hourly dispatch of both runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dispatch._extract import RunDispatch
+from dispatch._study import Study
+
+UNITS: dict[str, str] = {
+    "objective": "currency",
+    "total_cost": "currency",
+    "energy_cost": "currency",
+    "carbon_cost": "currency",
+    "lost_work_cost": "currency",
+    "emissions_tco2": "tCO2",
+    "facility_energy_mwh": "MWh",
+    "it_energy_mwh": "MWh",
+    "grid_import_mwh": "MWh",
+    "grid_export_mwh": "MWh",
+    "curtailment_baseline_mwh": "MWh",
+    "curtailment_mwh": "MWh",
+    "curtailment_by_carrier_mwh": "MWh",
+    "curtailment_baseline_by_carrier_mwh": "MWh",
+    "absorbed_mwh": "MWh",
+    "absorbed_by_carrier_mwh": "MWh",
+    "absorbed_share": "1",
+    "grid_surplus_absorbed_mwh": "MWh",
+    "grid_surplus_absorbed_baseline_mwh": "MWh",
+    "deferred_energy_mwh": "MWh",
+    "max_delay_h": "h",
+    "unserved_mwh": "MWh",
+    "renewable_share": "1",
+    "cfe_score": "1",
+}
+
+
+def fifo_max_delay(
+    arrivals: np.ndarray, served: np.ndarray, initial: float, step_h: float
+) -> float:
+    """Largest delay of any deferrable work served, first in first out [h].
+
+    Parameters
+    ----------
+    arrivals
+        Work arriving in each step [MWh].
+    served
+        Work served in each step [MWh].
+    initial
+        Backlog before the first step, counted as arriving in the first step [MWh].
+    step_h
+        Step length [h].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fifo_max_delay(np.array([2.0, 0, 0]), np.array([1.0, 0, 1.0]), 0.0, 1.0)
+    2.0
+    """
+    arrived = np.cumsum(arrivals) + initial
+    served_before = np.concatenate([[0.0], np.cumsum(served)[:-1]])
+    tolerance = 1e-6 * max(1.0, float(arrived[-1]))
+    steps = np.flatnonzero(served > tolerance)
+    if not len(steps):
+        return 0.0
+    # The oldest unit served in step t is unit number served_before[t]; it arrived in
+    # the first step whose cumulative arrivals exceed that number.
+    oldest = np.searchsorted(arrived, served_before[steps] + tolerance, side="right")
+    return float(np.max(steps - oldest)) * step_h
+
+
+def _energy(values: np.ndarray, step_h: float) -> float:
+    return float(np.sum(values) * step_h)
+
+
+def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
+    """Key figures of one run that need no baseline to compare with.
+
+    Returns
+    -------
+    dict
+        Costs [currency], energies [MWh], emissions [tCO2], shares [1],
+        ``max_delay_h`` [h]; names as in ``UNITS``.
+    """
+    spec, w = study.sites[site], study.step_h
+    dc = spec.datacentre
+    zeros = np.zeros(len(study.snapshots))
+
+    def series(path: str) -> np.ndarray:
+        return study.series.get(f"{site}/{path}", zeros)
+
+    local_cost = zeros.copy()
+    emissions = series("grid.carbon_intensity_t_per_mwh") * run.grid_import
+    for carrier in ("solar", "wind", "run_of_river", "geothermal", "reservoir"):
+        asset = getattr(spec, carrier)
+        if asset is not None:
+            local_cost = local_cost + asset.marginal_cost * run.output[carrier]
+            emissions = emissions + getattr(asset, "co2_t_per_mwh", 0.0) * run.output[carrier]
+    energy_cost = _energy(
+        local_cost
+        + series("grid.import_price") * run.grid_import
+        - series("grid.export_price") * run.grid_export,
+        w,
+    )
+    carbon_cost = _energy(
+        study.scenario.carbon_price
+        * series("grid.carbon_intensity_t_per_mwh")
+        * run.grid_import,
+        w,
+    )
+    value_of_lost_work = dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
+    lost_work_cost = value_of_lost_work * _energy(run.unserved, w)
+    facility = sum(run.facility_power.values())
+    facility_energy = _energy(facility, w)
+    clean_import = (1 - series("grid.clean_share")) * run.grid_import
+    surplus = study.series.get(f"{site}/grid.surplus_mw")
+
+    deferred_energy = max_delay = 0.0
+    if dc.deferrable is not None:
+        arrivals = study.values(site, "datacentre.deferrable.arrivals_mwh")
+        deferred_energy = float(np.sum(np.minimum(arrivals, np.maximum(run.backlog, 0.0))))
+        max_delay = fifo_max_delay(
+            arrivals, run.deferred_served * w, dc.deferrable.initial_backlog_mwh, w
+        )
+
+    def share(numerator: np.ndarray) -> float:
+        return _energy(numerator, w) / facility_energy if facility_energy > 0 else 0.0
+
+    return {
+        "objective": run.objective,
+        "total_cost": energy_cost + carbon_cost + lost_work_cost,
+        "energy_cost": energy_cost,
+        "carbon_cost": carbon_cost,
+        "lost_work_cost": lost_work_cost,
+        "emissions_tco2": _energy(emissions, w),
+        "facility_energy_mwh": facility_energy,
+        "it_energy_mwh": _energy(sum(run.it_power.values()), w),
+        "grid_import_mwh": _energy(run.grid_import, w),
+        "grid_export_mwh": _energy(run.grid_export, w),
+        "curtailment_mwh": sum(_energy(c, w) for c in run.curtailment.values()),
+        "curtailment_by_carrier_mwh": {
+            carrier: _energy(c, w) for carrier, c in run.curtailment.items()
+        },
+        "grid_surplus_absorbed_mwh": (
+            0.0 if surplus is None else _energy(np.minimum(run.grid_import, surplus), w)
+        ),
+        "deferred_energy_mwh": deferred_energy,
+        "max_delay_h": max_delay,
+        "unserved_mwh": _energy(run.unserved, w),
+        "renewable_share": share(np.maximum(0.0, facility - run.grid_import)),
+        "cfe_score": share(np.maximum(0.0, facility - clean_import)),
+    }
+
+
+def key_figures(
+    study: Study, site: str, flexible: RunDispatch, baseline: RunDispatch
+) -> dict:
+    """The summary of MODEL.md §6: flexible-run figures, absorption, and the baseline's.
+
+    Returns
+    -------
+    dict
+        Names as in ``UNITS`` (the unit is in the name where it is not currency
+        or a share), plus ``baseline`` (the same figures for the baseline run).
+    """
+    flex = run_figures(study, site, flexible)
+    base = run_figures(study, site, baseline)
+    curtailment_baseline = base["curtailment_mwh"]
+    absorbed = curtailment_baseline - flex["curtailment_mwh"]
+    summary = {
+        **flex,
+        "curtailment_baseline_mwh": curtailment_baseline,
+        "curtailment_baseline_by_carrier_mwh": base["curtailment_by_carrier_mwh"],
+        "absorbed_mwh": absorbed,
+        "absorbed_by_carrier_mwh": {
+            carrier: base["curtailment_by_carrier_mwh"][carrier] - value
+            for carrier, value in flex["curtailment_by_carrier_mwh"].items()
+        },
+        "absorbed_share": absorbed / curtailment_baseline if curtailment_baseline > 0 else 0.0,
+        "grid_surplus_absorbed_baseline_mwh": base["grid_surplus_absorbed_mwh"],
+        "baseline": base,
+    }
+    return {name: summary[name] for name in (*UNITS, "baseline") if name in summary}

@@ -1,0 +1,339 @@
+"""Study -> ``pypsa.Network``: every asset and workload class of MODEL.md as components.
+
+Each site ``S`` becomes these buses, chained by Links:
+
+``S`` (facility supply) --facility--> ``S IT`` --compute--> ``S work`` --deferrable--> ``S queue``
+
+* ``S facility`` has efficiency 1/PUE_t: its input is facility power, its output IT power.
+* ``S IT`` carries the idle draw ``idle * C`` as a Load.
+* ``S compute`` has efficiency 1/(1 - idle) and capacity (1 - idle) C: its output is
+  work served (firm + deferrable + interruptible) <= C.
+* ``S work`` carries firm work and offered interruptible work as Loads; the
+  ``S lost work`` Generator (cost V, at most O_t) supplies the part not served.
+* ``S queue`` carries deferrable arrivals as a Load; ``S backlog`` is a Store whose
+  level is minus the backlog, bounded below by minus the work that arrived within
+  the last D hours (PYPSA-NOTES: compact, no cumulative sums).
+
+Reservoir levels are modelled above the minimum level, so the StorageUnit needs no
+extra constraint; reported levels add the minimum back.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dispatch._study import Study
+
+if TYPE_CHECKING:
+    import pypsa
+
+CARRIERS: dict[str, dict] = {
+    "solar": {"nice_name": "Solar PV", "color": "#f9d002"},
+    "wind": {"nice_name": "Onshore wind", "color": "#235ebc"},
+    "run_of_river": {"nice_name": "Run-of-river hydro", "color": "#3dbfb0"},
+    "geothermal": {"nice_name": "Geothermal", "color": "#ba5d2b"},
+    "reservoir": {"nice_name": "Reservoir hydro", "color": "#298c81"},
+    "battery": {"nice_name": "Battery", "color": "#ace37f"},
+    "grid_import": {"nice_name": "Grid import", "color": "#8c8c8c"},
+    "grid_export": {"nice_name": "Grid export", "color": "#bfbfbf"},
+    "electricity": {"nice_name": "Site electricity", "color": "#666666"},
+    "it": {"nice_name": "IT power", "color": "#8e44ad"},
+    "facility": {"nice_name": "Facility (PUE)", "color": "#9b59b6"},
+    "compute": {"nice_name": "Compute", "color": "#7d3c98"},
+    "idle": {"nice_name": "Idle IT draw", "color": "#d2b4de"},
+    "firm": {"nice_name": "Firm inference", "color": "#c0392b"},
+    "deferrable": {"nice_name": "Deferrable inference", "color": "#e67e22"},
+    "interruptible": {"nice_name": "Interruptible inference", "color": "#f1c40f"},
+    "lost_work": {"nice_name": "Interruptible work not served", "color": "#7f8c8d"},
+    "backlog": {"nice_name": "Deferrable backlog", "color": "#d35400"},
+}
+VARIABLE_RENEWABLES = ("solar", "wind", "run_of_river")
+
+
+def import_pypsa() -> pypsa:
+    """Import PyPSA with its network version check and noisy warnings off."""
+    import logging
+    import os
+
+    os.environ.setdefault("PYPSA_GENERAL__ALLOW_NETWORK_REQUESTS", "False")
+    import pypsa
+
+    pypsa.options.general.allow_network_requests = False
+    pypsa.options.api.legacy_string_dtype = True
+    for name in ("pypsa", "linopy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return pypsa
+
+
+def _per_unit(values: np.ndarray) -> tuple[float, np.ndarray]:
+    """Split a non-negative series into a nominal value and p.u. profile."""
+    nominal = float(values.max())
+    return nominal, (values / nominal if nominal > 0 else np.zeros_like(values))
+
+
+def backlog_window(study: Study, site: str) -> np.ndarray:
+    """Largest backlog allowed after each step: work that arrived within D [MWh].
+
+    The initial backlog counts as arriving at the start, so it is due within D of
+    the start (within the first step if D is 0). The window is 0 after the last step.
+    """
+    deferrable = study.sites[site].datacentre.deferrable
+    arrivals = study.values(site, "datacentre.deferrable.arrivals_mwh").copy()
+    steps = int(round(deferrable.max_delay_h / study.step_h))
+    cumulative = np.concatenate([[0.0], np.cumsum(arrivals)])
+    t = np.arange(len(arrivals))
+    window = cumulative[t + 1] - cumulative[np.maximum(t + 1 - steps, 0)]
+    window[:steps] += deferrable.initial_backlog_mwh
+    window[-1] = 0.0
+    return window
+
+
+def build_network(study: Study) -> pypsa.Network:
+    """Build the PyPSA network of the flexible run of ``study``.
+
+    Parameters
+    ----------
+    study
+        A loaded study.
+
+    Returns
+    -------
+    pypsa.Network
+        Buses, generators, storage, links, loads and stores of every site, with
+        carriers (CO2 intensity, colour, nice name) and the study's metadata in
+        ``n.meta``. :func:`to_baseline` turns it into the baseline run.
+    """
+    pypsa = import_pypsa()
+    n = pypsa.Network(name=study.name)
+    n.set_snapshots(study.snapshots.tz_localize(None))
+    n.snapshot_weightings.loc[:, :] = study.step_h
+    n.meta = {"study": study.name, "run": "flexible", "currency": study.scenario.currency}
+
+    co2 = {"geothermal": 0.0, **dict.fromkeys(VARIABLE_RENEWABLES, 0.0)}
+    for site in study.sites.values():
+        for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
+            asset = getattr(site, carrier)
+            if asset is not None:
+                co2[carrier] = max(co2[carrier], asset.co2_t_per_mwh)
+    n.add(
+        "Carrier",
+        list(CARRIERS),
+        nice_name=[c["nice_name"] for c in CARRIERS.values()],
+        color=[c["color"] for c in CARRIERS.values()],
+        co2_emissions=[co2.get(name, 0.0) for name in CARRIERS],
+    )
+    for name in study.sites:
+        _add_supply(n, study, name)
+        _add_datacentre(n, study, name)
+    return n
+
+
+def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
+    site, w, sns = study.sites[name], study.step_h, n.snapshots
+    n.add("Bus", name, carrier="electricity", unit="MW")
+    for carrier in VARIABLE_RENEWABLES:
+        asset = getattr(site, carrier)
+        if asset is not None:
+            n.add(
+                "Generator",
+                f"{name} {carrier}",
+                bus=name,
+                carrier=carrier,
+                p_nom=asset.capacity_mw,
+                p_max_pu=pd.Series(study.values(name, f"{carrier}.availability"), sns),
+                marginal_cost=asset.marginal_cost,
+            )
+    if (geo := site.geothermal) is not None:
+        ramp = {} if geo.ramp_pu_per_h is None else {
+            "ramp_limit_up": min(1.0, geo.ramp_pu_per_h * w),
+            "ramp_limit_down": min(1.0, geo.ramp_pu_per_h * w),
+        }
+        n.add(
+            "Generator",
+            f"{name} geothermal",
+            bus=name,
+            carrier="geothermal",
+            p_nom=geo.capacity_mw,
+            p_min_pu=geo.min_stable_pu,
+            marginal_cost=geo.marginal_cost,
+            **ramp,
+        )
+    if (res := site.reservoir) is not None:
+        usable = (res.max_level_pu - res.min_level_pu) * res.energy_mwh
+        initial = 0.0 if res.initial_level_pu is None else (
+            (res.initial_level_pu - res.min_level_pu) * res.energy_mwh
+        )
+        n.add(
+            "StorageUnit",
+            f"{name} reservoir",
+            bus=name,
+            carrier="reservoir",
+            p_nom=res.turbine_mw,
+            max_hours=usable / res.turbine_mw,
+            p_min_pu=0.0,
+            inflow=pd.Series(study.values(name, "reservoir.inflow_mw"), sns),
+            marginal_cost=res.marginal_cost,
+            cyclic_state_of_charge=res.initial_level_pu is None,
+            state_of_charge_initial=initial,
+        )
+    if (bat := site.battery) is not None:
+        n.add(
+            "StorageUnit",
+            f"{name} battery",
+            bus=name,
+            carrier="battery",
+            p_nom=bat.power_mw,
+            max_hours=bat.energy_mwh / bat.power_mw,
+            efficiency_store=bat.charge_efficiency,
+            efficiency_dispatch=bat.discharge_efficiency,
+            standing_loss=bat.standing_loss_per_h,
+            cyclic_state_of_charge=bat.initial_level_pu is None,
+            state_of_charge_initial=(bat.initial_level_pu or 0.0) * bat.energy_mwh,
+        )
+    if site.grid is not None:
+        price = study.scenario.carbon_price
+        import_nom, import_pu = _per_unit(study.values(name, "grid.import_limit_mw"))
+        export_nom, export_pu = _per_unit(study.values(name, "grid.export_limit_mw"))
+        n.add(
+            "Generator",
+            f"{name} grid import",
+            bus=name,
+            carrier="grid_import",
+            p_nom=import_nom,
+            p_max_pu=pd.Series(import_pu, sns),
+            marginal_cost=pd.Series(
+                study.values(name, "grid.import_price")
+                + price * study.values(name, "grid.carbon_intensity_t_per_mwh"),
+                sns,
+            ),
+        )
+        n.add(
+            "Generator",
+            f"{name} grid export",
+            bus=name,
+            carrier="grid_export",
+            p_nom=export_nom,
+            p_min_pu=pd.Series(-export_pu, sns),
+            p_max_pu=0.0,
+            marginal_cost=pd.Series(study.values(name, "grid.export_price"), sns),
+        )
+
+
+def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
+    dc, w, sns = study.sites[name].datacentre, study.step_h, n.snapshots
+    capacity, idle = dc.it_capacity_mw, dc.idle_fraction
+    pue = study.values(name, "datacentre.pue")
+    it, work = f"{name} IT", f"{name} work"
+    n.add("Bus", [it, work], carrier=["it", "compute"], unit="MW")
+    facility_nom = capacity * float(pue.max())
+    ramp = {} if dc.facility_ramp_mw_per_h is None else {
+        "ramp_limit_up": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
+        "ramp_limit_down": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
+    }
+    n.add(
+        "Link",
+        f"{name} facility",
+        bus0=name,
+        bus1=it,
+        carrier="facility",
+        p_nom=facility_nom,
+        efficiency=pd.Series(1.0 / pue, sns),
+        **ramp,
+    )
+    if idle > 0:
+        n.add("Load", f"{name} idle", bus=it, carrier="idle", p_set=idle * capacity)
+    min_compute = max(0.0, dc.min_it_pu - idle) * capacity
+    n.add(
+        "Link",
+        f"{name} compute",
+        bus0=it,
+        bus1=work,
+        carrier="compute",
+        p_nom=(1 - idle) * capacity,
+        efficiency=1.0 / (1 - idle),
+        p_min_pu=min_compute / capacity,
+    )
+    n.add(
+        "Load",
+        f"{name} firm",
+        bus=work,
+        carrier="firm",
+        p_set=pd.Series(study.values(name, "datacentre.firm_mw"), sns),
+    )
+    if dc.interruptible is not None:
+        offered = study.values(name, "datacentre.interruptible.offered_mw")
+        offered_nom, offered_pu = _per_unit(offered)
+        n.add(
+            "Load",
+            f"{name} interruptible",
+            bus=work,
+            carrier="interruptible",
+            p_set=pd.Series(offered, sns),
+        )
+        n.add(
+            "Generator",
+            f"{name} lost work",
+            bus=work,
+            carrier="lost_work",
+            p_nom=offered_nom,
+            p_max_pu=pd.Series(offered_pu, sns),
+            marginal_cost=dc.interruptible.value_of_lost_work,
+        )
+    if dc.deferrable is not None:
+        queue = f"{name} queue"
+        window = backlog_window(study, name)
+        e_nom = max(float(window.max()), 1.0)
+        n.add("Bus", queue, carrier="deferrable", unit="MW")
+        n.add(
+            "Link",
+            f"{name} deferrable",
+            bus0=work,
+            bus1=queue,
+            carrier="deferrable",
+            p_nom=capacity,
+        )
+        n.add(
+            "Load",
+            f"{name} arrivals",
+            bus=queue,
+            carrier="deferrable",
+            p_set=pd.Series(study.values(name, "datacentre.deferrable.arrivals_mwh") / w, sns),
+        )
+        n.add(
+            "Store",
+            f"{name} backlog",
+            bus=queue,
+            carrier="backlog",
+            e_nom=e_nom,
+            e_max_pu=0.0,
+            e_min_pu=pd.Series(-window / e_nom, sns),
+            e_initial=-dc.deferrable.initial_backlog_mwh,
+            e_cyclic=False,
+        )
+
+
+def to_baseline(n: pypsa.Network) -> None:
+    """Turn a flexible-run network into the baseline run of MODEL.md §5, in place.
+
+    Deferrable work is served as it arrives (the backlog is held at zero after every
+    step) and interruptible work is served in full (no work may be lost). Assets,
+    grid and site limits stay the same. If ``n.model`` exists, its bounds follow.
+    """
+    backlogs = n.stores.index[n.stores.carrier == "backlog"]
+    lost = n.generators.index[n.generators.carrier == "lost_work"]
+    n.stores_t.e_min_pu.loc[:, backlogs] = 0.0
+    n.generators_t.p_max_pu.loc[:, lost] = 0.0
+    n.meta = {**n.meta, "run": "baseline"}
+    if getattr(n, "_model", None) is None:
+        return
+    for constraint, names in (
+        ("Store-fix-e-lower", backlogs),
+        ("Generator-fix-p-upper", lost),
+    ):
+        if len(names):
+            rhs = n.model.constraints[constraint].rhs.copy()
+            rhs.loc[{"name": list(names)}] = 0.0
+            n.model.constraints[constraint].rhs = rhs

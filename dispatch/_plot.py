@@ -1,0 +1,93 @@
+"""Dispatch plots: one week, baseline and flexible runs one above the other."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dispatch._network import CARRIERS
+
+if TYPE_CHECKING:
+    import matplotlib.figure
+
+    from dispatch._results import Result
+
+WEEK_H = 168
+
+
+def telling_week(result: Result) -> pd.Timestamp:
+    """Start of the week with the most curtailment absorbed (the first week if none)."""
+    absorbed = result.dispatch["absorbed"].sum("curtailable").to_series()
+    steps = max(1, int(WEEK_H / result.study.step_h))
+    if len(absorbed) <= steps:
+        return absorbed.index[0]
+    weekly = absorbed.rolling(steps).sum().shift(-(steps - 1))
+    return weekly.idxmax() if weekly.max() > 0 else absorbed.index[0]
+
+
+def plot_dispatch(
+    result: Result, week_start: str | pd.Timestamp | None = None
+) -> matplotlib.figure.Figure:
+    """Stacked supply, facility load and curtailment of one week in both runs.
+
+    Parameters
+    ----------
+    result
+        A solved study.
+    week_start
+        First hour shown (UTC); by default :func:`telling_week`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels sharing the time axis: baseline (top) and flexible (bottom) [MW].
+    """
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ds = result.dispatch
+    start = telling_week(result) if week_start is None else pd.Timestamp(week_start)
+    if start.tzinfo is not None:
+        start = start.tz_convert("UTC").tz_localize(None)
+    week = ds.sel(snapshot=slice(start, start + pd.Timedelta(hours=WEEK_H - 1)))
+    time = week["snapshot"].to_index()
+    figure, axes = plt.subplots(2, 1, figsize=(12, 7), sharex=True, sharey=True)
+    for ax, run in zip(axes, ("baseline", "flexible"), strict=True):
+        run_data = week.sel(run=run)
+        layers, colors, labels = [], [], []
+        for carrier in run_data["carrier"].values:
+            layers.append(np.clip(run_data["output"].sel(carrier=carrier).values, 0, None))
+            colors.append(CARRIERS[str(carrier)]["color"])
+            labels.append(CARRIERS[str(carrier)]["nice_name"])
+        if "grid_import" in run_data:
+            layers.append(run_data["grid_import"].values)
+            colors.append(CARRIERS["grid_import"]["color"])
+            labels.append("Grid import")
+        supply = np.sum(layers, axis=0) if layers else np.zeros(len(time))
+        ax.stackplot(time, *layers, colors=colors, labels=labels, step="post", alpha=0.9)
+        curtailed = run_data["curtailment"].sum("curtailable").values
+        ax.fill_between(
+            time, supply, supply + curtailed, step="post", facecolor="none",
+            edgecolor="#d62728", hatch="////", linewidth=0, label="Curtailed",
+        )
+        facility = run_data["facility_power"].sum("workload").values
+        ax.step(time, facility, where="post", color="black", lw=1.5, label="Facility load")
+        if "grid_export" in run_data:
+            ax.step(
+                time, facility + run_data["grid_export"].values, where="post",
+                color="black", lw=0.8, ls="--", label="Facility load + export",
+            )
+        total = float(run_data["curtailment"].sum()) * result.study.step_h
+        ax.set_title(f"{run.capitalize()} run: {total:,.0f} MWh curtailed this week")
+        ax.set_ylabel("Power [MW]")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    axes[1].set_xlabel("Time (UTC)")
+    figure.suptitle(f"{result.study.name}: dispatch before and after workload flexibility")
+    figure.tight_layout()
+    return figure

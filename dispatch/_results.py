@@ -1,0 +1,283 @@
+"""The result of a solved study: key figures, hourly dataset, networks, files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dispatch._extract import CURTAILABLE, LOCAL_CARRIERS, WORKLOADS, RunDispatch
+from dispatch._figures import UNITS, key_figures
+from dispatch._study import Study
+
+if TYPE_CHECKING:
+    import matplotlib.figure
+    import pypsa
+    import xarray as xr
+
+RUNS = ("flexible", "baseline")
+
+# name: (long_name, units); units "currency" is replaced by the study's currency.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "output": ("Output of local supply (battery: discharge minus charge)", "MW"),
+    "available": ("Available power of curtailable supply (reservoir: inflow)", "MW"),
+    "curtailment": ("Curtailment (reservoir: spill)", "MW"),
+    "absorbed": ("Curtailment absorbed: baseline minus flexible", "MW"),
+    "it_power": ("IT power by workload class", "MW"),
+    "facility_power": ("Facility power (IT power times PUE) by workload class", "MW"),
+    "grid_import": ("Grid import", "MW"),
+    "grid_export": ("Grid export", "MW"),
+    "deferred_served": ("Deferrable work served", "MW"),
+    "backlog": ("Deferrable work waiting at the end of the step", "MWh"),
+    "interruptible_served": ("Interruptible work served", "MW"),
+    "unserved": ("Interruptible work offered but not served", "MW"),
+    "battery_level": ("Battery energy at the end of the step", "MWh"),
+    "battery_charge": ("Battery charging power", "MW"),
+    "reservoir_level": ("Reservoir energy at the end of the step", "MWh"),
+    "marginal_price": ("Shadow price of energy at the site bus", "currency/MWh"),
+    "import_price": ("Grid import price", "currency/MWh"),
+    "export_price": ("Grid export price", "currency/MWh"),
+    "carbon_intensity": ("Grid carbon intensity", "tCO2/MWh"),
+    "clean_share": ("Carbon-free share of grid electricity", "1"),
+    "surplus": ("Grid surplus signalled by the partner", "MW"),
+    "pue": ("Power usage effectiveness", "1"),
+}
+INPUTS = {
+    "import_price": "grid.import_price",
+    "export_price": "grid.export_price",
+    "carbon_intensity": "grid.carbon_intensity_t_per_mwh",
+    "clean_share": "grid.clean_share",
+    "surplus": "grid.surplus_mw",
+    "pue": "datacentre.pue",
+}
+
+
+class Result:
+    """A solved study: both runs of MODEL.md §5 and what they yield.
+
+    Attributes
+    ----------
+    study
+        The study solved.
+    flexible, baseline
+        Hourly dispatch of each site, by site name.
+    network, network_baseline
+        The solved PyPSA networks of both runs.
+    timings
+        Seconds spent building and solving, by stage [s].
+    """
+
+    def __init__(
+        self,
+        study: Study,
+        flexible: dict[str, RunDispatch],
+        baseline: dict[str, RunDispatch],
+        network: pypsa.Network,
+        network_baseline: pypsa.Network,
+        timings: dict[str, float],
+    ) -> None:
+        self.study = study
+        self.flexible, self.baseline = flexible, baseline
+        self.network, self.network_baseline = network, network_baseline
+        self.timings = timings
+        self._site = next(iter(study.sites))
+        self._dataset: xr.Dataset | None = None
+
+    @property
+    def summary(self) -> dict:
+        """Key figures of MODEL.md §6, names carrying their units (see ``units``)."""
+        figures = key_figures(
+            self.study, self._site, self.flexible[self._site], self.baseline[self._site]
+        )
+        currency = self.study.scenario.currency
+        return {
+            "study": self.study.name,
+            "site": self._site,
+            "currency": currency,
+            "hours": len(self.study.snapshots) * self.study.step_h,
+            **figures,
+            "units": {k: v.replace("currency", currency) for k, v in UNITS.items()},
+        }
+
+    @property
+    def dispatch(self) -> xr.Dataset:
+        """Hourly results of both runs as an xarray Dataset with units and long names."""
+        if self._dataset is None:
+            self._dataset = self._build_dataset()
+        return self._dataset
+
+    def _build_dataset(self) -> xr.Dataset:
+        import xarray as xr
+
+        site, study = self._site, self.study
+        runs = [self.flexible[site], self.baseline[site]]
+        snapshot = study.snapshots.tz_localize(None)
+        carriers = [c for c in LOCAL_CARRIERS if c in runs[0].output]
+        curtailable = [c for c in CURTAILABLE if c in runs[0].available]
+
+        def per_run(attribute: str) -> np.ndarray | None:
+            values = [getattr(run, attribute) for run in runs]
+            return None if values[0] is None else np.stack(values)
+
+        def per_run_keyed(attribute: str, keys: list[str]) -> np.ndarray:
+            return np.stack(
+                [np.stack([getattr(run, attribute)[k] for k in keys], -1) for run in runs]
+            )
+
+        data = {
+            "output": (("run", "snapshot", "carrier"), per_run_keyed("output", carriers)),
+            "available": (
+                ("snapshot", "curtailable"),
+                np.stack([runs[0].available[c] for c in curtailable], -1).reshape(
+                    len(snapshot), len(curtailable)
+                ),
+            ),
+            "curtailment": (
+                ("run", "snapshot", "curtailable"),
+                per_run_keyed("curtailment", curtailable).reshape(
+                    2, len(snapshot), len(curtailable)
+                ),
+            ),
+            "it_power": (("run", "snapshot", "workload"), per_run_keyed("it_power", list(WORKLOADS))),
+            "facility_power": (
+                ("run", "snapshot", "workload"),
+                per_run_keyed("facility_power", list(WORKLOADS)),
+            ),
+        }
+        for name in (
+            "grid_import", "grid_export", "deferred_served", "backlog",
+            "interruptible_served", "unserved", "battery_level", "battery_charge",
+            "reservoir_level", "marginal_price",
+        ):
+            values = per_run(name)
+            if values is not None:
+                data[name] = (("run", "snapshot"), values)
+        data["absorbed"] = (
+            ("snapshot", "curtailable"),
+            data["curtailment"][1][1] - data["curtailment"][1][0],
+        )
+        for name, path in INPUTS.items():
+            if f"{site}/{path}" in study.series:
+                data[name] = (("snapshot",), study.values(site, path))
+        currency = study.scenario.currency
+        ds = xr.Dataset(
+            data,
+            coords={
+                "run": list(RUNS),
+                "snapshot": snapshot,
+                "carrier": carriers,
+                "curtailable": curtailable,
+                "workload": list(WORKLOADS),
+            },
+            attrs={
+                "title": f"Hourly dispatch of study {study.name}, site {site}",
+                "study": study.name,
+                "site": site,
+                "currency": currency,
+                "step_h": study.step_h,
+                "Conventions": "CF-1.8",
+            },
+        )
+        ds["snapshot"].attrs.update(long_name="Start of the snapshot (UTC)")
+        for name in ds.data_vars:
+            long_name, units = VARIABLES[name]
+            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
+        return ds
+
+    def dispatch_table(self) -> pd.DataFrame:
+        """The hourly dataset as one wide table, a column per variable, run and key.
+
+        Column names read ``VARIABLE[RUN/KEY] (UNIT)``; the index is the snapshot (UTC).
+        """
+        ds = self.dispatch
+        columns = {}
+        for name, var in ds.data_vars.items():
+            extra = [d for d in var.dims if d != "snapshot"]
+            frame = var.to_dataframe(name=name)[name].unstack(extra) if extra else (
+                var.to_series()
+            )
+            unit = var.attrs["units"]
+            if isinstance(frame, pd.Series):
+                columns[f"{name} ({unit})"] = frame
+                continue
+            for key, column in frame.items():
+                key = key if isinstance(key, tuple) else (key,)
+                columns[f"{name}[{'/'.join(map(str, key))}] ({unit})"] = column
+        table = pd.DataFrame(columns)
+        table.index = pd.DatetimeIndex(table.index).tz_localize("UTC").rename("time")
+        return table
+
+    def plot_dispatch(self, week_start: str | pd.Timestamp | None = None) -> matplotlib.figure.Figure:
+        """Stacked dispatch of one week, baseline above flexible, with curtailment.
+
+        Parameters
+        ----------
+        week_start
+            First hour shown (UTC); by default the week with the most absorbed
+            curtailment.
+        """
+        from dispatch._plot import plot_dispatch
+
+        return plot_dispatch(self, week_start)
+
+    def write(self, out: str | Path) -> Path:
+        """Write every result file into folder ``out``, all or nothing.
+
+        The files are written into a temporary folder beside ``out`` which then
+        replaces ``out`` in one rename, so a failure or interruption leaves ``out``
+        as it was.
+
+        Files: ``summary.json``, ``dispatch.nc``, ``dispatch.csv``, ``dispatch.png``,
+        ``network.nc``, ``network_baseline.nc``.
+        """
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+        try:
+            (staging / "summary.json").write_text(
+                json.dumps(self.summary, indent=2) + "\n", encoding="utf-8"
+            )
+            self.dispatch.to_netcdf(
+                staging / "dispatch.nc",
+                encoding={v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars},
+            )
+            self.dispatch_table().to_csv(staging / "dispatch.csv", float_format="%.6g")
+            figure = self.plot_dispatch()
+            figure.savefig(staging / "dispatch.png", dpi=110)
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+            self.network.export_to_netcdf(staging / "network.nc")
+            self.network_baseline.export_to_netcdf(staging / "network_baseline.nc")
+            _replace_folder(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return out
+
+    def _repr_html_(self) -> str:
+        from dispatch._display import result_html
+
+        return result_html(self)
+
+
+def _replace_folder(staging: Path, out: Path) -> None:
+    """Put ``staging`` in the place of ``out`` by renames only."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder")
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    os.replace(out, retired / out.name)
+    os.replace(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,207 @@
+"""The scenario file format: pydantic models, one docstring and unit per field.
+
+The JSON Schema in ``docs/scenario.schema.json`` and the field reference in
+``docs/scenario-reference.md`` are generated from these models
+(``python -m dispatch.docs``); a test keeps them in step.
+
+A *series* field takes either a constant or a reference ``"FILE:COLUMN"`` to a
+column of a CSV file (first column ``time``, ISO 8601 with offset) or a variable of
+a netCDF file (coordinate ``time``) inside the study folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SeriesRef = Annotated[
+    str, StringConstraints(pattern=r"^[^:]+\.(csv|nc):[A-Za-z0-9_.\- ]+$")
+]
+Series = float | SeriesRef
+"""A constant, or ``"FILE:COLUMN"`` naming a time series in the study folder."""
+
+NonNegative = Annotated[float, Field(ge=0)]
+PerUnit = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", use_attribute_docstrings=True, frozen=True
+    )
+
+
+class Snapshots(_Model):
+    """The study's time index: fixed-step snapshots in UTC."""
+
+    start: dt.datetime
+    """First snapshot, ISO 8601 with a UTC offset (e.g. ``2025-01-01T00:00:00Z``) [-]."""
+    periods: int = Field(gt=0)
+    """Number of snapshots T [-]."""
+    step_h: float = Field(default=1.0, gt=0, le=24)
+    """Step length w [h]."""
+
+
+class VariableRenewable(_Model):
+    """A solar, wind or run-of-river plant: output up to capacity times availability."""
+
+    capacity_mw: NonNegative
+    """Installed capacity P [MW]."""
+    availability: Series
+    """Availability a_t, the share of capacity the resource allows in each step [p.u.]."""
+    marginal_cost: NonNegative = 0.0
+    """Cost per MWh produced [currency/MWh]."""
+    co2_t_per_mwh: NonNegative = 0.0
+    """Direct CO2 intensity of the output [tCO2/MWh]."""
+
+
+class Geothermal(_Model):
+    """A geothermal plant: must-run at or above its minimum stable output, ramp-limited."""
+
+    capacity_mw: NonNegative
+    """Installed capacity P [MW]."""
+    min_stable_pu: PerUnit = 0.0
+    """Minimum stable output pmin as a share of capacity [p.u.]."""
+    ramp_pu_per_h: Annotated[float, Field(gt=0)] | None = None
+    """Ramp limit r, up and down, as a share of capacity per hour; none if unset [p.u./h]."""
+    marginal_cost: NonNegative = 0.0
+    """Cost per MWh produced [currency/MWh]."""
+    co2_t_per_mwh: NonNegative = 0.0
+    """Direct CO2 intensity of the output (non-condensable gases) [tCO2/MWh]."""
+
+
+class Reservoir(_Model):
+    """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill."""
+
+    turbine_mw: NonNegative
+    """Turbine capacity P [MW]."""
+    energy_mwh: NonNegative
+    """Reservoir energy content at full level [MWh]."""
+    inflow_mw: Series
+    """Natural inflow as electrical power equivalent [MW]."""
+    min_level_pu: PerUnit = 0.0
+    """Lowest allowed level as a share of the energy content [p.u.]."""
+    max_level_pu: PerUnit = 1.0
+    """Highest allowed level as a share of the energy content [p.u.]."""
+    initial_level_pu: PerUnit | None = None
+    """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
+    marginal_cost: NonNegative = 0.0
+    """Cost per MWh produced [currency/MWh]."""
+
+
+class Battery(_Model):
+    """A battery: charged from and discharged to the site bus."""
+
+    power_mw: NonNegative
+    """Charge and discharge power P [MW]."""
+    energy_mwh: NonNegative
+    """Energy capacity E [MWh]."""
+    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    """Share of charging energy stored [p.u.]."""
+    discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    """Share of stored energy delivered [p.u.]."""
+    standing_loss_per_h: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Share of the stored energy lost per hour, compounding [p.u./h]."""
+    initial_level_pu: PerUnit | None = None
+    """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
+
+
+class Grid(_Model):
+    """The grid interconnection: separate, non-negative import and export flows."""
+
+    import_limit_mw: Series
+    """Import limit I_t at the connection point [MW]."""
+    export_limit_mw: Series = 0.0
+    """Export limit X_t at the connection point [MW]."""
+    import_price: Series
+    """Price c_t paid per MWh imported [currency/MWh]."""
+    export_price: Series = 0.0
+    """Price e_t earned per MWh exported; never above the import price [currency/MWh]."""
+    carbon_intensity_t_per_mwh: Series = 0.0
+    """Carbon intensity g_t of imported electricity [tCO2/MWh]."""
+    clean_share: Series = 0.0
+    """Share q_t of imported electricity that is carbon-free [p.u.]."""
+    surplus_mw: Series | None = None
+    """Surplus (curtailed) power s_t the grid partner signals as available to absorb [MW]."""
+
+
+class Deferrable(_Model):
+    """Batch inference: work that may be served up to ``max_delay_h`` after arrival."""
+
+    arrivals_mwh: Series
+    """Work arriving in each step, A_t, as IT energy at full efficiency [MWh]."""
+    max_delay_h: NonNegative
+    """Maximum delay D between arrival and service; a multiple of the step [h]."""
+    initial_backlog_mwh: NonNegative = 0.0
+    """Work waiting before the first step, due within D of the start [MWh]."""
+
+
+class Interruptible(_Model):
+    """Best-effort work: may be dropped at the value of lost work."""
+
+    offered_mw: Series
+    """Work offered O_t, as IT power at full efficiency [MW]."""
+    value_of_lost_work: NonNegative
+    """Cost V of each MWh of offered work not served [currency/MWh]."""
+
+
+class DataCentre(_Model):
+    """The modular inference data centre and its workload."""
+
+    it_capacity_mw: Annotated[float, Field(gt=0)]
+    """IT capacity C: IT power at full utilisation [MW]."""
+    idle_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Share of capacity drawn by idle IT equipment; 0 means power follows work [p.u.]."""
+    pue: Series = 1.0
+    """Power usage effectiveness: facility power over IT power, at least 1 [-]."""
+    firm_mw: Series = 0.0
+    """Firm (real-time) work, served in the step it arrives [MW]."""
+    deferrable: Deferrable | None = None
+    """Deferrable work; none if the site has none."""
+    interruptible: Interruptible | None = None
+    """Interruptible work; none if the site has none."""
+    min_it_pu: PerUnit = 0.0
+    """Minimum IT power as a share of IT capacity [p.u.]."""
+    facility_ramp_mw_per_h: Annotated[float, Field(gt=0)] | None = None
+    """Largest change of facility power per hour; none if unlimited [MW/h]."""
+
+
+class Site(_Model):
+    """One modular inference data centre with its own bus and the assets behind it."""
+
+    datacentre: DataCentre
+    """The data centre and its workload."""
+    solar: VariableRenewable | None = None
+    """Solar PV plant."""
+    wind: VariableRenewable | None = None
+    """Wind farm."""
+    run_of_river: VariableRenewable | None = None
+    """Run-of-river hydro plant."""
+    geothermal: Geothermal | None = None
+    """Geothermal plant."""
+    reservoir: Reservoir | None = None
+    """Reservoir hydro plant."""
+    battery: Battery | None = None
+    """Battery."""
+    grid: Grid | None = None
+    """Grid interconnection; none for an islanded site."""
+
+
+class Scenario(_Model):
+    """A study: one time index and the sites planned on it."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
+    """Short name of the study [-]."""
+    description: str = ""
+    """What the study represents and where its data come from [-]."""
+    currency: str = "EUR"
+    """Currency of every cost and price [-]."""
+    snapshots: Snapshots
+    """The time index."""
+    carbon_price: NonNegative = 0.0
+    """Price on the carbon intensity of imported electricity [currency/tCO2]."""
+    sites: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")], Site
+    ] = Field(min_length=1, max_length=1)
+    """The sites by name; exactly one until multi-site studies land."""

@@ -1,0 +1,377 @@
+"""Loading a study: scenario YAML plus its time series, validated on load."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+import yaml
+
+from dispatch._errors import ScenarioError
+from dispatch._schema import Scenario, Site
+
+SCENARIO_FILE = "scenario.yaml"
+
+# Series fields of a site and the range their values must lie in.
+SERIES_FIELDS: dict[str, str] = {
+    "solar.availability": "p.u.",
+    "wind.availability": "p.u.",
+    "run_of_river.availability": "p.u.",
+    "reservoir.inflow_mw": ">= 0",
+    "grid.import_limit_mw": ">= 0",
+    "grid.export_limit_mw": ">= 0",
+    "grid.import_price": "finite",
+    "grid.export_price": "finite",
+    "grid.carbon_intensity_t_per_mwh": ">= 0",
+    "grid.clean_share": "p.u.",
+    "grid.surplus_mw": ">= 0",
+    "datacentre.pue": ">= 1",
+    "datacentre.firm_mw": ">= 0",
+    "datacentre.deferrable.arrivals_mwh": ">= 0",
+    "datacentre.interruptible.offered_mw": ">= 0",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A validated study: the scenario and every series resolved on its snapshots.
+
+    Attributes
+    ----------
+    scenario
+        The parsed scenario file.
+    source
+        Path of the scenario file.
+    snapshots
+        Snapshot start times, UTC.
+    series
+        Values of every series field of every site, keyed ``"SITE/FIELD"``
+        with FIELD a dotted path such as ``"grid.import_price"`` [field's unit].
+    """
+
+    scenario: Scenario
+    source: Path
+    snapshots: pd.DatetimeIndex
+    series: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """Short name of the study."""
+        return self.scenario.name
+
+    @property
+    def step_h(self) -> float:
+        """Step length w [h]."""
+        return self.scenario.snapshots.step_h
+
+    @property
+    def sites(self) -> dict[str, Site]:
+        """The sites by name."""
+        return self.scenario.sites
+
+    def values(self, site: str, path: str) -> np.ndarray:
+        """Values of series field ``path`` of ``site``, one per snapshot [field's unit]."""
+        return self.series[f"{site}/{path}"]
+
+    def _repr_html_(self) -> str:
+        from dispatch._display import study_html
+
+        return study_html(self)
+
+
+def scenario_path(path: str | Path) -> Path:
+    """The scenario file of ``path``, which names the file or its study folder."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / SCENARIO_FILE
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "no such scenario file")
+    return path
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Parse and validate a scenario file without reading its series."""
+    path = scenario_path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(str(path), where, f"malformed YAML ({problem})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "", "not a UTF-8 text file") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(str(path), "", "expected a mapping of fields at top level")
+    return parse_scenario(raw, str(path))
+
+
+def parse_scenario(raw: dict[str, Any], file: str) -> Scenario:
+    """Validate a scenario given as a mapping; errors name ``file``."""
+    try:
+        return Scenario.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise _scenario_error(exc, file) from None
+
+
+def _scenario_error(exc: pydantic.ValidationError, file: str) -> ScenarioError:
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    # A Series field fails both as number and as reference: report it once.
+    loc = loc.removesuffix(".float").removesuffix(".str")
+    loc = loc.replace(".function-after[", "[")
+    if first["type"] == "extra_forbidden":
+        problem = "unknown field"
+    elif first["type"] == "missing":
+        problem = "required field is missing"
+    elif first["type"] == "string_pattern_mismatch" and first["loc"][-1] == "str":
+        problem = (
+            f"expected a number or 'FILE.csv:COLUMN' / 'FILE.nc:VARIABLE', "
+            f"got {first['input']!r}"
+        )
+    else:
+        problem = f"{first['msg'][0].lower()}{first['msg'][1:]} (got {first['input']!r})"
+    return ScenarioError(file, loc, problem)
+
+
+def load_study(path: str | Path, hours: float | None = None) -> Study:
+    """Load and validate a study.
+
+    Parameters
+    ----------
+    path
+        The scenario file or its study folder.
+    hours
+        Keep only the first ``hours`` of the horizon (for quick looks and tests)
+        [h]; the whole horizon if None.
+
+    Returns
+    -------
+    Study
+        The scenario with every series resolved and checked.
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file, the field and what is wrong.
+
+    Examples
+    --------
+    >>> from dispatch import load_study
+    >>> study = load_study("networks/olkaria", hours=48)
+    >>> len(study.snapshots)
+    48
+    """
+    source = scenario_path(path)
+    scenario = read_scenario(source)
+    snapshots = _snapshots(scenario, source, hours)
+    reader = _SeriesReader(source.parent, snapshots, len(_snapshots(scenario, source)))
+    series: dict[str, np.ndarray] = {}
+    for site_name, site in scenario.sites.items():
+        for path_in_site, rule in SERIES_FIELDS.items():
+            value = _lookup(site, path_in_site)
+            if value is None:
+                continue
+            field_name = f"sites.{site_name}.{path_in_site}"
+            values = reader.read(value, field_name, source)
+            _check_range(values, rule, snapshots, field_name, str(source))
+            series[f"{site_name}/{path_in_site}"] = values
+    study = Study(scenario, source, snapshots, series)
+    _check_consistency(study)
+    return study
+
+
+def _snapshots(
+    scenario: Scenario, source: Path, hours: float | None = None
+) -> pd.DatetimeIndex:
+    spec = scenario.snapshots
+    start = pd.Timestamp(spec.start)
+    if start.tzinfo is None:
+        raise ScenarioError(
+            str(source), "snapshots.start", "needs a UTC offset, e.g. 2025-01-01T00:00Z"
+        )
+    periods = spec.periods
+    if hours is not None:
+        keep = hours / spec.step_h
+        if keep < 1 or keep != int(keep) or keep > periods:
+            raise ScenarioError(
+                str(source),
+                "snapshots",
+                f"cannot shorten to {hours} h: need a whole number of "
+                f"{spec.step_h} h steps between 1 and {periods}",
+            )
+        periods = int(keep)
+    return pd.date_range(
+        start.tz_convert("UTC"), periods=periods, freq=pd.Timedelta(hours=spec.step_h),
+        name="snapshot",
+    )
+
+
+def _lookup(site: Site, path: str) -> Any:
+    value: Any = site
+    for part in path.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+class _SeriesReader:
+    """Reads series references, each file once, and aligns them on the snapshots."""
+
+    def __init__(self, folder: Path, snapshots: pd.DatetimeIndex, full: int) -> None:
+        self.folder = folder.resolve()
+        self.snapshots = snapshots
+        self.full = pd.date_range(snapshots[0], periods=full, freq=snapshots.freq)
+        self.tables: dict[str, pd.DataFrame] = {}
+
+    def read(self, value: float | str, field_name: str, source: Path) -> np.ndarray:
+        if isinstance(value, (int, float)):
+            if not math.isfinite(value):
+                raise ScenarioError(str(source), field_name, "must be finite")
+            return np.full(len(self.snapshots), float(value))
+        file_name, column = value.rsplit(":", 1)
+        table = self._table(file_name, field_name, source)
+        if column not in table.columns:
+            raise ScenarioError(
+                file_name, column, f"no such column (referenced by {field_name})"
+            )
+        return table[column].to_numpy(dtype=float)[: len(self.snapshots)]
+
+    def _table(self, file_name: str, field_name: str, source: Path) -> pd.DataFrame:
+        if file_name in self.tables:
+            return self.tables[file_name]
+        path = (self.folder / file_name).resolve()
+        if not path.is_relative_to(self.folder):
+            raise ScenarioError(
+                str(source), field_name, f"{file_name!r} lies outside the study folder"
+            )
+        if not path.is_file():
+            raise ScenarioError(str(source), field_name, f"no such file {file_name!r}")
+        table = _read_table(path, file_name)
+        self._check_index(table.index, file_name)
+        self.tables[file_name] = table
+        return table
+
+    def _check_index(self, index: pd.DatetimeIndex, file_name: str) -> None:
+        if len(index) != len(self.full):
+            raise ScenarioError(
+                file_name,
+                "time",
+                f"has {len(index)} rows, the study has {len(self.full)} snapshots",
+            )
+        mismatch = np.flatnonzero(index != self.full)
+        if len(mismatch):
+            i = mismatch[0]
+            raise ScenarioError(
+                file_name,
+                "time",
+                f"row {i + 1} is {index[i].isoformat()}, expected snapshot "
+                f"{self.full[i].isoformat()}",
+            )
+
+
+def _read_table(path: Path, file_name: str) -> pd.DataFrame:
+    if path.suffix == ".nc":
+        import xarray as xr
+
+        try:
+            with xr.open_dataset(path) as ds:
+                if "time" not in ds.coords:
+                    raise ScenarioError(file_name, "time", "missing time coordinate")
+                table = ds.to_dataframe()
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(file_name, "", f"not a readable netCDF file ({exc})")
+        table.index = pd.DatetimeIndex(table.index).tz_localize("UTC")
+        return table
+    try:
+        table = pd.read_csv(path, index_col=0)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise ScenarioError(file_name, "", f"not a readable CSV file ({exc})") from None
+    if table.index.name != "time":
+        raise ScenarioError(file_name, "time", "first column must be named 'time'")
+    try:
+        times = pd.to_datetime(table.index, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise ScenarioError(file_name, "time", f"not ISO 8601 times ({exc})") from None
+    if times.tz is None:
+        raise ScenarioError(
+            file_name, "time", "times need a UTC offset, e.g. 2025-01-01T00:00:00+00:00"
+        )
+    table.index = times.tz_convert("UTC")
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            raise ScenarioError(file_name, column, "has values that are not numbers")
+    return table
+
+
+def _check_range(
+    values: np.ndarray, rule: str, snapshots: pd.DatetimeIndex, field_name: str, file: str
+) -> None:
+    checks = {
+        "finite": np.isfinite(values),
+        ">= 0": np.isfinite(values) & (values >= 0),
+        ">= 1": np.isfinite(values) & (values >= 1),
+        "p.u.": np.isfinite(values) & (values >= 0) & (values <= 1),
+    }
+    bad = np.flatnonzero(~checks[rule])
+    if len(bad):
+        i = bad[0]
+        what = "NaN or infinite" if not np.isfinite(values[i]) else f"{values[i]:g}"
+        need = "a finite number" if rule == "finite" else f"{rule}"
+        if rule == "p.u.":
+            need = "in [0, 1]"
+        raise ScenarioError(
+            file, field_name, f"is {what} at {snapshots[i].isoformat()}, must be {need}"
+        )
+
+
+def _check_consistency(study: Study) -> None:
+    """Cross-field rules of MODEL.md that no single field can check."""
+    file, w, when = str(study.source), study.step_h, study.snapshots
+    for name, site in study.sites.items():
+        prefix = f"sites.{name}"
+        dc = site.datacentre
+        if site.reservoir and site.reservoir.min_level_pu > site.reservoir.max_level_pu:
+            raise ScenarioError(
+                file, f"{prefix}.reservoir.min_level_pu", "exceeds max_level_pu"
+            )
+        if site.grid is not None:
+            above = np.flatnonzero(
+                study.values(name, "grid.export_price")
+                > study.values(name, "grid.import_price")
+            )
+            if len(above):
+                raise ScenarioError(
+                    file,
+                    f"{prefix}.grid.export_price",
+                    f"exceeds the import price at {when[above[0]].isoformat()} "
+                    "(it would pay to import and export at once)",
+                )
+        demand = study.values(name, "datacentre.firm_mw").copy()
+        if dc.deferrable is not None:
+            delay_steps = dc.deferrable.max_delay_h / w
+            if delay_steps != int(delay_steps):
+                raise ScenarioError(
+                    file,
+                    f"{prefix}.datacentre.deferrable.max_delay_h",
+                    f"must be a multiple of the step ({w:g} h)",
+                )
+            demand += study.values(name, "datacentre.deferrable.arrivals_mwh") / w
+        if dc.interruptible is not None:
+            demand += study.values(name, "datacentre.interruptible.offered_mw")
+        over = np.flatnonzero(demand > dc.it_capacity_mw * (1 + 1e-9))
+        if len(over):
+            i = over[0]
+            raise ScenarioError(
+                file,
+                f"{prefix}.datacentre.it_capacity_mw",
+                f"firm + deferrable arrivals + interruptible work is {demand[i]:g} MW "
+                f"at {when[i].isoformat()}, above the IT capacity "
+                f"{dc.it_capacity_mw:g} MW",
+            )
