@@ -11,16 +11,21 @@ if TYPE_CHECKING:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
-                   for k, v in rows)
+    body = "".join(
+        f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+        for k, v in rows
+    )
     return f"<table>{body}</table>"
 
 
 def study_html(study: Study) -> str:
     """Assets and workload of every site, with units."""
     rows = [
-        ("snapshots", f"{len(study.snapshots)} x {study.step_h:g} h from "
-                      f"{study.snapshots[0].isoformat()}"),
+        (
+            "snapshots",
+            f"{len(study.snapshots)} x {study.step_h:g} h from "
+            f"{study.snapshots[0].isoformat()}",
+        ),
         ("currency", study.scenario.currency),
     ]
     for name, site in study.sites.items():
@@ -28,7 +33,8 @@ def study_html(study: Study) -> str:
             if spec is None:
                 continue
             values = ", ".join(
-                f"{k}={v}" for k, v in spec.model_dump(exclude_none=True).items()
+                f"{k}={v}"
+                for k, v in spec.model_dump(exclude_none=True).items()
                 if not isinstance(v, dict)
             )
             rows.append((f"{name}.{asset}", values))

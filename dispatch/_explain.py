@@ -42,7 +42,9 @@ def check_hourly_balance(study: Study) -> None:
         parts = {}
         for carrier in VARIABLE_RENEWABLES:
             if (asset := getattr(site, carrier)) is not None:
-                parts[carrier] = asset.capacity_mw * study.values(name, f"{carrier}.availability")
+                parts[carrier] = asset.capacity_mw * study.values(
+                    name, f"{carrier}.availability"
+                )
         if site.geothermal is not None:
             parts["geothermal"] = np.full(len(need), site.geothermal.capacity_mw)
         if site.reservoir is not None and site.reservoir.energy_mwh > 0:
@@ -97,6 +99,7 @@ def _describe(constraint: str, asset: str, site: str) -> str:
         ("Generator", "upper", "grid import"): "grid.import_limit_mw",
         ("Generator", "lower", "grid export"): "grid.export_limit_mw",
         ("Generator", "upper", "lost work"): "datacentre.interruptible.offered_mw",
+        ("Generator", "lower", "lost work"): "datacentre.interruptible (served <= offered)",
         ("Link", "upper", "compute"): "datacentre.it_capacity_mw",
         ("Link", "lower", "compute"): "datacentre.min_it_pu",
         ("Link", "upper", "facility"): "datacentre.it_capacity_mw (times PUE)",
@@ -114,17 +117,17 @@ def _describe(constraint: str, asset: str, site: str) -> str:
     if kind in VARIABLE_RENEWABLES:
         return f"sites.{site}.{kind}.capacity_mw x availability"
     if kind in ("battery", "reservoir"):
-        what = "level recursion (cyclic or initial level)" if part == "energy_balance" else (
-            f"{'lower' if part == 'lower' else 'upper'} limit on power or level"
+        what = (
+            "level recursion (cyclic or initial level)"
+            if part == "energy_balance"
+            else (f"{'lower' if part == 'lower' else 'upper'} limit on power or level")
         )
         return f"sites.{site}.{kind}: {what}"
     field = fields.get((component, part, kind))
     return f"sites.{site}.{field}" if field else f"{constraint} on {asset}"
 
 
-def explain_infeasibility(
-    n: pypsa.Network, study: Study, run: str, condition: str
-) -> str:
+def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: str) -> str:
     """One line naming the constraints that conflict, in scenario terms.
 
     Parameters

@@ -95,7 +95,9 @@ def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
         asset = getattr(spec, carrier)
         if asset is not None:
             local_cost = local_cost + asset.marginal_cost * run.output[carrier]
-            emissions = emissions + getattr(asset, "co2_t_per_mwh", 0.0) * run.output[carrier]
+            emissions = (
+                emissions + getattr(asset, "co2_t_per_mwh", 0.0) * run.output[carrier]
+            )
     energy_cost = _energy(
         local_cost
         + series("grid.import_price") * run.grid_import
@@ -176,7 +178,9 @@ def key_figures(
             carrier: base["curtailment_by_carrier_mwh"][carrier] - value
             for carrier, value in flex["curtailment_by_carrier_mwh"].items()
         },
-        "absorbed_share": absorbed / curtailment_baseline if curtailment_baseline > 0 else 0.0,
+        "absorbed_share": absorbed / curtailment_baseline
+        if curtailment_baseline > 0
+        else 0.0,
         "grid_surplus_absorbed_baseline_mwh": base["grid_surplus_absorbed_mwh"],
         "baseline": base,
     }

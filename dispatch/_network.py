@@ -2,7 +2,7 @@
 
 Each site ``S`` becomes these buses, chained by Links:
 
-``S`` (facility supply) --facility--> ``S IT`` --compute--> ``S work`` --deferrable--> ``S queue``
+``S`` --facility--> ``S IT`` --compute--> ``S work`` --deferrable--> ``S queue``
 
 * ``S facility`` has efficiency 1/PUE_t: its input is facility power, its output IT power.
 * ``S IT`` carries the idle draw ``idle * C`` as a Load.
@@ -147,10 +147,14 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
                 marginal_cost=asset.marginal_cost,
             )
     if (geo := site.geothermal) is not None:
-        ramp = {} if geo.ramp_pu_per_h is None else {
-            "ramp_limit_up": min(1.0, geo.ramp_pu_per_h * w),
-            "ramp_limit_down": min(1.0, geo.ramp_pu_per_h * w),
-        }
+        ramp = (
+            {}
+            if geo.ramp_pu_per_h is None
+            else {
+                "ramp_limit_up": min(1.0, geo.ramp_pu_per_h * w),
+                "ramp_limit_down": min(1.0, geo.ramp_pu_per_h * w),
+            }
+        )
         n.add(
             "Generator",
             f"{name} geothermal",
@@ -163,8 +167,10 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
         )
     if (res := site.reservoir) is not None:
         usable = (res.max_level_pu - res.min_level_pu) * res.energy_mwh
-        initial = 0.0 if res.initial_level_pu is None else (
-            (res.initial_level_pu - res.min_level_pu) * res.energy_mwh
+        initial = (
+            0.0
+            if res.initial_level_pu is None
+            else ((res.initial_level_pu - res.min_level_pu) * res.energy_mwh)
         )
         n.add(
             "StorageUnit",
@@ -229,10 +235,14 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
     it, work = f"{name} IT", f"{name} work"
     n.add("Bus", [it, work], carrier=["it", "compute"], unit="MW")
     facility_nom = capacity * float(pue.max())
-    ramp = {} if dc.facility_ramp_mw_per_h is None else {
-        "ramp_limit_up": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
-        "ramp_limit_down": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
-    }
+    ramp = (
+        {}
+        if dc.facility_ramp_mw_per_h is None
+        else {
+            "ramp_limit_up": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
+            "ramp_limit_down": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
+        }
+    )
     n.add(
         "Link",
         f"{name} facility",
@@ -300,7 +310,9 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
             f"{name} arrivals",
             bus=queue,
             carrier="deferrable",
-            p_set=pd.Series(study.values(name, "datacentre.deferrable.arrivals_mwh") / w, sns),
+            p_set=pd.Series(
+                study.values(name, "datacentre.deferrable.arrivals_mwh") / w, sns
+            ),
         )
         n.add(
             "Store",

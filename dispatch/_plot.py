@@ -46,7 +46,10 @@ def plot_dispatch(
     """
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+    if matplotlib.get_backend().lower() not in (
+        "agg",
+        "module://matplotlib_inline.backend_inline",
+    ):
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
@@ -72,15 +75,27 @@ def plot_dispatch(
         ax.stackplot(time, *layers, colors=colors, labels=labels, step="post", alpha=0.9)
         curtailed = run_data["curtailment"].sum("curtailable").values
         ax.fill_between(
-            time, supply, supply + curtailed, step="post", facecolor="none",
-            edgecolor="#d62728", hatch="////", linewidth=0, label="Curtailed",
+            time,
+            supply,
+            supply + curtailed,
+            step="post",
+            facecolor="none",
+            edgecolor="#d62728",
+            hatch="////",
+            linewidth=0,
+            label="Curtailed",
         )
         facility = run_data["facility_power"].sum("workload").values
         ax.step(time, facility, where="post", color="black", lw=1.5, label="Facility load")
         if "grid_export" in run_data:
             ax.step(
-                time, facility + run_data["grid_export"].values, where="post",
-                color="black", lw=0.8, ls="--", label="Facility load + export",
+                time,
+                facility + run_data["grid_export"].values,
+                where="post",
+                color="black",
+                lw=0.8,
+                ls="--",
+                label="Facility load + export",
             )
         total = float(run_data["curtailment"].sum()) * result.study.step_h
         ax.set_title(f"{run.capitalize()} run: {total:,.0f} MWh curtailed this week")

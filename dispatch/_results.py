@@ -144,16 +144,26 @@ class Result:
                     2, len(snapshot), len(curtailable)
                 ),
             ),
-            "it_power": (("run", "snapshot", "workload"), per_run_keyed("it_power", list(WORKLOADS))),
+            "it_power": (
+                ("run", "snapshot", "workload"),
+                per_run_keyed("it_power", list(WORKLOADS)),
+            ),
             "facility_power": (
                 ("run", "snapshot", "workload"),
                 per_run_keyed("facility_power", list(WORKLOADS)),
             ),
         }
         for name in (
-            "grid_import", "grid_export", "deferred_served", "backlog",
-            "interruptible_served", "unserved", "battery_level", "battery_charge",
-            "reservoir_level", "marginal_price",
+            "grid_import",
+            "grid_export",
+            "deferred_served",
+            "backlog",
+            "interruptible_served",
+            "unserved",
+            "battery_level",
+            "battery_charge",
+            "reservoir_level",
+            "marginal_price",
         ):
             values = per_run(name)
             if values is not None:
@@ -187,7 +197,9 @@ class Result:
         ds["snapshot"].attrs.update(long_name="Start of the snapshot (UTC)")
         for name in ds.data_vars:
             long_name, units = VARIABLES[name]
-            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
+            ds[name].attrs.update(
+                long_name=long_name, units=units.replace("currency", currency)
+            )
         return ds
 
     def dispatch_table(self) -> pd.DataFrame:
@@ -199,8 +211,10 @@ class Result:
         columns = {}
         for name, var in ds.data_vars.items():
             extra = [d for d in var.dims if d != "snapshot"]
-            frame = var.to_dataframe(name=name)[name].unstack(extra) if extra else (
-                var.to_series()
+            frame = (
+                var.to_dataframe(name=name)[name].unstack(extra)
+                if extra
+                else (var.to_series())
             )
             unit = var.attrs["units"]
             if isinstance(frame, pd.Series):
@@ -213,7 +227,9 @@ class Result:
         table.index = pd.DatetimeIndex(table.index).tz_localize("UTC").rename("time")
         return table
 
-    def plot_dispatch(self, week_start: str | pd.Timestamp | None = None) -> matplotlib.figure.Figure:
+    def plot_dispatch(
+        self, week_start: str | pd.Timestamp | None = None
+    ) -> matplotlib.figure.Figure:
         """Stacked dispatch of one week, baseline above flexible, with curtailment.
 
         Parameters
@@ -248,7 +264,9 @@ class Result:
             )
             self.dispatch.to_netcdf(
                 staging / "dispatch.nc",
-                encoding={v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars},
+                encoding={
+                    v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars
+                },
             )
             self.dispatch_table().to_csv(staging / "dispatch.csv", float_format="%.6g")
             figure = self.plot_dispatch()

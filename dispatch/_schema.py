@@ -27,9 +27,7 @@ PerUnit = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", use_attribute_docstrings=True, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
 
 class Snapshots(_Model):
@@ -64,7 +62,7 @@ class Geothermal(_Model):
     min_stable_pu: PerUnit = 0.0
     """Minimum stable output pmin as a share of capacity [p.u.]."""
     ramp_pu_per_h: Annotated[float, Field(gt=0)] | None = None
-    """Ramp limit r, up and down, as a share of capacity per hour; none if unset [p.u./h]."""
+    """Ramp limit r, up and down, as a share of capacity per hour; none: unset [p.u./h]."""
     marginal_cost: NonNegative = 0.0
     """Cost per MWh produced [currency/MWh]."""
     co2_t_per_mwh: NonNegative = 0.0
@@ -74,7 +72,7 @@ class Geothermal(_Model):
 class Reservoir(_Model):
     """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill."""
 
-    turbine_mw: NonNegative
+    turbine_mw: Annotated[float, Field(gt=0)]
     """Turbine capacity P [MW]."""
     energy_mwh: NonNegative
     """Reservoir energy content at full level [MWh]."""
@@ -93,7 +91,7 @@ class Reservoir(_Model):
 class Battery(_Model):
     """A battery: charged from and discharged to the site bus."""
 
-    power_mw: NonNegative
+    power_mw: Annotated[float, Field(gt=0)]
     """Charge and discharge power P [MW]."""
     energy_mwh: NonNegative
     """Energy capacity E [MWh]."""
@@ -123,7 +121,7 @@ class Grid(_Model):
     clean_share: Series = 0.0
     """Share q_t of imported electricity that is carbon-free [p.u.]."""
     surplus_mw: Series | None = None
-    """Surplus (curtailed) power s_t the grid partner signals as available to absorb [MW]."""
+    """Surplus (curtailed) power s_t the grid partner offers to absorb [MW]."""
 
 
 class Deferrable(_Model):
@@ -201,7 +199,7 @@ class Scenario(_Model):
     """The time index."""
     carbon_price: NonNegative = 0.0
     """Price on the carbon intensity of imported electricity [currency/tCO2]."""
-    sites: dict[
-        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")], Site
-    ] = Field(min_length=1, max_length=1)
+    sites: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")], Site] = (
+        Field(min_length=1, max_length=1)
+    )
     """The sites by name; exactly one until multi-site studies land."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dispatch._errors import InfeasibleError
@@ -74,9 +78,29 @@ def solve(study: Study, solver_options: dict | None = None) -> Result:
     return Result(study, flexible, baseline, flexible_network, n, timings)
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence output written straight to file descriptor 1 (the HiGHS banner)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (e.g. some notebook frontends)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
-    status, condition = n.optimize.solve_model(
-        solver_name="highs", solver_options=options, log_to_console=False
-    )
+    with _quiet_stdout():
+        status, condition = n.optimize.solve_model(
+            solver_name="highs", solver_options=options, log_to_console=False
+        )
     if status != "ok":
         raise InfeasibleError(explain_infeasibility(n, study, run, condition))

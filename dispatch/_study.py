@@ -207,7 +207,9 @@ def _snapshots(
             )
         periods = int(keep)
     return pd.date_range(
-        start.tz_convert("UTC"), periods=periods, freq=pd.Timedelta(hours=spec.step_h),
+        start.tz_convert("UTC"),
+        periods=periods,
+        freq=pd.Timedelta(hours=spec.step_h),
         name="snapshot",
     )
 
@@ -286,7 +288,9 @@ def _read_table(path: Path, file_name: str) -> pd.DataFrame:
                     raise ScenarioError(file_name, "time", "missing time coordinate")
                 table = ds.to_dataframe()
         except (OSError, ValueError) as exc:
-            raise ScenarioError(file_name, "", f"not a readable netCDF file ({exc})")
+            raise ScenarioError(
+                file_name, "", f"not a readable netCDF file ({exc})"
+            ) from None
         table.index = pd.DatetimeIndex(table.index).tz_localize("UTC")
         return table
     try:
@@ -337,10 +341,18 @@ def _check_consistency(study: Study) -> None:
     for name, site in study.sites.items():
         prefix = f"sites.{name}"
         dc = site.datacentre
-        if site.reservoir and site.reservoir.min_level_pu > site.reservoir.max_level_pu:
-            raise ScenarioError(
-                file, f"{prefix}.reservoir.min_level_pu", "exceeds max_level_pu"
-            )
+        if (res := site.reservoir) is not None:
+            if res.min_level_pu > res.max_level_pu:
+                raise ScenarioError(
+                    file, f"{prefix}.reservoir.min_level_pu", "exceeds max_level_pu"
+                )
+            initial = res.initial_level_pu
+            if initial is not None and not res.min_level_pu <= initial <= res.max_level_pu:
+                raise ScenarioError(
+                    file,
+                    f"{prefix}.reservoir.initial_level_pu",
+                    "must lie between min_level_pu and max_level_pu",
+                )
         if site.grid is not None:
             above = np.flatnonzero(
                 study.values(name, "grid.export_price")
@@ -363,6 +375,7 @@ def _check_consistency(study: Study) -> None:
                     f"must be a multiple of the step ({w:g} h)",
                 )
             demand += study.values(name, "datacentre.deferrable.arrivals_mwh") / w
+            demand[0] += dc.deferrable.initial_backlog_mwh / w
         if dc.interruptible is not None:
             demand += study.values(name, "datacentre.interruptible.offered_mw")
         over = np.flatnonzero(demand > dc.it_capacity_mw * (1 + 1e-9))
@@ -371,7 +384,8 @@ def _check_consistency(study: Study) -> None:
             raise ScenarioError(
                 file,
                 f"{prefix}.datacentre.it_capacity_mw",
-                f"firm + deferrable arrivals + interruptible work is {demand[i]:g} MW "
+                f"firm + deferrable arrivals (and initial backlog) + interruptible work "
+                f"is {demand[i]:g} MW "
                 f"at {when[i].isoformat()}, above the IT capacity "
                 f"{dc.it_capacity_mw:g} MW",
             )

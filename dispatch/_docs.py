@@ -1,0 +1,104 @@
+"""Scenario-format documentation generated from the pydantic models.
+
+``dispatch schema --out docs`` writes ``scenario.schema.json`` (JSON Schema) and
+``scenario-reference.md`` (a field-by-field table); a test checks that the copies
+in the repository match, so the docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from dispatch._schema import Scenario
+
+SCHEMA_FILE = "scenario.schema.json"
+REFERENCE_FILE = "scenario-reference.md"
+
+
+def json_schema() -> str:
+    """The JSON Schema of scenario files, as text."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "dispatch scenario"
+    return json.dumps(schema, indent=2) + "\n"
+
+
+def _unit(description: str) -> tuple[str, str]:
+    match = re.search(r"\s*\[([^\]]+)\]\.?\s*$", description)
+    if not match:
+        return description, ""
+    return description[: match.start()].rstrip() + ".", match.group(1)
+
+
+def _type_name(annotation: object) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in typing.get_args(annotation)]
+        if names[:2] == ["number", "string"]:
+            names[:2] = ["series"]
+        return " or ".join(dict.fromkeys(names))
+    if origin is dict:
+        return f"mapping of name to {_type_name(typing.get_args(annotation)[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    return {
+        float: "number",
+        int: "integer",
+        str: "string",
+        type(None): "none",
+        bool: "boolean",
+    }.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows, nested = [], []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        text, unit = _unit(field.description or "")
+        default = "required" if field.is_required() else f"`{field.default!r}`"
+        rows.append(
+            f"| `{path}` | {_type_name(field.annotation)} | {unit} | {default} | {text} |"
+        )
+        for arg in [field.annotation, *typing.get_args(field.annotation)]:
+            inner = typing.get_args(arg)[1] if typing.get_origin(arg) is dict else arg
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                child = f"{path}.SITE." if typing.get_origin(arg) is dict else f"{path}."
+                nested.extend(_rows(inner, child))
+    return rows + nested
+
+
+def reference() -> str:
+    """The field-by-field reference of scenario files, as Markdown."""
+    header = [
+        "# Scenario file reference",
+        "",
+        "Generated from `dispatch/_schema.py` by `dispatch schema --out docs`:",
+        "do not edit.",
+        "",
+        'A *series* is a constant or `"FILE.csv:COLUMN"` / `"FILE.nc:VARIABLE"`: a',
+        "time series in the study folder (CSV: first column `time`, ISO 8601 with UTC",
+        "offset; netCDF: coordinate `time` in UTC), one value per snapshot.",
+        "",
+        "| field | type | unit | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    return "\n".join(header + _rows(Scenario, "")) + "\n"
+
+
+def write_docs(folder: str | Path) -> list[Path]:
+    """Write the JSON Schema and the Markdown reference into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in ((SCHEMA_FILE, json_schema()), (REFERENCE_FILE, reference())):
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append(folder / name)
+    return written
