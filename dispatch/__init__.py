@@ -8,6 +8,12 @@ The public API: load a study, solve it, read the result.
 ['absorbed', 'available', 'backlog']
 """
 
+import os
+
+# Sites and CI have no internet: keep PyPSA's version check off, also for users who
+# import pypsa themselves after this package.
+os.environ.setdefault("PYPSA_GENERAL__ALLOW_NETWORK_REQUESTS", "False")
+
 from dispatch._errors import DispatchError, InfeasibleError, ScenarioError
 from dispatch._results import Result
 from dispatch._schema import Scenario
