@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from dispatch._results import Result
 
 WEEK_H = 168
+STACK_ORDER = ("geothermal", "run_of_river", "reservoir", "wind", "solar", "battery")
 
 
 def telling_week(result: Result) -> pd.Timestamp:
@@ -63,10 +64,11 @@ def plot_dispatch(
     for ax, run in zip(axes, ("baseline", "flexible"), strict=True):
         run_data = week.sel(run=run)
         layers, colors, labels = [], [], []
-        for carrier in run_data["carrier"].values:
+        present = [str(c) for c in run_data["carrier"].values]
+        for carrier in [c for c in STACK_ORDER if c in present]:
             layers.append(np.clip(run_data["output"].sel(carrier=carrier).values, 0, None))
-            colors.append(CARRIERS[str(carrier)]["color"])
-            labels.append(CARRIERS[str(carrier)]["nice_name"])
+            colors.append(CARRIERS[carrier]["color"])
+            labels.append(CARRIERS[carrier]["nice_name"])
         if "grid_import" in run_data:
             layers.append(run_data["grid_import"].values)
             colors.append(CARRIERS["grid_import"]["color"])

@@ -58,6 +58,27 @@ INPUTS = {
 }
 
 
+class BaselineNetwork:
+    """A solved network waiting in a netCDF file until it is first asked for.
+
+    Parameters
+    ----------
+    path
+        The netCDF file.
+    folder
+        The temporary folder holding it, removed with this object.
+    """
+
+    def __init__(self, path: Path, folder: tempfile.TemporaryDirectory) -> None:
+        self.path, self._folder = path, folder
+
+    def load(self) -> pypsa.Network:
+        """Read the network."""
+        from dispatch._network import import_pypsa
+
+        return import_pypsa().Network(self.path)
+
+
 class Result:
     """A solved study: both runs of MODEL.md §5 and what they yield.
 
@@ -79,15 +100,23 @@ class Result:
         flexible: dict[str, RunDispatch],
         baseline: dict[str, RunDispatch],
         network: pypsa.Network,
-        network_baseline: pypsa.Network,
+        network_baseline: pypsa.Network | BaselineNetwork,
         timings: dict[str, float],
     ) -> None:
         self.study = study
         self.flexible, self.baseline = flexible, baseline
-        self.network, self.network_baseline = network, network_baseline
+        self.network = network
+        self._network_baseline = network_baseline
         self.timings = timings
         self._site = next(iter(study.sites))
         self._dataset: xr.Dataset | None = None
+
+    @property
+    def network_baseline(self) -> pypsa.Network:
+        """The solved PyPSA network of the baseline run."""
+        if isinstance(self._network_baseline, BaselineNetwork):
+            self._network_baseline = self._network_baseline.load()
+        return self._network_baseline
 
     @property
     def summary(self) -> dict:
@@ -275,7 +304,12 @@ class Result:
 
             plt.close(figure)
             self.network.export_to_netcdf(staging / "network.nc")
-            self.network_baseline.export_to_netcdf(staging / "network_baseline.nc")
+            if isinstance(self._network_baseline, BaselineNetwork):
+                shutil.copyfile(
+                    self._network_baseline.path, staging / "network_baseline.nc"
+                )
+            else:
+                self.network_baseline.export_to_netcdf(staging / "network_baseline.nc")
             _replace_folder(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

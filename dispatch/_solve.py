@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dispatch._errors import InfeasibleError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
-from dispatch._extract import extract_run
+from dispatch._extract import RunDispatch, extract_run
 from dispatch._network import build_network, to_baseline
-from dispatch._results import Result
+from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -22,12 +26,15 @@ if TYPE_CHECKING:
 SOLVER_OPTIONS = {"output_flag": False}
 
 
-def solve(study: Study, solver_options: dict | None = None) -> Result:
-    """Co-optimise a study: the flexible run, then the baseline of MODEL.md §5.
+def solve(
+    study: Study, solver_options: dict | None = None, parallel: bool | None = None
+) -> Result:
+    """Co-optimise a study: the flexible run and the baseline of MODEL.md §5.
 
     Both runs share one network and one linopy model: the baseline only tightens
     the bounds of the backlog and of lost interruptible work, so the model is built
-    once.
+    once. Where the machine allows, the baseline is solved in a forked process
+    beside the flexible run.
 
     Parameters
     ----------
@@ -35,6 +42,9 @@ def solve(study: Study, solver_options: dict | None = None) -> Result:
         A study from :func:`dispatch.load_study`.
     solver_options
         Extra HiGHS options (e.g. ``{"time_limit": 600}``).
+    parallel
+        Solve the two runs side by side in two processes; by default whenever the
+        platform can fork and has two or more cores.
 
     Returns
     -------
@@ -61,21 +71,99 @@ def solve(study: Study, solver_options: dict | None = None) -> Result:
     start = time.perf_counter()
     n.optimize.create_model(include_objective_constant=False)
     timings["model_s"] = time.perf_counter() - start
-
     options = {**SOLVER_OPTIONS, **(solver_options or {})}
+    if parallel is None:
+        parallel = _can_fork()
+    baseline_job = _BaselineProcess(n, study, options) if parallel else None
+
     start = time.perf_counter()
-    _solve_run(n, study, "flexible", options)
+    try:
+        _solve_run(n, study, "flexible", options)
+    except BaseException:
+        if baseline_job is not None:
+            baseline_job.cancel()
+        raise
     timings["solve_flexible_s"] = time.perf_counter() - start
     flexible = {site: extract_run(n, study, site) for site in study.sites}
     n.model.solver_model = None  # n.copy() refuses a network holding a solver
-    flexible_network = n.copy()
 
-    to_baseline(n)
     start = time.perf_counter()
-    _solve_run(n, study, "baseline", options)
-    timings["solve_baseline_s"] = time.perf_counter() - start
-    baseline = {site: extract_run(n, study, site) for site in study.sites}
-    return Result(study, flexible, baseline, flexible_network, n, timings)
+    if baseline_job is not None:
+        baseline, network_baseline = baseline_job.result()
+    else:
+        network_baseline, n = n, n.copy()
+        to_baseline(network_baseline)
+        _solve_run(network_baseline, study, "baseline", options)
+        baseline = {
+            site: extract_run(network_baseline, study, site) for site in study.sites
+        }
+    timings["baseline_wait_s"] = time.perf_counter() - start
+    return Result(study, flexible, baseline, n, network_baseline, timings)
+
+
+def _can_fork() -> bool:
+    return (
+        sys.platform.startswith("linux")
+        and (os.cpu_count() or 1) >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+class _BaselineProcess:
+    """The baseline run, solved in a forked copy of the process holding the model.
+
+    The fork inherits the built network and linopy model, so nothing is rebuilt;
+    the child sends back the hourly dispatch and leaves its solved network in a
+    netCDF file that :class:`~dispatch._results.Result` reads when asked.
+    """
+
+    def __init__(self, n: pypsa.Network, study: Study, options: dict) -> None:
+        context = multiprocessing.get_context("fork")
+        self.folder = tempfile.TemporaryDirectory(prefix="dispatch-baseline-")
+        self.path = Path(self.folder.name) / "network_baseline.nc"
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_solve_baseline_child,
+            args=(n, study, options, sender, self.path),
+            daemon=True,
+        )
+        self.process.start()
+        sender.close()
+
+    def result(self) -> tuple[dict[str, RunDispatch], BaselineNetwork]:
+        try:
+            outcome, payload = self.receiver.recv()
+        except EOFError:
+            outcome, payload = "error", "the baseline process ended without a result"
+        self.process.join()
+        if outcome == "infeasible":
+            raise InfeasibleError(payload)
+        if outcome != "ok":
+            raise RuntimeError(f"baseline run failed: {payload}")
+        return payload, BaselineNetwork(self.path, self.folder)
+
+    def cancel(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.folder.cleanup()
+
+
+def _solve_baseline_child(
+    n: pypsa.Network, study: Study, options: dict, sender: Connection, path: Path
+) -> None:
+    try:
+        to_baseline(n)
+        _solve_run(n, study, "baseline", options)
+        runs = {site: extract_run(n, study, site) for site in study.sites}
+        n.model.solver_model = None
+        n.export_to_netcdf(path)
+        sender.send(("ok", runs))
+    except InfeasibleError as exc:
+        sender.send(("infeasible", str(exc)))
+    except BaseException as exc:  # reported by the parent, which owns the user's call
+        sender.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        sender.close()
 
 
 @contextlib.contextmanager
@@ -100,7 +188,11 @@ def _quiet_stdout() -> Iterator[None]:
 def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
     with _quiet_stdout():
         status, condition = n.optimize.solve_model(
-            solver_name="highs", solver_options=options, log_to_console=False
+            solver_name="highs",
+            solver_options=options,
+            log_to_console=False,
+            io_api="direct",
+            progress=False,
         )
     if status != "ok":
         raise InfeasibleError(explain_infeasibility(n, study, run, condition))

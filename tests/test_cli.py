@@ -70,9 +70,7 @@ def test_solved_networks_read_back_with_pypsa(study: Path, tmp_path: Path) -> No
         n = pypsa.Network(out / file)
         assert n.objective == pytest.approx(objective, rel=1e-9)
         # The file alone reproduces its run: re-solving gives the same optimum.
-        n.optimize(
-            solver_name="highs", log_to_console=False, include_objective_constant=False
-        )
+        n.optimize(solver_name="highs", log_to_console=False, include_objective_constant=False)
         assert n.objective == pytest.approx(objective, rel=1e-6)
 
 

@@ -1,0 +1,845 @@
+"""Assertions on solved studies, for the package's tests and for users' own.
+
+:func:`assert_invariants` checks a solved :class:`~dispatch.Result` against every
+invariant of MODEL.md §7 for both runs. Each run is read twice, from the hourly
+arrays of :class:`~dispatch._extract.RunDispatch` and, independently, from the
+solved PyPSA network (``n.generators_t``, ``n.storage_units_t``, ``n.links_t``,
+``n.stores_t``), and both readings are checked against the study's inputs, not the
+network's. :func:`assert_same_optimum` compares both runs' objectives with those of
+another formulation of the same LP.
+
+A failure raises ``AssertionError`` naming the invariant, the site, the run, where
+the values were read, the first step that fails and by how much.
+
+Examples
+--------
+>>> from dispatch import load_study, solve
+>>> from dispatch.testing import assert_invariants
+>>> assert_invariants(solve(load_study("networks/olkaria", hours=48)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from dispatch._network import VARIABLE_RENEWABLES
+
+if TYPE_CHECKING:
+    import pypsa
+
+    from dispatch._extract import RunDispatch
+    from dispatch._results import Result
+    from dispatch._study import Study
+
+__all__ = ["assert_invariants", "assert_same_optimum", "deadline_window"]
+
+RUNS = ("flexible", "baseline")
+FLEXIBILITY_BOUNDS = {
+    ("Store", "e_min_pu"): "backlog",
+    ("Generator", "p_max_pu"): "lost_work",
+}
+"""Network inputs the baseline may change: (component, attribute): carrier."""
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """One run of one site in the terms of MODEL.md, as read from one source.
+
+    Power in [MW] (average over the step), levels and backlog in [MWh] after the
+    step; one value per snapshot. Storage fields are None where the site has none.
+    """
+
+    renewable: dict[str, np.ndarray]
+    """Output p_t per variable renewable carrier [MW]."""
+    geothermal: np.ndarray | None
+    """Geothermal output [MW]."""
+    battery_charge: np.ndarray | None
+    """Battery charging power [MW]."""
+    battery_discharge: np.ndarray | None
+    """Battery discharging power [MW]."""
+    battery_level: np.ndarray | None
+    """Battery energy after the step [MWh]."""
+    reservoir_dispatch: np.ndarray | None
+    """Reservoir turbine output [MW]."""
+    reservoir_spill: np.ndarray | None
+    """Reservoir spill [MW]."""
+    reservoir_level: np.ndarray | None
+    """Reservoir energy after the step, counted from empty [MWh]."""
+    grid_import: np.ndarray
+    """Grid import [MW]."""
+    grid_export: np.ndarray
+    """Grid export [MW]."""
+    deferred_served: np.ndarray
+    """Deferrable work served u_t [MW]."""
+    backlog: np.ndarray
+    """Deferrable work waiting after the step b_t [MWh]."""
+    interruptible_served: np.ndarray
+    """Interruptible work served v_t [MW]."""
+    it_power: np.ndarray
+    """IT power [MW]."""
+    facility_power: np.ndarray
+    """Facility power [MW]."""
+    objective: float
+    """Objective the source reports [currency]."""
+
+
+class _Checker:
+    """Compares values with bounds to a tolerance and raises a precise error.
+
+    Parameters
+    ----------
+    where
+        What is checked, e.g. ``"site 's', flexible run (network)"``.
+    snapshots
+        Snapshot times, to name the failing step.
+    rtol, atol
+        Relative [-] and absolute [unit of the values] tolerance.
+    """
+
+    def __init__(
+        self, where: str, snapshots: pd.DatetimeIndex, rtol: float, atol: float
+    ) -> None:
+        self.where, self.snapshots, self.rtol, self.atol = where, snapshots, rtol, atol
+
+    def at_most(
+        self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str
+    ) -> None:
+        """Assert ``value <= limit`` elementwise."""
+        value, limit = np.broadcast_arrays(
+            np.asarray(value, float), np.asarray(limit, float)
+        )
+        self._report(invariant, value, limit, value - limit, "<=", unit)
+
+    def at_least(
+        self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str
+    ) -> None:
+        """Assert ``value >= limit`` elementwise."""
+        value, limit = np.broadcast_arrays(
+            np.asarray(value, float), np.asarray(limit, float)
+        )
+        self._report(invariant, value, limit, limit - value, ">=", unit)
+
+    def equal(
+        self, invariant: str, value: ArrayLike, expected: ArrayLike, unit: str
+    ) -> None:
+        """Assert ``value == expected`` elementwise."""
+        value, expected = np.broadcast_arrays(
+            np.asarray(value, float), np.asarray(expected, float)
+        )
+        self._report(invariant, value, expected, np.abs(value - expected), "==", unit)
+
+    def within(
+        self,
+        invariant: str,
+        value: ArrayLike,
+        lower: ArrayLike,
+        upper: ArrayLike,
+        unit: str,
+    ) -> None:
+        """Assert ``lower <= value <= upper`` elementwise."""
+        self.at_least(f"{invariant} (lower bound)", value, lower, unit)
+        self.at_most(f"{invariant} (upper bound)", value, upper, unit)
+
+    def _report(
+        self,
+        invariant: str,
+        value: np.ndarray,
+        bound: np.ndarray,
+        excess: np.ndarray,
+        relation: str,
+        unit: str,
+    ) -> None:
+        tolerance = self.atol + self.rtol * np.maximum(np.abs(value), np.abs(bound))
+        failing = np.flatnonzero(~(excess <= tolerance))
+        if not len(failing):
+            return
+        i = failing[0]
+        flat_value, flat_bound, flat_excess = (
+            np.ravel(a)[i] for a in (value, bound, excess)
+        )
+        when = ""
+        if value.ndim == 1:
+            when = (
+                f" at {self.snapshots[i].isoformat()} (step {i}; "
+                f"{len(failing)} of {len(value)} steps fail)"
+            )
+        raise AssertionError(
+            f"{self.where}: invariant '{invariant}' fails{when}: "
+            f"{flat_value:.10g} {relation} {flat_bound:.10g} [{unit}] is off by "
+            f"{flat_excess:.4g} [{unit}] (tolerance {np.ravel(tolerance)[i]:.3g})"
+        )
+
+
+def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) -> None:
+    """Assert that a solved study satisfies every invariant of MODEL.md §7.
+
+    For each site and for both runs, read from the result's hourly arrays and,
+    separately, from the solved networks: energy balance at the site bus; every
+    asset within its bounds (renewables, geothermal minimum output and ramps,
+    battery and reservoir power and levels, spill, import and export limits);
+    storage level recursions with their cyclic or initial conditions; the backlog
+    recursion, its deadline window and an empty backlog at the end; interruptible
+    work within what is offered; IT capacity, IT and facility power, minimum IT
+    power and facility ramp; the objective recomputed from the dispatch. The
+    baseline serves all work as it arrives. Then: both readings agree, the two
+    networks have identical inputs apart from the flexibility bounds, and the key
+    figures agree with the hourly dataset.
+
+    Parameters
+    ----------
+    result
+        A solved study from :func:`dispatch.solve`.
+    rtol
+        Relative tolerance [-].
+    atol
+        Absolute tolerance [MW, MWh, currency or tCO2, as the checked value].
+
+    Raises
+    ------
+    AssertionError
+        Which invariant fails, for which site, run and source, at which step
+        (UTC) and by how much.
+    """
+    study = result.study
+    networks = {"flexible": result.network, "baseline": result.network_baseline}
+    dispatches = {"flexible": result.flexible, "baseline": result.baseline}
+    for site in study.sites:
+        for run in RUNS:
+            readings = {
+                "arrays": _from_arrays(study, site, dispatches[run][site]),
+                "network": _from_network(study, site, networks[run]),
+            }
+            for source, schedule in readings.items():
+                check = _Checker(
+                    f"site {site!r}, {run} run ({source})", study.snapshots, rtol, atol
+                )
+                _check_schedule(check, study, site, schedule, baseline=run == "baseline")
+            check = _Checker(
+                f"site {site!r}, {run} run (arrays vs network)", study.snapshots, rtol, atol
+            )
+            _check_arrays(check, study, site, dispatches[run][site])
+            _check_agree(check, readings["arrays"], readings["network"])
+    _check_same_inputs(result.network, result.network_baseline)
+    _check_summary(result, rtol, atol)
+
+
+def assert_same_optimum(
+    result: Result, independent: Mapping[str, float], rtol: float = 1e-6
+) -> None:
+    """Assert that both runs reach the optimum of an independent formulation.
+
+    Parameters
+    ----------
+    result
+        A solved study from :func:`dispatch.solve`.
+    independent
+        Optimal objective of each run, keyed ``"flexible"`` and ``"baseline"``,
+        from another formulation of the LP of MODEL.md [currency].
+    rtol
+        Relative tolerance, taken of the larger magnitude and at least 1 [-].
+
+    Raises
+    ------
+    AssertionError
+        Which run differs, both objectives and the relative difference.
+    """
+    summary = result.summary
+    reported = {
+        "flexible": summary["objective"],
+        "baseline": summary["baseline"]["objective"],
+    }
+    for run in RUNS:
+        ours, theirs = reported[run], independent[run]
+        scale = max(abs(ours), abs(theirs), 1.0)
+        if not abs(ours - theirs) <= rtol * scale:
+            raise AssertionError(
+                f"{result.study.name}: {run} run: objective {ours:.10g} "
+                f"[{summary['currency']}] differs from the independent optimum "
+                f"{theirs:.10g} by {ours - theirs:.6g} (relative "
+                f"{abs(ours - theirs) / scale:.3g} > {rtol:g})"
+            )
+
+
+def _series(study: Study, site: str, path: str) -> np.ndarray:
+    """Values of a series field, zeros where the site does not have it."""
+    return study.series.get(f"{site}/{path}", np.zeros(len(study.snapshots)))
+
+
+def _column(frame: pd.DataFrame, name: str, length: int) -> np.ndarray:
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=float)
+    return np.zeros(length)
+
+
+def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
+    """The schedule as :class:`RunDispatch` reports it."""
+    spec = study.sites[site]
+    discharge = spill = None
+    if spec.battery is not None:
+        discharge = run.output["battery"] + run.battery_charge
+    if spec.reservoir is not None:
+        spill = run.curtailment["reservoir"]
+    return _Schedule(
+        renewable={c: run.output[c] for c in VARIABLE_RENEWABLES if c in run.output},
+        geothermal=run.output.get("geothermal"),
+        battery_charge=run.battery_charge,
+        battery_discharge=discharge,
+        battery_level=run.battery_level,
+        reservoir_dispatch=run.output.get("reservoir"),
+        reservoir_spill=spill,
+        reservoir_level=run.reservoir_level,
+        grid_import=run.grid_import,
+        grid_export=run.grid_export,
+        deferred_served=run.deferred_served,
+        backlog=run.backlog,
+        interruptible_served=run.interruptible_served,
+        it_power=sum(run.it_power.values()),
+        facility_power=sum(run.facility_power.values()),
+        objective=run.objective,
+    )
+
+
+def _from_network(study: Study, site: str, n: pypsa.Network) -> _Schedule:
+    """The schedule as read from the solved network's components.
+
+    Follows the mapping of :mod:`dispatch._network`: facility power enters the
+    ``facility`` Link, IT power leaves it; the ``backlog`` Store's level is minus
+    the backlog; the reservoir's state of charge counts from its minimum level.
+    """
+    spec, length = study.sites[site], len(study.snapshots)
+    gen, su, links = n.generators_t.p, n.storage_units_t, n.links_t
+    storage: dict[str, np.ndarray | None] = dict.fromkeys(
+        (
+            "battery_charge",
+            "battery_discharge",
+            "battery_level",
+            "reservoir_dispatch",
+            "reservoir_spill",
+            "reservoir_level",
+        )
+    )
+    if spec.battery is not None:
+        name = f"{site} battery"
+        storage["battery_charge"] = _column(su.p_store, name, length)
+        storage["battery_discharge"] = _column(su.p_dispatch, name, length)
+        storage["battery_level"] = _column(su.state_of_charge, name, length)
+    if (res := spec.reservoir) is not None:
+        name = f"{site} reservoir"
+        storage["reservoir_dispatch"] = _column(su.p_dispatch, name, length)
+        storage["reservoir_spill"] = _column(su.spill, name, length)
+        storage["reservoir_level"] = (
+            _column(su.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
+        )
+    offered = _series(study, site, "datacentre.interruptible.offered_mw")
+    return _Schedule(
+        renewable={
+            c: _column(gen, f"{site} {c}", length)
+            for c in VARIABLE_RENEWABLES
+            if getattr(spec, c) is not None
+        },
+        geothermal=(
+            _column(gen, f"{site} geothermal", length) if spec.geothermal else None
+        ),
+        **storage,
+        grid_import=_column(gen, f"{site} grid import", length),
+        grid_export=-_column(gen, f"{site} grid export", length),
+        deferred_served=_column(links.p0, f"{site} deferrable", length),
+        backlog=-_column(n.stores_t.e, f"{site} backlog", length),
+        interruptible_served=offered - _column(gen, f"{site} lost work", length),
+        it_power=-_column(links.p1, f"{site} facility", length),
+        facility_power=_column(links.p0, f"{site} facility", length),
+        objective=float(n.objective),
+    )
+
+
+def _previous(level: np.ndarray, initial: float | None) -> np.ndarray:
+    """Level before each step: the initial level, or cyclic if that is None [MWh]."""
+    if initial is None:
+        return np.roll(level, 1)
+    return np.concatenate([[initial], level[:-1]])
+
+
+def _step_change(values: np.ndarray) -> np.ndarray:
+    """Change from the previous step; 0 at the first step (no ramp limit there)."""
+    return np.diff(values, prepend=values[:1])
+
+
+def deadline_window(study: Study, site: str) -> np.ndarray:
+    """Most deferrable work that may wait after each step, from MODEL.md §2 [MWh].
+
+    The work that arrived in the steps that began within the last D hours; the
+    initial backlog counts as arriving at the start; 0 after the last step.
+    """
+    deferrable = study.sites[site].datacentre.deferrable
+    arrivals = _series(study, site, "datacentre.deferrable.arrivals_mwh")
+    if deferrable is None:
+        return np.zeros_like(arrivals)
+    steps = round(deferrable.max_delay_h / study.step_h)
+    window = np.array(
+        [arrivals[max(0, t - steps + 1) : t + 1].sum() for t in range(len(arrivals))]
+    )
+    window[:steps] += deferrable.initial_backlog_mwh
+    window[-1] = 0.0
+    return window
+
+
+def _check_schedule(
+    check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool
+) -> None:
+    """Every hourly invariant of one run, read from one source."""
+    _check_supply(check, study, site, s)
+    _check_storage(check, study, site, s)
+    _check_workload(check, study, site, s, baseline)
+    _check_objective(check, study, site, s)
+
+
+def _local_supply(s: _Schedule) -> np.ndarray:
+    """Net output of all local assets into the site bus [MW]."""
+    parts = [*s.renewable.values()]
+    if s.geothermal is not None:
+        parts.append(s.geothermal)
+    if s.battery_level is not None:
+        parts.append(s.battery_discharge - s.battery_charge)
+    if s.reservoir_level is not None:
+        parts.append(s.reservoir_dispatch)
+    return sum(parts, np.zeros_like(s.grid_import))
+
+
+def _check_supply(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
+    spec, w = study.sites[site], study.step_h
+    check.equal(
+        "energy balance: local output + import - export = facility power",
+        _local_supply(s) + s.grid_import - s.grid_export,
+        s.facility_power,
+        "MW",
+    )
+    for carrier, output in s.renewable.items():
+        asset = getattr(spec, carrier)
+        available = asset.capacity_mw * study.values(site, f"{carrier}.availability")
+        check.within(f"{carrier} output in [0, P a_t]", output, 0.0, available, "MW")
+    if (geo := spec.geothermal) is not None:
+        check.within(
+            "geothermal output in [pmin P, P]",
+            s.geothermal,
+            geo.min_stable_pu * geo.capacity_mw,
+            geo.capacity_mw,
+            "MW",
+        )
+        if geo.ramp_pu_per_h is not None:
+            check.at_most(
+                "geothermal ramp |p_t - p_t-1| <= r P w",
+                np.abs(_step_change(s.geothermal)),
+                geo.ramp_pu_per_h * geo.capacity_mw * w,
+                "MW",
+            )
+    check.within(
+        "grid import in [0, I_t]",
+        s.grid_import,
+        0.0,
+        _series(study, site, "grid.import_limit_mw"),
+        "MW",
+    )
+    check.within(
+        "grid export in [0, X_t]",
+        s.grid_export,
+        0.0,
+        _series(study, site, "grid.export_limit_mw"),
+        "MW",
+    )
+
+
+def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
+    spec, w = study.sites[site], study.step_h
+    if (bat := spec.battery) is not None:
+        check.within("battery charge in [0, P]", s.battery_charge, 0.0, bat.power_mw, "MW")
+        check.within(
+            "battery discharge in [0, P]", s.battery_discharge, 0.0, bat.power_mw, "MW"
+        )
+        check.within("battery level in [0, E]", s.battery_level, 0.0, bat.energy_mwh, "MWh")
+        initial = (
+            None
+            if bat.initial_level_pu is None
+            else (bat.initial_level_pu * bat.energy_mwh)
+        )
+        check.equal(
+            "battery level recursion (standing loss (1-loss)^w, efficiencies, "
+            f"{'cyclic' if initial is None else 'initial level'})",
+            s.battery_level,
+            (1 - bat.standing_loss_per_h) ** w * _previous(s.battery_level, initial)
+            + w * bat.charge_efficiency * s.battery_charge
+            - w * s.battery_discharge / bat.discharge_efficiency,
+            "MWh",
+        )
+    if (res := spec.reservoir) is not None:
+        inflow = study.values(site, "reservoir.inflow_mw")
+        check.within(
+            "reservoir dispatch in [0, P]", s.reservoir_dispatch, 0.0, res.turbine_mw, "MW"
+        )
+        check.within(
+            "reservoir spill in [0, inflow_t]", s.reservoir_spill, 0.0, inflow, "MW"
+        )
+        check.within(
+            "reservoir level in [min, max] level",
+            s.reservoir_level,
+            res.min_level_pu * res.energy_mwh,
+            res.max_level_pu * res.energy_mwh,
+            "MWh",
+        )
+        initial = (
+            None
+            if res.initial_level_pu is None
+            else (res.initial_level_pu * res.energy_mwh)
+        )
+        check.equal(
+            "reservoir level recursion (inflow - spill - dispatch, "
+            f"{'cyclic' if initial is None else 'initial level'})",
+            s.reservoir_level,
+            _previous(s.reservoir_level, initial)
+            + w * (inflow - s.reservoir_spill - s.reservoir_dispatch),
+            "MWh",
+        )
+
+
+def _check_workload(
+    check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool
+) -> None:
+    dc, w = study.sites[site].datacentre, study.step_h
+    capacity, idle = dc.it_capacity_mw, dc.idle_fraction
+    arrivals = _series(study, site, "datacentre.deferrable.arrivals_mwh")
+    initial = dc.deferrable.initial_backlog_mwh if dc.deferrable else 0.0
+    offered = _series(study, site, "datacentre.interruptible.offered_mw")
+    firm = study.values(site, "datacentre.firm_mw")
+
+    check.at_least("deferrable served u_t >= 0", s.deferred_served, 0.0, "MW")
+    check.equal(
+        "backlog recursion b_t = b_t-1 + A_t - u_t w",
+        s.backlog,
+        _previous(s.backlog, initial) + arrivals - w * s.deferred_served,
+        "MWh",
+    )
+    check.within(
+        "backlog in [0, work arrived within D] (0 after the last step)",
+        s.backlog,
+        0.0,
+        np.zeros_like(arrivals) if baseline else deadline_window(study, site),
+        "MWh",
+    )
+    check.within(
+        "interruptible served in [0, offered]",
+        s.interruptible_served,
+        offered if baseline else 0.0,
+        offered,
+        "MW",
+    )
+    work = firm + s.deferred_served + s.interruptible_served
+    check.at_most("IT capacity: firm + u + v <= C", work, capacity, "MW")
+    check.equal(
+        "IT power = idle C + (1 - idle) (firm + u + v)",
+        s.it_power,
+        idle * capacity + (1 - idle) * work,
+        "MW",
+    )
+    check.equal(
+        "facility power = PUE x IT power",
+        s.facility_power,
+        study.values(site, "datacentre.pue") * s.it_power,
+        "MW",
+    )
+    check.at_least("minimum IT power", s.it_power, dc.min_it_pu * capacity, "MW")
+    if dc.facility_ramp_mw_per_h is not None:
+        check.at_most(
+            "facility ramp |f_t - f_t-1| <= R w",
+            np.abs(_step_change(s.facility_power)),
+            dc.facility_ramp_mw_per_h * w,
+            "MW",
+        )
+
+
+def _local_cost(study: Study, site: str, outputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Marginal cost of local output per step, by carrier summed [currency/h]."""
+    spec = study.sites[site]
+    return sum(
+        (getattr(spec, c).marginal_cost * p for c, p in outputs.items()),
+        np.zeros(len(study.snapshots)),
+    )
+
+
+def _check_objective(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
+    """The objective of MODEL.md §4, term by term from the dispatch."""
+    dc, w = study.sites[site].datacentre, study.step_h
+    outputs = dict(s.renewable)
+    for carrier, output in (
+        ("geothermal", s.geothermal),
+        ("reservoir", s.reservoir_dispatch),
+    ):
+        if output is not None:
+            outputs[carrier] = output
+    value_of_lost_work = dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
+    carbon_price = study.scenario.carbon_price
+    hourly = (
+        _local_cost(study, site, outputs)
+        + (
+            _series(study, site, "grid.import_price")
+            + carbon_price * _series(study, site, "grid.carbon_intensity_t_per_mwh")
+        )
+        * s.grid_import
+        - _series(study, site, "grid.export_price") * s.grid_export
+        + value_of_lost_work
+        * (
+            _series(study, site, "datacentre.interruptible.offered_mw")
+            - s.interruptible_served
+        )
+    )
+    check.equal(
+        "objective = sum_t w [costs + V (O_t - v_t)]",
+        s.objective,
+        w * hourly.sum(),
+        study.scenario.currency,
+    )
+
+
+def _check_arrays(check: _Checker, study: Study, site: str, run: RunDispatch) -> None:
+    """Derived arrays of :class:`RunDispatch`: availability, curtailment, unserved."""
+    spec = study.sites[site]
+    for carrier in VARIABLE_RENEWABLES:
+        if (asset := getattr(spec, carrier)) is not None:
+            check.equal(
+                f"{carrier} available = P a_t",
+                run.available[carrier],
+                asset.capacity_mw * study.values(site, f"{carrier}.availability"),
+                "MW",
+            )
+    if spec.reservoir is not None:
+        check.equal(
+            "reservoir available = inflow_t",
+            run.available["reservoir"],
+            study.values(site, "reservoir.inflow_mw"),
+            "MW",
+        )
+    for carrier, curtailment in run.curtailment.items():
+        check.at_least(f"{carrier} curtailment >= 0", curtailment, 0.0, "MW")
+        if carrier != "reservoir":
+            check.equal(
+                f"{carrier} curtailment = P a_t - p_t",
+                curtailment,
+                run.available[carrier] - run.output[carrier],
+                "MW",
+            )
+    check.equal(
+        "unserved = offered - served",
+        run.unserved,
+        _series(study, site, "datacentre.interruptible.offered_mw")
+        - run.interruptible_served,
+        "MW",
+    )
+    pue = study.values(site, "datacentre.pue")
+    for workload, it_power in run.it_power.items():
+        check.equal(
+            f"facility power of {workload} work = PUE x IT power",
+            run.facility_power[workload],
+            pue * it_power,
+            "MW",
+        )
+
+
+def _check_agree(check: _Checker, arrays: _Schedule, network: _Schedule) -> None:
+    """Both readings of a run hold the same values."""
+    for name in _Schedule.__dataclass_fields__:
+        ours, theirs = getattr(arrays, name), getattr(network, name)
+        if isinstance(ours, dict):
+            assert ours.keys() == theirs.keys(), f"{check.where}: {name}: carriers differ"
+            for carrier in ours:
+                check.equal(
+                    f"{name} of {carrier} agrees", ours[carrier], theirs[carrier], "-"
+                )
+        elif ours is None or theirs is None:
+            assert ours is theirs, f"{check.where}: {name} is missing from one reading"
+        else:
+            check.equal(f"{name} agrees", ours, theirs, "-")
+
+
+def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None:
+    """The networks of both runs have identical inputs apart from flexibility bounds.
+
+    The baseline may only set the backlog Stores' ``e_min_pu`` and the lost-work
+    Generators' ``p_max_pu`` to 0 (all work served as it arrives).
+    """
+    where = "flexible vs baseline network inputs"
+    assert flexible.snapshots.equals(baseline.snapshots), f"{where}: snapshots differ"
+    assert flexible.snapshot_weightings.equals(baseline.snapshot_weightings), (
+        f"{where}: snapshot weightings differ"
+    )
+    for component in flexible.components:
+        other = baseline.components[component.name]
+        status = component.defaults["status"].astype(str)
+        inputs = set(status.index[status.str.startswith("Input")])
+        static = [a for a in component.static.columns if a in inputs]
+        assert component.static[static].equals(other.static[static]), (
+            f"{where}: static inputs of {component.name} differ: "
+            f"{_differing(component.static[static], other.static[static])}"
+        )
+        for attribute in sorted(inputs & set(component.dynamic)):
+            ours, theirs = component.dynamic[attribute], other.dynamic[attribute]
+            flexibility = FLEXIBILITY_BOUNDS.get((component.name, attribute))
+            if flexibility is not None:
+                assets = component.static.index[component.static.carrier == flexibility]
+                assert (theirs[assets] == 0).all().all(), (
+                    f"{where}: baseline {component.name} {attribute} of {list(assets)} "
+                    "is not 0 (all work served as it arrives)"
+                )
+                ours, theirs = ours.drop(columns=assets), theirs.drop(columns=assets)
+            assert ours.equals(theirs), (
+                f"{where}: {component.name} {attribute} differs: {_differing(ours, theirs)}"
+            )
+
+
+def _differing(ours: pd.DataFrame, theirs: pd.DataFrame) -> str:
+    """Names the first differing cell of two frames."""
+    if not ours.columns.equals(theirs.columns) or not ours.index.equals(theirs.index):
+        return f"columns {list(ours.columns)} vs {list(theirs.columns)}"
+    unequal = ~((ours == theirs) | (ours.isna() & theirs.isna()))
+    row, column = next(zip(*np.nonzero(unequal.to_numpy()), strict=True))
+    return (
+        f"{ours.columns[column]} at {ours.index[row]}: "
+        f"{ours.iat[row, column]!r} vs {theirs.iat[row, column]!r}"
+    )
+
+
+def _check_summary(result: Result, rtol: float, atol: float) -> None:
+    """Key figures of MODEL.md §6 recomputed from the hourly dataset and the study."""
+    summary, study, ds = result.summary, result.study, result.dispatch
+    site, w, currency = summary["site"], study.step_h, summary["currency"]
+    spec = study.sites[site]
+    dc = spec.datacentre
+    check = _Checker(f"site {site!r}, summary", study.snapshots, rtol, atol)
+    figures = {"flexible": summary, "baseline": summary["baseline"]}
+
+    def energy(values: np.ndarray) -> float:
+        return w * float(np.sum(values))
+
+    for run, fig in figures.items():
+        d = ds.sel(run=run)
+        facility = d.facility_power.sum("workload").to_numpy()
+        grid_import = d.grid_import.to_numpy()
+        check.equal(
+            f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency
+        )
+        check.equal(
+            f"{run}: total cost = energy + carbon + lost work cost",
+            fig["total_cost"],
+            fig["energy_cost"] + fig["carbon_cost"] + fig["lost_work_cost"],
+            currency,
+        )
+        curtailment = {
+            c: energy(d.curtailment.sel(curtailable=c)) for c in ds.curtailable.values
+        }
+        check.equal(
+            f"{run}: curtailment", fig["curtailment_mwh"], sum(curtailment.values()), "MWh"
+        )
+        for carrier, value in curtailment.items():
+            check.equal(
+                f"{run}: curtailment of {carrier}",
+                fig["curtailment_by_carrier_mwh"][carrier],
+                value,
+                "MWh",
+            )
+        unserved = energy(d.unserved)
+        check.equal(
+            f"{run}: unserved interruptible energy", fig["unserved_mwh"], unserved, "MWh"
+        )
+        value_of_lost_work = (
+            dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
+        )
+        check.equal(
+            f"{run}: lost work cost = V x unserved",
+            fig["lost_work_cost"],
+            value_of_lost_work * unserved,
+            currency,
+        )
+        for name, values in (
+            ("grid_import_mwh", grid_import),
+            ("grid_export_mwh", d.grid_export),
+            ("facility_energy_mwh", facility),
+            ("it_energy_mwh", d.it_power.sum("workload")),
+        ):
+            check.equal(f"{run}: {name}", fig[name], energy(values), "MWh")
+        emissions = _series(study, site, "grid.carbon_intensity_t_per_mwh") * grid_import
+        for carrier in d.carrier.values:
+            intensity = getattr(getattr(spec, str(carrier)), "co2_t_per_mwh", 0.0)
+            emissions = emissions + intensity * d.output.sel(carrier=carrier).to_numpy()
+        check.equal(f"{run}: emissions", fig["emissions_tco2"], energy(emissions), "tCO2")
+        shares = {
+            "renewable_share": np.maximum(0.0, facility - grid_import),
+            "cfe_score": np.maximum(
+                0.0, facility - (1 - _series(study, site, "grid.clean_share")) * grid_import
+            ),
+        }
+        for name, clean in shares.items():
+            check.within(f"{run}: {name}", fig[name], 0.0, 1.0, "1")
+            check.equal(f"{run}: {name}", fig[name], energy(clean) / energy(facility), "1")
+        surplus = study.series.get(f"{site}/grid.surplus_mw")
+        check.equal(
+            f"{run}: grid surplus absorbed = sum w min(import, surplus)",
+            fig["grid_surplus_absorbed_mwh"],
+            0.0 if surplus is None else energy(np.minimum(grid_import, surplus)),
+            "MWh",
+        )
+        arrivals = _series(study, site, "datacentre.deferrable.arrivals_mwh")
+        check.equal(
+            f"{run}: deferred energy = sum min(A_t, b_t)",
+            fig["deferred_energy_mwh"],
+            float(np.sum(np.minimum(arrivals, np.maximum(d.backlog.to_numpy(), 0.0)))),
+            "MWh",
+        )
+        max_delay = (
+            0.0
+            if run == "baseline" or dc.deferrable is None
+            else (dc.deferrable.max_delay_h)
+        )
+        check.within(
+            f"{run}: max_delay_h in [0, D]", fig["max_delay_h"], 0.0, max_delay, "h"
+        )
+
+    curtailment_baseline = summary["baseline"]["curtailment_mwh"]
+    check.equal(
+        "curtailment_baseline_mwh is the baseline's curtailment",
+        summary["curtailment_baseline_mwh"],
+        curtailment_baseline,
+        "MWh",
+    )
+    check.equal(
+        "absorbed = curtailment baseline - curtailment flexible",
+        summary["absorbed_mwh"],
+        curtailment_baseline - summary["curtailment_mwh"],
+        "MWh",
+    )
+    for carrier, absorbed in summary["absorbed_by_carrier_mwh"].items():
+        check.equal(
+            f"absorbed of {carrier}",
+            absorbed,
+            summary["curtailment_baseline_by_carrier_mwh"][carrier]
+            - summary["curtailment_by_carrier_mwh"][carrier],
+            "MWh",
+        )
+    share = (
+        summary["absorbed_mwh"] / curtailment_baseline if curtailment_baseline > 0 else 0.0
+    )
+    check.equal(
+        "absorbed_share = absorbed / curtailment baseline",
+        summary["absorbed_share"],
+        share,
+        "1",
+    )
+    check.at_most("absorbed_share <= 1", summary["absorbed_share"], 1.0, "1")
+    check.at_most(
+        "flexible objective <= baseline objective (the baseline is a restriction)",
+        summary["objective"],
+        summary["baseline"]["objective"],
+        currency,
+    )
