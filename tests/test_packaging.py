@@ -49,3 +49,13 @@ def test_every_schema_field_has_a_description_and_series_fields_a_unit() -> None
         assert meaning, f"{field} has no description"
         if kind in ("number", "series", "integer") or kind.startswith("number or"):
             assert unit, f"{field} has no unit"
+
+
+def test_notebooks_are_stored_without_outputs() -> None:
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for cell in cells:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, path.name
