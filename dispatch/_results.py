@@ -154,25 +154,20 @@ class Result:
             values = [getattr(run, attribute) for run in runs]
             return None if values[0] is None else np.stack(values)
 
-        def per_run_keyed(attribute: str, keys: list[str]) -> np.ndarray:
-            return np.stack(
-                [np.stack([getattr(run, attribute)[k] for k in keys], -1) for run in runs]
-            )
+        def keyed(mapping: dict[str, np.ndarray], keys: list[str]) -> np.ndarray:
+            if not keys:
+                return np.zeros((len(snapshot), 0))
+            return np.stack([mapping[key] for key in keys], -1)
 
+        def per_run_keyed(attribute: str, keys: list[str]) -> np.ndarray:
+            return np.stack([keyed(getattr(run, attribute), keys) for run in runs])
+
+        curtailment = per_run_keyed("curtailment", curtailable)
         data = {
             "output": (("run", "snapshot", "carrier"), per_run_keyed("output", carriers)),
-            "available": (
-                ("snapshot", "curtailable"),
-                np.stack([runs[0].available[c] for c in curtailable], -1).reshape(
-                    len(snapshot), len(curtailable)
-                ),
-            ),
-            "curtailment": (
-                ("run", "snapshot", "curtailable"),
-                per_run_keyed("curtailment", curtailable).reshape(
-                    2, len(snapshot), len(curtailable)
-                ),
-            ),
+            "available": (("snapshot", "curtailable"), keyed(runs[0].available, curtailable)),
+            "curtailment": (("run", "snapshot", "curtailable"), curtailment),
+            "absorbed": (("snapshot", "curtailable"), curtailment[1] - curtailment[0]),
             "it_power": (
                 ("run", "snapshot", "workload"),
                 per_run_keyed("it_power", list(WORKLOADS)),
@@ -197,10 +192,6 @@ class Result:
             values = per_run(name)
             if values is not None:
                 data[name] = (("run", "snapshot"), values)
-        data["absorbed"] = (
-            ("snapshot", "curtailable"),
-            data["curtailment"][1][1] - data["curtailment"][1][0],
-        )
         for name, path in INPUTS.items():
             if f"{site}/{path}" in study.series:
                 data[name] = (("snapshot",), study.values(site, path))
@@ -226,9 +217,7 @@ class Result:
         ds["snapshot"].attrs.update(long_name="Start of the snapshot (UTC)")
         for name in ds.data_vars:
             long_name, units = VARIABLES[name]
-            ds[name].attrs.update(
-                long_name=long_name, units=units.replace("currency", currency)
-            )
+            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
         return ds
 
     def dispatch_table(self) -> pd.DataFrame:
@@ -240,11 +229,7 @@ class Result:
         columns = {}
         for name, var in ds.data_vars.items():
             extra = [d for d in var.dims if d != "snapshot"]
-            frame = (
-                var.to_dataframe(name=name)[name].unstack(extra)
-                if extra
-                else (var.to_series())
-            )
+            frame = var.to_dataframe(name=name)[name].unstack(extra) if extra else (var.to_series())
             unit = var.attrs["units"]
             if isinstance(frame, pd.Series):
                 columns[f"{name} ({unit})"] = frame
@@ -252,7 +237,7 @@ class Result:
             for key, column in frame.items():
                 key = key if isinstance(key, tuple) else (key,)
                 columns[f"{name}[{'/'.join(map(str, key))}] ({unit})"] = column
-        table = pd.DataFrame(columns)
+        table = pd.DataFrame(columns) + 0.0  # no "-0" in spreadsheets
         table.index = pd.DatetimeIndex(table.index).tz_localize("UTC").rename("time")
         return table
 
@@ -293,11 +278,11 @@ class Result:
             )
             self.dispatch.to_netcdf(
                 staging / "dispatch.nc",
-                encoding={
-                    v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars
-                },
+                encoding={v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars},
             )
-            self.dispatch_table().to_csv(staging / "dispatch.csv", float_format="%.6g")
+            self.dispatch_table().to_csv(
+                staging / "dispatch.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%SZ"
+            )
             figure = self.plot_dispatch()
             figure.savefig(staging / "dispatch.png", dpi=110)
             import matplotlib.pyplot as plt
@@ -305,9 +290,7 @@ class Result:
             plt.close(figure)
             self.network.export_to_netcdf(staging / "network.nc")
             if isinstance(self._network_baseline, BaselineNetwork):
-                shutil.copyfile(
-                    self._network_baseline.path, staging / "network_baseline.nc"
-                )
+                shutil.copyfile(self._network_baseline.path, staging / "network_baseline.nc")
             else:
                 self.network_baseline.export_to_netcdf(staging / "network_baseline.nc")
             _replace_folder(staging, out)

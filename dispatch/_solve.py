@@ -13,7 +13,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dispatch._errors import InfeasibleError
+from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import RunDispatch, extract_run
 from dispatch._network import build_network, to_baseline
@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 SOLVER_OPTIONS = {"output_flag": False}
 
 
-def solve(
-    study: Study, solver_options: dict | None = None, parallel: bool | None = None
-) -> Result:
+def solve(study: Study, solver_options: dict | None = None, parallel: bool | None = None) -> Result:
     """Co-optimise a study: the flexible run and the baseline of MODEL.md §5.
 
     Both runs share one network and one linopy model: the baseline only tightens
@@ -69,7 +67,17 @@ def solve(
     n = build_network(study)
     timings["network_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    n.optimize.create_model(include_objective_constant=False)
+    try:
+        n.optimize.create_model(include_objective_constant=False)
+    except ValueError as exc:
+        if "Objective function could not be created" not in str(exc):
+            raise
+        raise ScenarioError(
+            str(study.source),
+            "",
+            "nothing to optimise: every cost, price and value of lost work is zero "
+            "(give an asset a marginal cost or the grid a price)",
+        ) from None
     timings["model_s"] = time.perf_counter() - start
     options = {**SOLVER_OPTIONS, **(solver_options or {})}
     if parallel is None:
@@ -94,9 +102,7 @@ def solve(
         network_baseline, n = n, n.copy()
         to_baseline(network_baseline)
         _solve_run(network_baseline, study, "baseline", options)
-        baseline = {
-            site: extract_run(network_baseline, study, site) for site in study.sites
-        }
+        baseline = {site: extract_run(network_baseline, study, site) for site in study.sites}
     timings["baseline_wait_s"] = time.perf_counter() - start
     return Result(study, flexible, baseline, n, network_baseline, timings)
 

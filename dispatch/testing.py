@@ -102,36 +102,22 @@ class _Checker:
         Relative [-] and absolute [unit of the values] tolerance.
     """
 
-    def __init__(
-        self, where: str, snapshots: pd.DatetimeIndex, rtol: float, atol: float
-    ) -> None:
+    def __init__(self, where: str, snapshots: pd.DatetimeIndex, rtol: float, atol: float) -> None:
         self.where, self.snapshots, self.rtol, self.atol = where, snapshots, rtol, atol
 
-    def at_most(
-        self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str
-    ) -> None:
+    def at_most(self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str) -> None:
         """Assert ``value <= limit`` elementwise."""
-        value, limit = np.broadcast_arrays(
-            np.asarray(value, float), np.asarray(limit, float)
-        )
+        value, limit = np.broadcast_arrays(np.asarray(value, float), np.asarray(limit, float))
         self._report(invariant, value, limit, value - limit, "<=", unit)
 
-    def at_least(
-        self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str
-    ) -> None:
+    def at_least(self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str) -> None:
         """Assert ``value >= limit`` elementwise."""
-        value, limit = np.broadcast_arrays(
-            np.asarray(value, float), np.asarray(limit, float)
-        )
+        value, limit = np.broadcast_arrays(np.asarray(value, float), np.asarray(limit, float))
         self._report(invariant, value, limit, limit - value, ">=", unit)
 
-    def equal(
-        self, invariant: str, value: ArrayLike, expected: ArrayLike, unit: str
-    ) -> None:
+    def equal(self, invariant: str, value: ArrayLike, expected: ArrayLike, unit: str) -> None:
         """Assert ``value == expected`` elementwise."""
-        value, expected = np.broadcast_arrays(
-            np.asarray(value, float), np.asarray(expected, float)
-        )
+        value, expected = np.broadcast_arrays(np.asarray(value, float), np.asarray(expected, float))
         self._report(invariant, value, expected, np.abs(value - expected), "==", unit)
 
     def within(
@@ -160,9 +146,7 @@ class _Checker:
         if not len(failing):
             return
         i = failing[0]
-        flat_value, flat_bound, flat_excess = (
-            np.ravel(a)[i] for a in (value, bound, excess)
-        )
+        flat_value, flat_bound, flat_excess = (np.ravel(a)[i] for a in (value, bound, excess))
         when = ""
         if value.ndim == 1:
             when = (
@@ -343,9 +327,7 @@ def _from_network(study: Study, site: str, n: pypsa.Network) -> _Schedule:
             for c in VARIABLE_RENEWABLES
             if getattr(spec, c) is not None
         },
-        geothermal=(
-            _column(gen, f"{site} geothermal", length) if spec.geothermal else None
-        ),
+        geothermal=(_column(gen, f"{site} geothermal", length) if spec.geothermal else None),
         **storage,
         grid_import=_column(gen, f"{site} grid import", length),
         grid_export=-_column(gen, f"{site} grid export", length),
@@ -381,17 +363,13 @@ def deadline_window(study: Study, site: str) -> np.ndarray:
     if deferrable is None:
         return np.zeros_like(arrivals)
     steps = round(deferrable.max_delay_h / study.step_h)
-    window = np.array(
-        [arrivals[max(0, t - steps + 1) : t + 1].sum() for t in range(len(arrivals))]
-    )
+    window = np.array([arrivals[max(0, t - steps + 1) : t + 1].sum() for t in range(len(arrivals))])
     window[:steps] += deferrable.initial_backlog_mwh
     window[-1] = 0.0
     return window
 
 
-def _check_schedule(
-    check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool
-) -> None:
+def _check_schedule(check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool) -> None:
     """Every hourly invariant of one run, read from one source."""
     _check_supply(check, study, site, s)
     _check_storage(check, study, site, s)
@@ -458,15 +436,9 @@ def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> No
     spec, w = study.sites[site], study.step_h
     if (bat := spec.battery) is not None:
         check.within("battery charge in [0, P]", s.battery_charge, 0.0, bat.power_mw, "MW")
-        check.within(
-            "battery discharge in [0, P]", s.battery_discharge, 0.0, bat.power_mw, "MW"
-        )
+        check.within("battery discharge in [0, P]", s.battery_discharge, 0.0, bat.power_mw, "MW")
         check.within("battery level in [0, E]", s.battery_level, 0.0, bat.energy_mwh, "MWh")
-        initial = (
-            None
-            if bat.initial_level_pu is None
-            else (bat.initial_level_pu * bat.energy_mwh)
-        )
+        initial = None if bat.initial_level_pu is None else (bat.initial_level_pu * bat.energy_mwh)
         check.equal(
             "battery level recursion (standing loss (1-loss)^w, efficiencies, "
             f"{'cyclic' if initial is None else 'initial level'})",
@@ -481,9 +453,7 @@ def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> No
         check.within(
             "reservoir dispatch in [0, P]", s.reservoir_dispatch, 0.0, res.turbine_mw, "MW"
         )
-        check.within(
-            "reservoir spill in [0, inflow_t]", s.reservoir_spill, 0.0, inflow, "MW"
-        )
+        check.within("reservoir spill in [0, inflow_t]", s.reservoir_spill, 0.0, inflow, "MW")
         check.within(
             "reservoir level in [min, max] level",
             s.reservoir_level,
@@ -491,11 +461,7 @@ def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> No
             res.max_level_pu * res.energy_mwh,
             "MWh",
         )
-        initial = (
-            None
-            if res.initial_level_pu is None
-            else (res.initial_level_pu * res.energy_mwh)
-        )
+        initial = None if res.initial_level_pu is None else (res.initial_level_pu * res.energy_mwh)
         check.equal(
             "reservoir level recursion (inflow - spill - dispatch, "
             f"{'cyclic' if initial is None else 'initial level'})",
@@ -506,9 +472,7 @@ def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> No
         )
 
 
-def _check_workload(
-    check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool
-) -> None:
+def _check_workload(check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool) -> None:
     dc, w = study.sites[site].datacentre, study.step_h
     capacity, idle = dc.it_capacity_mw, dc.idle_fraction
     arrivals = _series(study, site, "datacentre.deferrable.arrivals_mwh")
@@ -591,10 +555,7 @@ def _check_objective(check: _Checker, study: Study, site: str, s: _Schedule) -> 
         * s.grid_import
         - _series(study, site, "grid.export_price") * s.grid_export
         + value_of_lost_work
-        * (
-            _series(study, site, "datacentre.interruptible.offered_mw")
-            - s.interruptible_served
-        )
+        * (_series(study, site, "datacentre.interruptible.offered_mw") - s.interruptible_served)
     )
     check.equal(
         "objective = sum_t w [costs + V (O_t - v_t)]",
@@ -634,8 +595,7 @@ def _check_arrays(check: _Checker, study: Study, site: str, run: RunDispatch) ->
     check.equal(
         "unserved = offered - served",
         run.unserved,
-        _series(study, site, "datacentre.interruptible.offered_mw")
-        - run.interruptible_served,
+        _series(study, site, "datacentre.interruptible.offered_mw") - run.interruptible_served,
         "MW",
     )
     pue = study.values(site, "datacentre.pue")
@@ -655,9 +615,7 @@ def _check_agree(check: _Checker, arrays: _Schedule, network: _Schedule) -> None
         if isinstance(ours, dict):
             assert ours.keys() == theirs.keys(), f"{check.where}: {name}: carriers differ"
             for carrier in ours:
-                check.equal(
-                    f"{name} of {carrier} agrees", ours[carrier], theirs[carrier], "-"
-                )
+                check.equal(f"{name} of {carrier} agrees", ours[carrier], theirs[carrier], "-")
         elif ours is None or theirs is None:
             assert ours is theirs, f"{check.where}: {name} is missing from one reading"
         else:
@@ -667,8 +625,10 @@ def _check_agree(check: _Checker, arrays: _Schedule, network: _Schedule) -> None
 def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None:
     """The networks of both runs have identical inputs apart from flexibility bounds.
 
-    The baseline may only set the backlog Stores' ``e_min_pu`` and the lost-work
-    Generators' ``p_max_pu`` to 0 (all work served as it arrives).
+    Inputs are compared as the values in effect (a time series or the static value
+    it defaults to), so a network read back from a file compares equal. The baseline
+    may only set the backlog Stores' ``e_min_pu`` and the lost-work Generators'
+    ``p_max_pu`` to 0 (all work served as it arrives).
     """
     where = "flexible vs baseline network inputs"
     assert flexible.snapshots.equals(baseline.snapshots), f"{where}: snapshots differ"
@@ -677,38 +637,34 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
     )
     for component in flexible.components:
         other = baseline.components[component.name]
-        status = component.defaults["status"].astype(str)
-        inputs = set(status.index[status.str.startswith("Input")])
-        static = [a for a in component.static.columns if a in inputs]
-        assert component.static[static].equals(other.static[static]), (
-            f"{where}: static inputs of {component.name} differ: "
-            f"{_differing(component.static[static], other.static[static])}"
+        assert component.static.index.equals(other.static.index), (
+            f"{where}: {component.name} assets differ: "
+            f"{list(component.static.index)} vs {list(other.static.index)}"
         )
-        for attribute in sorted(inputs & set(component.dynamic)):
-            ours, theirs = component.dynamic[attribute], other.dynamic[attribute]
+        if component.static.empty:
+            continue
+        status = component.defaults["status"].astype(str)
+        inputs = status.index[status.str.startswith("Input")]
+        for attribute in inputs.intersection(component.static.columns):
+            ours, theirs = component.da[attribute], other.da[attribute]
             flexibility = FLEXIBILITY_BOUNDS.get((component.name, attribute))
             if flexibility is not None:
                 assets = component.static.index[component.static.carrier == flexibility]
-                assert (theirs[assets] == 0).all().all(), (
+                assert (theirs.sel(name=assets) == 0).all(), (
                     f"{where}: baseline {component.name} {attribute} of {list(assets)} "
                     "is not 0 (all work served as it arrives)"
                 )
-                ours, theirs = ours.drop(columns=assets), theirs.drop(columns=assets)
-            assert ours.equals(theirs), (
-                f"{where}: {component.name} {attribute} differs: {_differing(ours, theirs)}"
-            )
-
-
-def _differing(ours: pd.DataFrame, theirs: pd.DataFrame) -> str:
-    """Names the first differing cell of two frames."""
-    if not ours.columns.equals(theirs.columns) or not ours.index.equals(theirs.index):
-        return f"columns {list(ours.columns)} vs {list(theirs.columns)}"
-    unequal = ~((ours == theirs) | (ours.isna() & theirs.isna()))
-    row, column = next(zip(*np.nonzero(unequal.to_numpy()), strict=True))
-    return (
-        f"{ours.columns[column]} at {ours.index[row]}: "
-        f"{ours.iat[row, column]!r} vs {theirs.iat[row, column]!r}"
-    )
+                ours, theirs = ours.drop_sel(name=assets), theirs.drop_sel(name=assets)
+            differ = ~((ours.values == theirs.values) | (pd.isna(ours) & pd.isna(theirs)))
+            if differ.any():
+                cell = {
+                    d: ours[d].values[i]
+                    for d, i in zip(ours.dims, np.argwhere(differ)[0], strict=True)
+                }
+                raise AssertionError(
+                    f"{where}: {component.name} {attribute} differs at {cell}: "
+                    f"{ours.sel(cell).item()!r} vs {theirs.sel(cell).item()!r}"
+                )
 
 
 def _check_summary(result: Result, rtol: float, atol: float) -> None:
@@ -727,21 +683,15 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
         d = ds.sel(run=run)
         facility = d.facility_power.sum("workload").to_numpy()
         grid_import = d.grid_import.to_numpy()
-        check.equal(
-            f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency
-        )
+        check.equal(f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency)
         check.equal(
             f"{run}: total cost = energy + carbon + lost work cost",
             fig["total_cost"],
             fig["energy_cost"] + fig["carbon_cost"] + fig["lost_work_cost"],
             currency,
         )
-        curtailment = {
-            c: energy(d.curtailment.sel(curtailable=c)) for c in ds.curtailable.values
-        }
-        check.equal(
-            f"{run}: curtailment", fig["curtailment_mwh"], sum(curtailment.values()), "MWh"
-        )
+        curtailment = {c: energy(d.curtailment.sel(curtailable=c)) for c in ds.curtailable.values}
+        check.equal(f"{run}: curtailment", fig["curtailment_mwh"], sum(curtailment.values()), "MWh")
         for carrier, value in curtailment.items():
             check.equal(
                 f"{run}: curtailment of {carrier}",
@@ -750,12 +700,8 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
                 "MWh",
             )
         unserved = energy(d.unserved)
-        check.equal(
-            f"{run}: unserved interruptible energy", fig["unserved_mwh"], unserved, "MWh"
-        )
-        value_of_lost_work = (
-            dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
-        )
+        check.equal(f"{run}: unserved interruptible energy", fig["unserved_mwh"], unserved, "MWh")
+        value_of_lost_work = dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
         check.equal(
             f"{run}: lost work cost = V x unserved",
             fig["lost_work_cost"],
@@ -798,13 +744,9 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
             "MWh",
         )
         max_delay = (
-            0.0
-            if run == "baseline" or dc.deferrable is None
-            else (dc.deferrable.max_delay_h)
+            0.0 if run == "baseline" or dc.deferrable is None else (dc.deferrable.max_delay_h)
         )
-        check.within(
-            f"{run}: max_delay_h in [0, D]", fig["max_delay_h"], 0.0, max_delay, "h"
-        )
+        check.within(f"{run}: max_delay_h in [0, D]", fig["max_delay_h"], 0.0, max_delay, "h")
 
     curtailment_baseline = summary["baseline"]["curtailment_mwh"]
     check.equal(
@@ -827,9 +769,7 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
             - summary["curtailment_by_carrier_mwh"][carrier],
             "MWh",
         )
-    share = (
-        summary["absorbed_mwh"] / curtailment_baseline if curtailment_baseline > 0 else 0.0
-    )
+    share = summary["absorbed_mwh"] / curtailment_baseline if curtailment_baseline > 0 else 0.0
     check.equal(
         "absorbed_share = absorbed / curtailment baseline",
         summary["absorbed_share"],
