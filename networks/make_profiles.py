@@ -1,0 +1,1015 @@
+"""Regenerate the time series of the shipped example studies from offline data.
+
+Run ``python networks/make_profiles.py`` from the repository root (or from anywhere:
+paths are resolved relative to this file). It rewrites ``profiles.csv`` in each
+example folder (``olkaria``, ``nordic``, ``solar-battery``), reading the capacities
+and data-centre size it needs from that folder's ``scenario.yaml``, checks that the
+result is consistent with the scenario (capacity, feasibility, prices) and prints a
+quick, greedy estimate of the baseline curtailment.
+
+Nothing is downloaded. The inputs are
+
+- the typical-meteorological-year (TMY) files shipped with pvlib
+  (``723170TYA.CSV`` Greensboro NC, ``703165TY.csv`` Sand Point AK, ``12839.tm2``
+  Miami FL), read with :mod:`pvlib.iotools`;
+- the turbine power curves shipped with windpowerlib (OpenEnergy Database turbine
+  library in ``windpowerlib/data/default_turbine_data``);
+- shapes stated in each example's README, and noise from fixed numpy seeds, for the
+  parts that are synthetic (hydro, prices, grid carbon intensity, workload).
+
+Weather transfer
+----------------
+A TMY describes its own station, not the example site. Each TMY hour is keyed by
+day of year and hour of *apparent solar time* at the station. Its clearness index
+``kt = GHI / GHI_clear`` (Ineichen clear sky with the Linke turbidity climatology
+shipped with pvlib, at the station) is clipped to [0, 1.2]; hours with the sun
+below about 5 degrees take that day's daily clearness index. For every hour of 2025
+(UTC, evaluated at the middle of the hour) the example site's solar position and
+clear-sky GHI are computed at its latitude, longitude and altitude, and multiplied
+by the ``kt`` of the TMY hour with the same day of year and solar hour. Direct and
+diffuse parts follow from the Erbs decomposition. The 10 m wind speed and the air
+temperature are carried over by the same key; the temperature is then shifted and
+scaled to the site's climate (annual mean, seasonal cycle, day-to-day and diurnal
+amplitude: :class:`Climate`).
+
+Outputs are rounded to four significant digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+import yaml
+from windpowerlib import power_output, wind_speed
+from windpowerlib.wind_turbine import WindTurbine
+
+NETWORKS = Path(__file__).resolve().parent
+"""Folder holding the example studies."""
+YEAR = 2025
+"""Calendar year of every example [-]."""
+HOURS = pd.date_range(f"{YEAR}-01-01", periods=8760, freq="h", tz="UTC", name="time")
+"""Snapshot start times of every example, UTC."""
+MID = HOURS + pd.Timedelta(minutes=30)
+"""Middle of each snapshot, where instantaneous quantities are evaluated, UTC."""
+DAYS = 365
+"""Days in the year [-]."""
+PVLIB_DATA = Path(pvlib.__file__).parent / "data"
+"""Folder of the data files shipped with pvlib."""
+PROFILES = "profiles.csv"
+"""Name of the time-series file in each example folder."""
+
+
+# --------------------------------------------------------------------------------------
+# Weather
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location on the globe.
+
+    Attributes
+    ----------
+    latitude
+        Latitude, north positive [deg].
+    longitude
+        Longitude, east positive [deg].
+    altitude
+        Height above sea level [m].
+    """
+
+    latitude: float
+    longitude: float
+    altitude: float
+
+    def location(self) -> pvlib.location.Location:
+        """The pvlib location, in UTC."""
+        return pvlib.location.Location(
+            self.latitude, self.longitude, tz="UTC", altitude=self.altitude
+        )
+
+
+@dataclass(frozen=True)
+class Climate:
+    """How to map a TMY station's air temperature onto the example site.
+
+    With ``T`` the transferred TMY temperature, ``T1`` its centred 24-hour mean and
+    ``T30`` its centred 30-day mean, the site temperature is::
+
+        mean + season * (T30 - mean(T30)) + synoptic * (T1 - T30) + diurnal * (T - T1)
+
+    Attributes
+    ----------
+    mean_c
+        Annual mean air temperature at the site [degC].
+    season
+        Scale of the TMY's seasonal cycle [-].
+    synoptic
+        Scale of the TMY's day-to-day departures from the 30-day mean [-].
+    diurnal
+        Scale of the TMY's departures from the 24-hour mean (daily cycle) [-].
+    """
+
+    mean_c: float
+    season: float = 1.0
+    synoptic: float = 1.0
+    diurnal: float = 1.0
+
+
+@dataclass(frozen=True)
+class Weather:
+    """Hourly weather at an example site on :data:`HOURS`.
+
+    Attributes
+    ----------
+    ghi, dni, dhi
+        Global horizontal, direct normal and diffuse horizontal irradiance [W/m2].
+    zenith, azimuth
+        Apparent solar zenith and solar azimuth at the middle of the hour [deg].
+    temp_air
+        Air temperature at 2 m [degC].
+    wind_speed
+        Wind speed at 10 m [m/s].
+    """
+
+    ghi: np.ndarray
+    dni: np.ndarray
+    dhi: np.ndarray
+    zenith: np.ndarray
+    azimuth: np.ndarray
+    temp_air: np.ndarray
+    wind_speed: np.ndarray
+
+
+def read_tmy(file_name: str) -> tuple[pd.DataFrame, Place]:
+    """Read a TMY file shipped with pvlib.
+
+    Parameters
+    ----------
+    file_name
+        ``*.tm2`` (TMY2) or ``*.csv`` (TMY3) file in pvlib's data folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ghi`` [W/m2], ``temp_air`` [degC], ``wind_speed`` (10 m) [m/s],
+        indexed by the middle of each (hour-ending) TMY record in UTC, with the TMY's
+        mixed years replaced by :data:`YEAR`.
+    Place
+        The station.
+    """
+    path = PVLIB_DATA / file_name
+    if path.suffix.lower() == ".tm2":
+        raw, meta = pvlib.iotools.read_tmy2(str(path))
+        month, day = raw["month"].to_numpy(int), raw["day"].to_numpy(int)
+        hour_ending = raw["hour"].to_numpy(int)
+        # TMY2 stores temperature in tenths of degC and wind in tenths of m/s.
+        data = pd.DataFrame(
+            {
+                "ghi": raw["GHI"].to_numpy(float),
+                "temp_air": raw["DryBulb"].to_numpy(float) / 10,
+                "wind_speed": raw["Wspd"].to_numpy(float) / 10,
+            }
+        )
+    else:
+        raw, meta = pvlib.iotools.read_tmy3(str(path), map_variables=True)
+        date = pd.to_datetime(raw["Date (MM/DD/YYYY)"], format="%m/%d/%Y")
+        month, day = date.dt.month.to_numpy(), date.dt.day.to_numpy()
+        hour_ending = raw["Time (HH:MM)"].str.slice(0, 2).astype(int).to_numpy()
+        data = raw[["ghi", "temp_air", "wind_speed"]].astype(float).reset_index(drop=True)
+    # Records are hour-ending (1..24) in local standard time of the TMY's own
+    # years: rebuild the instants in YEAR.
+    tz_hours = float(meta["TZ"])
+    ending = pd.to_datetime(pd.DataFrame({"year": YEAR, "month": month, "day": day}))
+    ending = ending + pd.to_timedelta(hour_ending, unit="h")
+    middle = pd.DatetimeIndex(ending) - pd.Timedelta(minutes=30)
+    data.index = (middle - pd.Timedelta(hours=tz_hours)).tz_localize("UTC")
+    place = Place(float(meta["latitude"]), float(meta["longitude"]), float(meta["altitude"]))
+    return data.sort_index(), place
+
+
+def solar_time_key(times: pd.DatetimeIndex, longitude: float) -> tuple[np.ndarray, np.ndarray]:
+    """Day of year and hour of apparent solar time of UTC instants at ``longitude``.
+
+    Parameters
+    ----------
+    times
+        Instants, UTC.
+    longitude
+        Longitude, east positive [deg].
+
+    Returns
+    -------
+    day, hour
+        Day of year 0..364 and solar hour 0..23 [-].
+    """
+    eot_min = pvlib.solarposition.equation_of_time_spencer71(times.day_of_year)
+    offset = pd.to_timedelta(longitude / 15 * 3600 + np.asarray(eot_min) * 60, unit="s")
+    solar = times.tz_convert("UTC").tz_localize(None) + offset
+    day = (solar.day_of_year.to_numpy() - 1) % DAYS
+    return day, solar.hour.to_numpy()
+
+
+def _table(day: np.ndarray, hour: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Average ``values`` into a day-by-solar-hour table, filling empty cells.
+
+    Empty cells (NaN values, or keys no record maps to) take the linear interpolation
+    along the flattened, periodic hour-of-year axis.
+    """
+    total = np.zeros(DAYS * 24)
+    count = np.zeros(DAYS * 24)
+    key = day * 24 + hour
+    ok = np.isfinite(values)
+    np.add.at(total, key[ok], values[ok])
+    np.add.at(count, key[ok], 1)
+    flat = np.full(DAYS * 24, np.nan)
+    flat[count > 0] = total[count > 0] / count[count > 0]
+    known = np.flatnonzero(np.isfinite(flat))
+    flat = np.interp(np.arange(DAYS * 24), known, flat[known], period=DAYS * 24)
+    return flat.reshape(DAYS, 24)
+
+
+def transfer_weather(tmy_file: str, site: Place, climate: Climate) -> Weather:
+    """Weather at ``site`` for every hour of :data:`HOURS`, from a TMY elsewhere.
+
+    Parameters
+    ----------
+    tmy_file
+        TMY file in pvlib's data folder.
+    site
+        The example site.
+    climate
+        How to map the station's temperature onto the site.
+
+    Returns
+    -------
+    Weather
+        Hourly weather at the site (method in the module docstring).
+    """
+    tmy, station = read_tmy(tmy_file)
+    # Clearness index at the station.
+    loc = station.location()
+    sun = loc.get_solarposition(tmy.index)
+    clear = loc.get_clearsky(tmy.index, solar_position=sun)["ghi"].to_numpy()
+    ghi = tmy["ghi"].to_numpy()
+    up = (sun["apparent_zenith"].to_numpy() < 85) & (clear > 10)
+    kt = np.where(up, np.clip(ghi / np.where(up, clear, 1), 0, 1.2), np.nan)
+    s_day, s_hour = solar_time_key(tmy.index, station.longitude)
+    # Daily clearness index for low-sun and night hours.
+    daily_ghi = np.bincount(s_day, weights=np.where(up, ghi, 0), minlength=DAYS)
+    daily_clear = np.bincount(s_day, weights=np.where(up, clear, 0), minlength=DAYS)
+    daily_kt = np.clip(daily_ghi / np.maximum(daily_clear, 1e-9), 0, 1.2)
+    kt = np.where(np.isnan(kt), daily_kt[s_day], kt)
+    kt_table = _table(s_day, s_hour, kt)
+    temp_table = _table(s_day, s_hour, tmy["temp_air"].to_numpy())
+    wind_table = _table(s_day, s_hour, tmy["wind_speed"].to_numpy())
+
+    # The example site: its own sun, scaled by the station's clearness.
+    loc = site.location()
+    sun = loc.get_solarposition(MID)
+    clear = loc.get_clearsky(MID, solar_position=sun)["ghi"].to_numpy()
+    day, hour = solar_time_key(MID, site.longitude)
+    site_ghi = kt_table[day, hour] * clear
+    zenith = sun["zenith"].to_numpy()
+    parts = pvlib.irradiance.erbs(site_ghi, zenith, MID.day_of_year)
+
+    temp = temp_table[day, hour]
+    monthly = _periodic_mean(temp, 30 * 24)
+    daily = _periodic_mean(temp, 24)
+    temp = (
+        climate.mean_c
+        + climate.season * (monthly - monthly.mean())
+        + climate.synoptic * (daily - monthly)
+        + climate.diurnal * (temp - daily)
+    )
+    return Weather(
+        ghi=site_ghi,
+        dni=np.asarray(parts["dni"]),
+        dhi=np.asarray(parts["dhi"]),
+        zenith=sun["apparent_zenith"].to_numpy(),
+        azimuth=sun["azimuth"].to_numpy(),
+        temp_air=temp,
+        wind_speed=wind_table[day, hour],
+    )
+
+
+def _periodic_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average over ``window`` samples, wrapping around the year."""
+    padded = np.concatenate([values[-window:], values, values[:window]])
+    kernel = np.ones(window) / window
+    return np.convolve(padded, kernel, mode="same")[window:-window]
+
+
+# --------------------------------------------------------------------------------------
+# Renewable availability
+# --------------------------------------------------------------------------------------
+
+
+def pv_availability(
+    weather: Weather, tilt_deg: float, azimuth_deg: float, gamma_per_c: float = -0.0037
+) -> np.ndarray:
+    """Fixed-tilt PV output per unit of DC capacity, PVWatts style.
+
+    Plane-of-array irradiance with the isotropic sky model, Faiman cell temperature,
+    PVWatts DC model with temperature coefficient ``gamma_per_c`` and PVWatts'
+    default system losses (about 14 %).
+
+    Parameters
+    ----------
+    weather
+        Hourly weather at the site.
+    tilt_deg
+        Module tilt from horizontal [deg].
+    azimuth_deg
+        Module azimuth, clockwise from north (180 faces south) [deg].
+    gamma_per_c
+        Temperature coefficient of DC power [1/degC].
+
+    Returns
+    -------
+    numpy.ndarray
+        Availability a_t, output over DC capacity, clipped to [0, 1] [p.u.].
+    """
+    poa = pvlib.irradiance.get_total_irradiance(
+        tilt_deg,
+        azimuth_deg,
+        weather.zenith,
+        weather.azimuth,
+        weather.dni,
+        weather.ghi,
+        weather.dhi,
+        model="isotropic",
+    )["poa_global"]
+    poa = np.nan_to_num(np.asarray(poa, dtype=float))
+    cell = pvlib.temperature.faiman(poa, weather.temp_air, weather.wind_speed)
+    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, pdc0=1.0, gamma_pdc=gamma_per_c)
+    losses = pvlib.pvsystem.pvwatts_losses() / 100
+    return np.clip(np.asarray(dc) * (1 - losses), 0, 1)
+
+
+def wind_availability(
+    wind_10m: np.ndarray, turbine_type: str, hub_height_m: float, hellman_exp: float
+) -> np.ndarray:
+    """Wind farm output per unit of rated power from a windpowerlib power curve.
+
+    Parameters
+    ----------
+    wind_10m
+        Wind speed at 10 m [m/s].
+    turbine_type
+        Turbine in windpowerlib's OpenEnergy Database library, e.g. ``"V112/3300"``.
+    hub_height_m
+        Hub height [m].
+    hellman_exp
+        Hellman (power-law) exponent of the wind profile [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        Availability a_t, turbine power over rated power in [0, 1] [p.u.].
+    """
+    turbine = WindTurbine(hub_height=hub_height_m, turbine_type=turbine_type)
+    hub = wind_speed.hellman(wind_10m, 10.0, hub_height_m, hellman_exponent=hellman_exp)
+    curve = turbine.power_curve
+    power = power_output.power_curve(
+        np.asarray(hub), curve["wind_speed"].to_numpy(), curve["value"].to_numpy()
+    )
+    return np.clip(np.asarray(power) / turbine.nominal_power, 0, 1)
+
+
+# --------------------------------------------------------------------------------------
+# Synthetic shapes
+# --------------------------------------------------------------------------------------
+
+
+def smooth_noise(rng: np.random.Generator, n: int, corr: float, sigma: float) -> np.ndarray:
+    """Stationary AR(1) noise with zero mean.
+
+    Parameters
+    ----------
+    rng
+        Random generator (seeded by the caller).
+    n
+        Number of samples [-].
+    corr
+        Correlation length, in samples [-].
+    sigma
+        Standard deviation [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` correlated samples with standard deviation ``sigma``.
+    """
+    phi = np.exp(-1.0 / corr)
+    shocks = rng.standard_normal(n) * sigma * np.sqrt(1 - phi**2)
+    out = np.empty(n)
+    out[0] = rng.standard_normal() * sigma
+    for i in range(1, n):
+        out[i] = phi * out[i - 1] + shocks[i]
+    return out
+
+
+def monthly_shape(values: list[float]) -> np.ndarray:
+    """Hourly, periodic linear interpolation of twelve mid-month values.
+
+    Parameters
+    ----------
+    values
+        One value per month, January first [any unit].
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per hour of :data:`HOURS`, normalised to mean 1 [-].
+    """
+    mid_month = pd.date_range(f"{YEAR}-01-01", periods=12, freq="MS") + pd.Timedelta(days=14.5)
+    x = (mid_month - pd.Timestamp(f"{YEAR}-01-01")).total_seconds().to_numpy() / 3600
+    shape = np.interp(np.arange(8760) + 0.5, x, values, period=8760)
+    return shape / shape.mean()
+
+
+def daily_noise(rng: np.random.Generator, corr_days: float, sigma: float) -> np.ndarray:
+    """Smoothed, precipitation-like multiplicative noise with mean about 1, hourly.
+
+    Log-normal factor of daily AR(1) noise, linearly interpolated to hours.
+
+    Parameters
+    ----------
+    rng
+        Random generator (seeded by the caller).
+    corr_days
+        Correlation length [d].
+    sigma
+        Standard deviation of the log of the factor [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        One factor per hour of :data:`HOURS` [-].
+    """
+    days = smooth_noise(rng, DAYS + 1, corr_days, sigma)
+    hourly = np.interp(np.arange(8760) / 24, np.arange(DAYS + 1), days)
+    return np.exp(hourly - sigma**2 / 2)
+
+
+def local_time(tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """Local clock hour (0..24, fractional at the middle of the hour) and weekday.
+
+    Parameters
+    ----------
+    tz
+        IANA time zone, e.g. ``"Africa/Nairobi"``.
+
+    Returns
+    -------
+    hour, weekday
+        Hour of day [h] and weekday (0 Monday .. 6 Sunday) [-] of :data:`MID`.
+    """
+    local = MID.tz_convert(tz)
+    return (local.hour + local.minute / 60).to_numpy(), local.day_of_week.to_numpy()
+
+
+def bump(hour: np.ndarray, start: float, end: float, edge: float = 1.0) -> np.ndarray:
+    """Smooth 0..1 window over the clock hours ``start``..``end`` with soft edges [-]."""
+    rise = 1 / (1 + np.exp(-(hour - start) / (edge / 4)))
+    fall = 1 / (1 + np.exp((hour - end) / (edge / 4)))
+    return rise * fall
+
+
+FIRM_SHAPE = [
+    (0, 0.85),
+    (2, 0.72),
+    (4, 0.66),
+    (6, 0.72),
+    (8, 0.90),
+    (10, 1.02),
+    (12, 1.08),
+    (14, 1.08),
+    (16, 1.10),
+    (18, 1.15),
+    (20, 1.22),
+    (22, 1.10),
+]
+"""Diurnal shape of firm (user-facing) inference traffic: (local hour [h], relative
+load [-]), interpolated periodically; a typical consumer-facing web/chat traffic
+curve with a night trough and an evening peak."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Shape of the inference workload, as shares of IT capacity.
+
+    Attributes
+    ----------
+    firm
+        Mean firm (real-time) work over IT capacity [p.u.].
+    deferrable
+        Mean deferrable arrivals per hour over IT capacity [p.u.].
+    interruptible
+        Mean interruptible offered work over IT capacity [p.u.].
+    tz
+        Local time zone of the users and the operators [-].
+    seed
+        Seed of the workload noise [-].
+    headroom
+        Largest total work (firm + arrivals + offered) over IT capacity [p.u.].
+    """
+
+    firm: float
+    deferrable: float
+    interruptible: float
+    tz: str
+    seed: int
+    headroom: float = 0.97
+
+
+def workload(spec: Workload, capacity_mw: float) -> dict[str, np.ndarray]:
+    """Firm work, deferrable arrivals and interruptible offered work, hourly.
+
+    - firm: a diurnal user-traffic shape in local time (:data:`FIRM_SHAPE`: trough
+      around 04:00, busy from mid-morning, peak around 20:00), 8 % lower at
+      weekends, with 4 % hour-to-hour noise;
+    - deferrable arrivals: a steady stream of automated pipelines plus batch jobs
+      submitted in local working hours (09:00-18:00; at weekends this part is 60 %
+      of the weekday one), with lumpy log-normal noise;
+    - interruptible: best-effort work, somewhat higher at night when users leave
+      capacity spare.
+
+    Arrivals, then offered work, are scaled down in any hour where the total would
+    exceed ``headroom`` times the capacity.
+
+    Parameters
+    ----------
+    spec
+        Shares, time zone and seed.
+    capacity_mw
+        IT capacity C [MW].
+
+    Returns
+    -------
+    dict
+        ``firm_mw`` [MW], ``deferrable_mwh`` [MWh per hour] and
+        ``interruptible_mw`` [MW].
+    """
+    rng = np.random.default_rng(spec.seed)
+    hour, weekday = local_time(spec.tz)
+    weekend = weekday >= 5
+    two_pi = 2 * np.pi
+    firm = np.interp(hour, *zip(*FIRM_SHAPE, strict=True), period=24)
+    firm = firm * np.where(weekend, 0.92, 1.0) * np.exp(smooth_noise(rng, 8760, 3, 0.04))
+    firm = spec.firm * capacity_mw * firm / firm.mean()
+
+    batch = 0.6 + 1.0 * bump(hour, 9, 18, 2) * np.where(weekend, 0.6, 1.0)
+    batch = batch * np.exp(smooth_noise(rng, 8760, 2, 0.35))
+    batch = spec.deferrable * capacity_mw * batch / batch.mean()
+
+    offered = 1 + 0.25 * np.cos(two_pi * (hour - 3) / 24)
+    offered = offered * np.exp(smooth_noise(rng, 8760, 6, 0.2))
+    offered = spec.interruptible * capacity_mw * offered / offered.mean()
+
+    limit = spec.headroom * capacity_mw
+    if np.any(firm > 0.9 * limit):
+        raise ValueError("firm work alone nearly fills the IT capacity")
+    batch = np.minimum(batch, np.maximum(limit - firm - offered, 0))
+    offered = np.minimum(offered, limit - firm - batch)
+    return {"firm_mw": firm, "deferrable_mwh": batch, "interruptible_mw": offered}
+
+
+def pue_from_temperature(
+    temp_c: np.ndarray, base: float, slope_per_c: float, above_c: float, cap: float
+) -> np.ndarray:
+    """PUE rising linearly with outdoor temperature above a free-cooling limit.
+
+    Parameters
+    ----------
+    temp_c
+        Outdoor air temperature [degC].
+    base
+        PUE with full free cooling [-].
+    slope_per_c
+        Increase of PUE per degree above ``above_c`` [1/degC].
+    above_c
+        Temperature up to which free cooling suffices [degC].
+    cap
+        Largest PUE [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        PUE_t [-], at least 1.
+    """
+    return np.clip(base + slope_per_c * np.maximum(temp_c - above_c, 0), 1.0, cap)
+
+
+# --------------------------------------------------------------------------------------
+# The examples
+# --------------------------------------------------------------------------------------
+
+NORDIC_INFLOW_MEAN_MW = 18.0
+"""Annual mean natural inflow of the Nordic reservoir, as electrical power [MW]."""
+SOLAR_IMPORT_FULL_MW = 50.0
+"""Import limit of the solar-battery site outside the non-firm window [MW]."""
+SOLAR_IMPORT_REDUCED_MW = 36.0
+"""Import limit of the solar-battery site inside the non-firm window [MW]."""
+
+
+def olkaria(scenario: dict) -> pd.DataFrame:
+    """Profiles of the Olkaria (Kenya) geothermal + solar + run-of-river example.
+
+    Parameters
+    ----------
+    scenario
+        The parsed ``scenario.yaml`` (for the IT capacity).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per series, indexed by :data:`HOURS`.
+    """
+    tz = "Africa/Nairobi"
+    place = Place(-0.88, 36.30, 2000.0)
+    # Miami TMY2 as the tropical source; Olkaria/Naivasha highland climate: annual
+    # mean ~17 degC, weak seasonal cycle, wide diurnal range.
+    weather = transfer_weather(
+        "12839.tm2", place, Climate(17.0, season=0.15, synoptic=0.3, diurnal=1.8)
+    )
+    # Just south of the equator: low tilt facing north (sheds dust with the rain).
+    solar = pv_availability(weather, tilt_deg=10, azimuth_deg=0)
+
+    rng = np.random.default_rng(2101)
+    hour, _ = local_time(tz)
+    # Kenyan bimodal regime: long rains Mar-May, short rains Oct-Dec; river flow
+    # lags the rain by a few weeks. Availability 1 = design flow.
+    rains = monthly_shape([0.45, 0.35, 0.55, 1.15, 1.55, 1.15, 0.8, 0.65, 0.55, 0.8, 1.25, 1.0])
+    ror = np.clip(0.55 * rains * daily_noise(rng, corr_days=8, sigma=0.35), 0, 1)
+
+    # KPLC commercial/industrial time-of-use tariff: peak 06:00-22:00 EAT about
+    # 0.18 USD/kWh, off-peak about 0.12 USD/kWh; the monthly fuel-cost charge is
+    # higher in the dry months, when oil-fired plants run more.
+    dry = monthly_shape([1.3, 1.4, 1.2, 0.8, 0.6, 0.7, 0.9, 1.1, 1.2, 1.0, 0.8, 0.9])
+    peak = bump(hour, 6, 22, 0.5)
+    import_price = 120 + 60 * peak + 10 * (dry - 1) + 2 * smooth_noise(rng, 8760, 24, 1)
+    # Geothermal/hydro-heavy grid; oil-fired peakers (about 0.7 tCO2/MWh) in the
+    # evening peak and the dry months.
+    evening = bump(hour, 18, 22.5, 1.5)
+    thermal = np.clip(
+        0.11 + 0.06 * evening + 0.04 * (dry - 1) + smooth_noise(rng, 8760, 12, 0.015),
+        0.05,
+        0.25,
+    )
+    work = workload(
+        Workload(firm=0.42, deferrable=0.19, interruptible=0.05, tz=tz, seed=2102),
+        _site(scenario)["datacentre"]["it_capacity_mw"],
+    )
+    # Free/evaporative cooling at highland temperatures: 1.2 up to 15 degC, rising
+    # 0.012 per degC, capped at 1.3.
+    pue = pue_from_temperature(weather.temp_air, 1.20, 0.012, 15.0, 1.30)
+    return _frame(
+        solar=solar,
+        run_of_river=ror,
+        temperature_c=weather.temp_air,
+        pue=pue,
+        **work,
+        import_price=import_price,
+        carbon_intensity=0.70 * thermal,
+        clean_share=1 - thermal,
+    )
+
+
+def nordic(scenario: dict) -> pd.DataFrame:
+    """Profiles of the Nordic reservoir hydro + wind example.
+
+    Parameters
+    ----------
+    scenario
+        The parsed ``scenario.yaml`` (for the IT capacity).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per series, indexed by :data:`HOURS`.
+    """
+    tz = "Europe/Oslo"
+    place = Place(63.4, 10.4, 50.0)
+    # Sand Point (Alaska) TMY3: a windy, maritime subarctic coast. Trondheim area:
+    # annual mean ~5.5 degC, January about -2, July about 14.
+    weather = transfer_weather("703165TY.csv", place, Climate(5.5, season=1.3))
+    wind = wind_availability(weather.wind_speed, "V112/3300", 119.0, hellman_exp=1 / 7)
+
+    rng = np.random.default_rng(2201)
+    hour, weekday = local_time(tz)
+    # Snowmelt-driven Nordic inflow: low in winter, flood in May-June, autumn rain.
+    melt = monthly_shape([0.3, 0.25, 0.3, 0.6, 2.3, 2.6, 1.6, 1.1, 1.2, 1.1, 0.7, 0.4])
+    inflow = NORDIC_INFLOW_MEAN_MW * melt * daily_noise(rng, corr_days=10, sigma=0.3)
+
+    # Nord Pool NO3/SE2-like spot: winter higher than summer, morning and evening
+    # peaks, lower at weekends and in windy hours (regional wind follows the site's).
+    season = monthly_shape([1.35, 1.3, 1.1, 0.95, 0.75, 0.7, 0.7, 0.8, 0.95, 1.05, 1.2, 1.3])
+    peaks = 0.5 * bump(hour, 7, 10, 1.5) + 0.6 * bump(hour, 16, 20, 1.5)
+    working = np.where(weekday < 5, 1.0, 0.85)
+    regional_wind = _periodic_mean(wind, 6)
+    spot = 55 * season * working + 12 * peaks - 40 * regional_wind + smooth_noise(rng, 8760, 18, 6)
+    spot = np.clip(spot, 2.0, None)
+    # Import carbon intensity rises with price (imports from thermal neighbours).
+    intensity = 0.018 + 0.032 * np.clip((spot - 15) / 60, 0, 1)
+    work = workload(
+        Workload(firm=0.40, deferrable=0.20, interruptible=0.055, tz=tz, seed=2202),
+        _site(scenario)["datacentre"]["it_capacity_mw"],
+    )
+    # Free air cooling nearly all year: 1.08, rising 0.006 per degC above 12 degC.
+    pue = pue_from_temperature(weather.temp_air, 1.08, 0.006, 12.0, 1.15)
+    return _frame(
+        wind=wind,
+        inflow_mw=inflow,
+        temperature_c=weather.temp_air,
+        pue=pue,
+        **work,
+        import_price=spot + 10.0,
+        export_price=spot - 1.0,
+        carbon_intensity=intensity,
+        clean_share=1 - intensity / 0.6,
+        # Grid partner's surplus signal: regional wind surplus in blowy hours.
+        surplus_mw=40 * np.clip((regional_wind - 0.65) / 0.3, 0, 1),
+    )
+
+
+def solar_battery(scenario: dict) -> pd.DataFrame:
+    """Profiles of the Spain-like solar + battery example with a congested grid.
+
+    Parameters
+    ----------
+    scenario
+        The parsed ``scenario.yaml`` (for the IT capacity).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per series, indexed by :data:`HOURS`.
+    """
+    tz = "Europe/Madrid"
+    place = Place(37.4, -5.9, 30.0)
+    # Greensboro (NC) TMY3 at a similar latitude; Seville: annual mean ~19 degC,
+    # January ~11, July ~28.
+    weather = transfer_weather(
+        "723170TYA.CSV", place, Climate(19.2, season=0.75, synoptic=0.5, diurnal=1.3)
+    )
+    solar = pv_availability(weather, tilt_deg=30, azimuth_deg=180)
+
+    rng = np.random.default_rng(2301)
+    hour, weekday = local_time(tz)
+    weekend = weekday >= 5
+    # OMIE-like spot: gas-set evening peak, midday solar dip to about zero on sunny
+    # spring days, cheaper in the hydro/wind-rich spring.
+    season = monthly_shape([1.25, 1.05, 0.8, 0.6, 0.65, 0.95, 1.1, 1.1, 1.05, 1.0, 1.05, 1.2])
+    regional_solar = _periodic_mean(solar, 3)
+    evening = bump(hour, 19, 23, 1.5)
+    spot = (
+        75 * season
+        + 30 * evening
+        + 10 * bump(hour, 7, 10, 1.5)
+        - 70 * regional_solar * (1.6 - season)
+        + smooth_noise(rng, 8760, 24, 8)
+    )
+    spot = np.clip(spot, -1.0, 200.0)
+    # Access tolls and charges by period: weekday peak 10-14 and 18-22, shoulder
+    # 08-10, 14-18 and 22-24, valley at night and at weekends.
+    peak = (bump(hour, 10, 14, 0.2) + bump(hour, 18, 22, 0.2)) * ~weekend
+    shoulder = bump(hour, 8, 10, 0.2) + bump(hour, 14, 18, 0.2) + bump(hour, 22, 24, 0.2)
+    tolls = 5 + 20 * peak + 7 * shoulder * ~weekend
+    # Grid carbon intensity: low at sunny middays, gas-fired evenings higher.
+    intensity = np.clip(
+        0.22 - 0.12 * regional_solar + 0.03 * evening + smooth_noise(rng, 8760, 24, 0.015),
+        0.08,
+        0.25,
+    )
+    work = workload(
+        Workload(firm=0.42, deferrable=0.19, interruptible=0.05, tz=tz, seed=2302),
+        _site(scenario)["datacentre"]["it_capacity_mw"],
+    )
+    # Non-firm connection: import cut on winter weekday evenings (Nov-Feb,
+    # 18:00-22:00 local), when the local distribution network peaks.
+    winter = np.isin(MID.tz_convert(tz).month, [11, 12, 1, 2])
+    window = winter & ~weekend & (hour >= 18) & (hour < 22)
+    # Evaporative cooling in a hot climate: 1.12 up to 18 degC, 0.012 per degC, cap 1.4.
+    pue = pue_from_temperature(weather.temp_air, 1.12, 0.012, 18.0, 1.40)
+    return _frame(
+        solar=solar,
+        temperature_c=weather.temp_air,
+        pue=pue,
+        **work,
+        import_limit_mw=np.where(window, SOLAR_IMPORT_REDUCED_MW, SOLAR_IMPORT_FULL_MW),
+        import_price=spot + tolls,
+        export_price=spot - 0.5,
+        carbon_intensity=intensity,
+        clean_share=1 - intensity / 0.5,
+    )
+
+
+EXAMPLES = {"olkaria": olkaria, "nordic": nordic, "solar-battery": solar_battery}
+"""Example folder name and the function making its profiles."""
+
+
+def _site(scenario: dict) -> dict:
+    """The one site of a parsed scenario file."""
+    (site,) = scenario["sites"].values()
+    return site
+
+
+def _frame(**columns: np.ndarray) -> pd.DataFrame:
+    """The columns as a frame on :data:`HOURS`."""
+    return pd.DataFrame(
+        {name: np.asarray(values, dtype=float) for name, values in columns.items()},
+        index=HOURS,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Writing and checking
+# --------------------------------------------------------------------------------------
+
+
+def round_significant(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Round to ``digits`` significant digits; magnitudes below 1e-4 become 0."""
+    values = np.where(np.abs(values) < 1e-4, 0.0, values)
+    safe = np.where(values == 0, 1.0, np.abs(values))
+    decimals = digits - 1 - np.floor(np.log10(safe)).astype(int)
+    return np.array([round(v, int(d)) for v, d in zip(values, decimals, strict=True)])
+
+
+def write_profiles(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as a compact CSV: ``time`` in ISO 8601 with offset, 4 digits."""
+    out = frame.apply(lambda column: round_significant(column.to_numpy()))
+    out.index = HOURS.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    out.index.name = "time"
+    out.to_csv(path, float_format="%.4g", lineterminator="\n")
+
+
+def _resolve(value: float | str | None, frame: pd.DataFrame, default: float = 0.0) -> np.ndarray:
+    """A scenario series field as values on :data:`HOURS` [field's unit]."""
+    if value is None:
+        return np.full(len(HOURS), default)
+    if isinstance(value, str):
+        file_name, column = value.rsplit(":", 1)
+        if file_name != PROFILES:
+            raise ValueError(f"series {value!r} is not in {PROFILES}")
+        return frame[column].to_numpy(dtype=float)
+    return np.full(len(HOURS), float(value))
+
+
+@dataclass(frozen=True)
+class Check:
+    """Energy figures of one example, from its scenario and profiles.
+
+    Attributes
+    ----------
+    renewable_mwh
+        Available energy of the variable renewables plus reservoir inflow [MWh].
+    facility_mwh
+        Facility energy with every workload served on arrival [MWh].
+    curtailed_mwh
+        Greedy estimate of the baseline curtailment and spill [MWh].
+    deferrable_share, interruptible_share
+        Shares of the IT work [-].
+    """
+
+    renewable_mwh: float
+    facility_mwh: float
+    curtailed_mwh: float
+    deferrable_share: float
+    interruptible_share: float
+
+
+def check(scenario: dict, frame: pd.DataFrame) -> Check:
+    """Check an example for consistency and feasibility, and estimate its curtailment.
+
+    Raises if, in some hour, the work exceeds the IT capacity, the export price
+    exceeds the import price, the firm facility load exceeds local supply (without
+    storage) plus the import limit, or geothermal minimum output exceeds what the firm
+    facility load and the export limit can take.
+
+    The curtailment estimate walks through the year once with every workload served
+    on arrival: must-run geothermal at its minimum and every renewable first, then
+    export, then battery charging; the rest is curtailed. In deficit hours the
+    reservoir turbine, then the battery, covers what it can; the reservoir spills
+    when full. It has no foresight, so it overstates what the optimiser curtails.
+
+    Parameters
+    ----------
+    scenario
+        The parsed ``scenario.yaml``.
+    frame
+        Its profiles.
+
+    Returns
+    -------
+    Check
+        The energy figures.
+    """
+    site = _site(scenario)
+    dc = site["datacentre"]
+    cap, idle = dc["it_capacity_mw"], dc.get("idle_fraction", 0.0)
+    pue = _resolve(dc.get("pue"), frame, 1.0)
+    firm = _resolve(dc.get("firm_mw"), frame)
+    arrivals = _resolve((dc.get("deferrable") or {}).get("arrivals_mwh"), frame)
+    offered = _resolve((dc.get("interruptible") or {}).get("offered_mw"), frame)
+    work = firm + arrivals + offered
+    if np.any(work > cap):
+        raise ValueError(f"work exceeds the IT capacity in {np.sum(work > cap)} hours")
+    grid = site.get("grid") or {}
+    imp = _resolve(grid.get("import_limit_mw"), frame)
+    exp = _resolve(grid.get("export_limit_mw"), frame)
+    if grid and np.any(
+        _resolve(grid.get("export_price"), frame) > _resolve(grid.get("import_price"), frame)
+    ):
+        raise ValueError("export price exceeds import price")
+
+    vre = np.zeros(len(HOURS))
+    for carrier in ("solar", "wind", "run_of_river"):
+        if site.get(carrier):
+            vre += site[carrier]["capacity_mw"] * _resolve(site[carrier]["availability"], frame)
+    geo = site.get("geothermal") or {}
+    geo_cap = geo.get("capacity_mw", 0.0)
+    geo_min = geo_cap * geo.get("min_stable_pu", 0.0)
+    firm_facility = pue * (idle * cap + (1 - idle) * firm)
+    facility = pue * (idle * cap + (1 - idle) * work)
+    if np.any(firm_facility > vre + geo_cap + imp):
+        raise ValueError("firm facility load exceeds local supply plus import")
+    if np.any(geo_min > firm_facility + exp):
+        raise ValueError("geothermal minimum exceeds firm facility load plus export")
+
+    res = site.get("reservoir") or {}
+    inflow = _resolve(res.get("inflow_mw"), frame)
+    turbine = res.get("turbine_mw", 0.0)
+    level_min = res.get("energy_mwh", 0.0) * res.get("min_level_pu", 0.0)
+    level_max = res.get("energy_mwh", 0.0) * res.get("max_level_pu", 1.0)
+    level = level_max
+    bat = site.get("battery") or {}
+    b_power, b_energy = bat.get("power_mw", 0.0), bat.get("energy_mwh", 0.0)
+    eta_c = bat.get("charge_efficiency", 0.95)
+    eta_d = bat.get("discharge_efficiency", 0.95)
+    soc = 0.0
+    curtailed = 0.0
+    net = vre + geo_min - facility
+    for t in range(len(HOURS)):
+        surplus = net[t]
+        hydro = 0.0
+        if surplus > 0:
+            surplus -= min(exp[t], surplus)
+            charge = min(b_power, (b_energy - soc) / eta_c, surplus)
+            soc += charge * eta_c
+            curtailed += surplus - charge
+        else:
+            hydro = min(turbine, max(level + inflow[t] - level_min, 0), -surplus)
+            discharge = min(b_power, soc * eta_d, -surplus - hydro)
+            soc -= discharge / eta_d
+        level += inflow[t] - hydro
+        if level > level_max:
+            curtailed += level - level_max
+            level = level_max
+    total_work = work.sum()
+    return Check(
+        renewable_mwh=float(vre.sum() + inflow.sum()),
+        facility_mwh=float(facility.sum()),
+        curtailed_mwh=float(curtailed),
+        deferrable_share=float(arrivals.sum() / total_work),
+        interruptible_share=float(offered.sum() / total_work),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Regenerate the profiles of the examples named on the command line (or all)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "examples", nargs="*", metavar="EXAMPLE", help=f"any of {', '.join(EXAMPLES)}"
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.examples) - set(EXAMPLES))
+    if unknown:
+        parser.error(f"unknown example(s): {', '.join(unknown)}")
+    for name in args.examples or EXAMPLES:
+        folder = NETWORKS / name
+        scenario = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+        frame = EXAMPLES[name](scenario)
+        figures = check(scenario, frame)
+        path = folder / PROFILES
+        write_profiles(frame, path)
+        print(
+            f"{name}: wrote {path.relative_to(NETWORKS.parent)} "
+            f"({path.stat().st_size / 1e3:.0f} kB); renewable "
+            f"{figures.renewable_mwh / 1e3:.1f} GWh, facility "
+            f"{figures.facility_mwh / 1e3:.1f} GWh, greedy baseline curtailment "
+            f"{figures.curtailed_mwh / 1e3:.1f} GWh "
+            f"({figures.curtailed_mwh / figures.renewable_mwh:.1%}); work "
+            f"{figures.deferrable_share:.0%} deferrable, "
+            f"{figures.interruptible_share:.0%} interruptible"
+        )
+
+
+if __name__ == "__main__":
+    main()
