@@ -79,7 +79,8 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
         Name of the site.
     """
     spec, length = study.sites[site], len(n.snapshots)
-    gen_p, gen_pmax = n.generators_t.p, n.generators_t.p_max_pu
+    gen_p = n.generators_t.p
+    gen_pmax = n.get_switchable_as_dense("Generator", "p_max_pu")
     su_t = n.storage_units_t
     output: dict[str, np.ndarray] = {}
     available: dict[str, np.ndarray] = {}
@@ -98,7 +99,9 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
     if (res := spec.reservoir) is not None:
         name = f"{site} reservoir"
         output["reservoir"] = _column(su_t.p_dispatch, name, length)
-        available["reservoir"] = _column(su_t.inflow, name, length)
+        available["reservoir"] = _column(
+            n.get_switchable_as_dense("StorageUnit", "inflow"), name, length
+        )
         curtailment["reservoir"] = _column(su_t.spill, name, length)
         reservoir_level = (
             _column(su_t.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh

@@ -74,6 +74,14 @@ def _per_unit(values: np.ndarray) -> tuple[float, np.ndarray]:
     return nominal, (values / nominal if nominal > 0 else np.zeros_like(values))
 
 
+def _ramp_limits(per_unit_per_h: float | None, step_h: float) -> dict[str, float]:
+    """PyPSA ramp limits (p.u. of capacity per step) from a limit per hour."""
+    if per_unit_per_h is None:
+        return {}
+    limit = min(1.0, per_unit_per_h * step_h)
+    return {"ramp_limit_up": limit, "ramp_limit_down": limit}
+
+
 def backlog_window(study: Study, site: str) -> np.ndarray:
     """Largest backlog allowed after each step: work that arrived within D [MWh].
 
@@ -147,14 +155,6 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
                 marginal_cost=asset.marginal_cost,
             )
     if (geo := site.geothermal) is not None:
-        ramp = (
-            {}
-            if geo.ramp_pu_per_h is None
-            else {
-                "ramp_limit_up": min(1.0, geo.ramp_pu_per_h * w),
-                "ramp_limit_down": min(1.0, geo.ramp_pu_per_h * w),
-            }
-        )
         n.add(
             "Generator",
             f"{name} geothermal",
@@ -163,7 +163,7 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
             p_nom=geo.capacity_mw,
             p_min_pu=geo.min_stable_pu,
             marginal_cost=geo.marginal_cost,
-            **ramp,
+            **_ramp_limits(geo.ramp_pu_per_h, w),
         )
     if (res := site.reservoir) is not None:
         usable = (res.max_level_pu - res.min_level_pu) * res.energy_mwh
@@ -235,14 +235,6 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
     it, work = f"{name} IT", f"{name} work"
     n.add("Bus", [it, work], carrier=["it", "compute"], unit="MW")
     facility_nom = capacity * float(pue.max())
-    ramp = (
-        {}
-        if dc.facility_ramp_mw_per_h is None
-        else {
-            "ramp_limit_up": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
-            "ramp_limit_down": min(1.0, dc.facility_ramp_mw_per_h * w / facility_nom),
-        }
-    )
     n.add(
         "Link",
         f"{name} facility",
@@ -251,7 +243,10 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
         carrier="facility",
         p_nom=facility_nom,
         efficiency=pd.Series(1.0 / pue, sns),
-        **ramp,
+        **_ramp_limits(
+            None if dc.facility_ramp_mw_per_h is None else dc.facility_ramp_mw_per_h / facility_nom,
+            w,
+        ),
     )
     if idle > 0:
         n.add("Load", f"{name} idle", bus=it, carrier="idle", p_set=idle * capacity)
@@ -264,7 +259,7 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
         carrier="compute",
         p_nom=(1 - idle) * capacity,
         efficiency=1.0 / (1 - idle),
-        p_min_pu=min_compute / capacity,
+        p_min_pu=min_compute / ((1 - idle) * capacity),
     )
     n.add(
         "Load",
@@ -310,9 +305,7 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
             f"{name} arrivals",
             bus=queue,
             carrier="deferrable",
-            p_set=pd.Series(
-                study.values(name, "datacentre.deferrable.arrivals_mwh") / w, sns
-            ),
+            p_set=pd.Series(study.values(name, "datacentre.deferrable.arrivals_mwh") / w, sns),
         )
         n.add(
             "Store",

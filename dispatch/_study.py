@@ -127,6 +127,9 @@ def _scenario_error(exc: pydantic.ValidationError, file: str) -> ScenarioError:
     loc = loc.replace(".function-after[", "[")
     if first["type"] == "extra_forbidden":
         problem = "unknown field"
+    elif isinstance(first["input"], bool) and "[key]" in loc:
+        loc = loc.split(".")[0]
+        problem = f"YAML reads a name as {first['input']}: put it in quotes"
     elif first["type"] == "missing":
         problem = "required field is missing"
     elif first["type"] == "string_pattern_mismatch" and first["loc"][-1] == "str":

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,7 +29,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from dispatch._extract import _column
 from dispatch._network import VARIABLE_RENEWABLES
+from dispatch._results import RUNS
 
 if TYPE_CHECKING:
     import pypsa
@@ -39,7 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["assert_invariants", "assert_same_optimum", "deadline_window"]
 
-RUNS = ("flexible", "baseline")
 FLEXIBILITY_BOUNDS = {
     ("Store", "e_min_pu"): "backlog",
     ("Generator", "p_max_pu"): "lost_work",
@@ -107,16 +109,19 @@ class _Checker:
 
     def at_most(self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str) -> None:
         """Assert ``value <= limit`` elementwise."""
+        __tracebackhide__ = True
         value, limit = np.broadcast_arrays(np.asarray(value, float), np.asarray(limit, float))
         self._report(invariant, value, limit, value - limit, "<=", unit)
 
     def at_least(self, invariant: str, value: ArrayLike, limit: ArrayLike, unit: str) -> None:
         """Assert ``value >= limit`` elementwise."""
+        __tracebackhide__ = True
         value, limit = np.broadcast_arrays(np.asarray(value, float), np.asarray(limit, float))
         self._report(invariant, value, limit, limit - value, ">=", unit)
 
     def equal(self, invariant: str, value: ArrayLike, expected: ArrayLike, unit: str) -> None:
         """Assert ``value == expected`` elementwise."""
+        __tracebackhide__ = True
         value, expected = np.broadcast_arrays(np.asarray(value, float), np.asarray(expected, float))
         self._report(invariant, value, expected, np.abs(value - expected), "==", unit)
 
@@ -129,6 +134,7 @@ class _Checker:
         unit: str,
     ) -> None:
         """Assert ``lower <= value <= upper`` elementwise."""
+        __tracebackhide__ = True
         self.at_least(f"{invariant} (lower bound)", value, lower, unit)
         self.at_most(f"{invariant} (upper bound)", value, upper, unit)
 
@@ -141,6 +147,7 @@ class _Checker:
         relation: str,
         unit: str,
     ) -> None:
+        __tracebackhide__ = True
         tolerance = self.atol + self.rtol * np.maximum(np.abs(value), np.abs(bound))
         failing = np.flatnonzero(~(excess <= tolerance))
         if not len(failing):
@@ -190,25 +197,22 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
         Which invariant fails, for which site, run and source, at which step
         (UTC) and by how much.
     """
+    __tracebackhide__ = True
     study = result.study
     networks = {"flexible": result.network, "baseline": result.network_baseline}
     dispatches = {"flexible": result.flexible, "baseline": result.baseline}
+    checker = functools.partial(_Checker, snapshots=study.snapshots, rtol=rtol, atol=atol)
     for site in study.sites:
         for run in RUNS:
-            readings = {
-                "arrays": _from_arrays(study, site, dispatches[run][site]),
-                "network": _from_network(study, site, networks[run]),
-            }
-            for source, schedule in readings.items():
-                check = _Checker(
-                    f"site {site!r}, {run} run ({source})", study.snapshots, rtol, atol
-                )
-                _check_schedule(check, study, site, schedule, baseline=run == "baseline")
-            check = _Checker(
-                f"site {site!r}, {run} run (arrays vs network)", study.snapshots, rtol, atol
-            )
-            _check_arrays(check, study, site, dispatches[run][site])
-            _check_agree(check, readings["arrays"], readings["network"])
+            where, baseline = f"site {site!r}, {run} run", run == "baseline"
+            dispatch = dispatches[run][site]
+            arrays = _from_arrays(study, site, dispatch)
+            network = _from_network(study, site, networks[run])
+            check = checker(f"{where} (arrays)")
+            _check_schedule(check, study, site, arrays, baseline)
+            _check_derived(check, study, site, dispatch)
+            _check_schedule(checker(f"{where} (network)"), study, site, network, baseline)
+            _check_agree(checker(f"{where} (arrays vs network)"), arrays, network)
     _check_same_inputs(result.network, result.network_baseline)
     _check_summary(result, rtol, atol)
 
@@ -233,6 +237,7 @@ def assert_same_optimum(
     AssertionError
         Which run differs, both objectives and the relative difference.
     """
+    __tracebackhide__ = True
     summary = result.summary
     reported = {
         "flexible": summary["objective"],
@@ -253,12 +258,6 @@ def assert_same_optimum(
 def _series(study: Study, site: str, path: str) -> np.ndarray:
     """Values of a series field, zeros where the site does not have it."""
     return study.series.get(f"{site}/{path}", np.zeros(len(study.snapshots)))
-
-
-def _column(frame: pd.DataFrame, name: str, length: int) -> np.ndarray:
-    if name in frame.columns:
-        return frame[name].to_numpy(dtype=float)
-    return np.zeros(length)
 
 
 def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
@@ -356,7 +355,22 @@ def deadline_window(study: Study, site: str) -> np.ndarray:
     """Most deferrable work that may wait after each step, from MODEL.md §2 [MWh].
 
     The work that arrived in the steps that began within the last D hours; the
-    initial backlog counts as arriving at the start; 0 after the last step.
+    initial backlog counts as arriving at the start, so it waits at most D (not at
+    all if D is 0); nothing waits after the last step. Written from MODEL.md apart
+    from the network's own bound, which it checks.
+
+    Parameters
+    ----------
+    study
+        A loaded study.
+    site
+        Name of the site.
+
+    Returns
+    -------
+    numpy.ndarray
+        The bound on the backlog b_t, one value per snapshot; zeros for a site
+        without deferrable work [MWh].
     """
     deferrable = study.sites[site].datacentre.deferrable
     arrivals = _series(study, site, "datacentre.deferrable.arrivals_mwh")
@@ -565,7 +579,7 @@ def _check_objective(check: _Checker, study: Study, site: str, s: _Schedule) -> 
     )
 
 
-def _check_arrays(check: _Checker, study: Study, site: str, run: RunDispatch) -> None:
+def _check_derived(check: _Checker, study: Study, site: str, run: RunDispatch) -> None:
     """Derived arrays of :class:`RunDispatch`: availability, curtailment, unserved."""
     spec = study.sites[site]
     for carrier in VARIABLE_RENEWABLES:

@@ -1,6 +1,0 @@
-"""Notebooks run in the tests (nbmake) on a short horizon, so CI stays fast."""
-
-import os
-
-os.environ.setdefault("DISPATCH_NOTEBOOK_HOURS", "336")
-os.environ.setdefault("MPLBACKEND", "Agg")

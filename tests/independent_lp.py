@@ -1,0 +1,254 @@
+"""The LP of MODEL.md written a second time, without PyPSA or linopy.
+
+Built straight from a :class:`~dispatch.Study` with numpy and scipy.sparse, one
+block of variables per quantity of MODEL.md (one value per step), and solved with
+``scipy.optimize.linprog(method="highs")``. It shares nothing with
+``dispatch._network`` but the carrier names: the backlog is the literal recursion
+with its deadline window (:func:`dispatch.testing.deadline_window`), IT and
+facility power are variables tied by their definitions,
+interruptible work is the served part ``v_t`` with the constant ``V sum_t w O_t``
+added back, import and export are separate flows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from scipy.optimize import linprog
+
+from dispatch import Study
+from dispatch._network import VARIABLE_RENEWABLES
+from dispatch.testing import deadline_window
+
+Term = tuple[ArrayLike, np.ndarray]
+"""A coefficient (scalar or one per row) and the column index of each row's variable."""
+
+
+def _each(value: ArrayLike, count: int) -> np.ndarray:
+    """``value`` (a scalar or ``count`` values) as ``count`` floats."""
+    return np.broadcast_to(np.asarray(value, float), (count,))
+
+
+class LinearProgram:
+    """A minimisation LP assembled from blocks of one variable per step.
+
+    Parameters
+    ----------
+    steps
+        Number of snapshots T [-].
+    """
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.cost: list[np.ndarray] = []
+        self.bounds: list[np.ndarray] = []
+        self.entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.row_bounds: list[np.ndarray] = []
+        self.rows = self.columns = 0
+        self.constant = 0.0
+        """Objective terms that do not depend on any variable [currency]."""
+
+    def variable(
+        self, cost: ArrayLike = 0.0, lower: ArrayLike = 0.0, upper: ArrayLike = np.inf
+    ) -> np.ndarray:
+        """Add one variable per step; return their column indices.
+
+        Parameters
+        ----------
+        cost
+            Objective coefficient per step [currency per unit].
+        lower, upper
+            Bounds per step [unit of the variable].
+        """
+        columns = np.arange(self.columns, self.columns + self.steps)
+        self.columns += self.steps
+        self.cost.append(_each(cost, self.steps))
+        self.bounds.append(np.column_stack([_each(lower, self.steps), _each(upper, self.steps)]))
+        return columns
+
+    def constraint(self, terms: list[Term], lower: ArrayLike, upper: ArrayLike) -> None:
+        """Add rows ``lower <= sum_j coefficient_j x[column_j] <= upper``.
+
+        Every term's columns array has one entry per row; rows are as many as that.
+        """
+        count = len(terms[0][1])
+        rows = np.arange(self.rows, self.rows + count)
+        self.rows += count
+        for coefficient, columns in terms:
+            values = _each(coefficient, count)
+            keep = values != 0
+            self.entries.append((rows[keep], np.asarray(columns)[keep], values[keep]))
+        self.row_bounds.append(np.column_stack([_each(lower, count), _each(upper, count)]))
+
+    def solve(self) -> float:
+        """Optimal objective including the constant [currency].
+
+        Raises
+        ------
+        RuntimeError
+            If HiGHS does not report an optimum.
+        """
+        rows, columns, values = (np.concatenate(part) for part in zip(*self.entries, strict=True))
+        matrix = sp.csr_matrix((values, (rows, columns)), shape=(self.rows, self.columns))
+        lower, upper = np.concatenate(self.row_bounds).T
+        equal = lower == upper
+        above, below = ~equal & np.isfinite(upper), ~equal & np.isfinite(lower)
+        solution = linprog(
+            np.concatenate(self.cost),
+            A_ub=sp.vstack([matrix[above], -matrix[below]]),
+            b_ub=np.concatenate([upper[above], -lower[below]]),
+            A_eq=matrix[equal],
+            b_eq=lower[equal],
+            bounds=np.concatenate(self.bounds),
+            method="highs",
+        )
+        if solution.status != 0:
+            raise RuntimeError(f"independent LP: {solution.message}")
+        return float(solution.fun) + self.constant
+
+
+def _level(
+    lp: LinearProgram,
+    level: np.ndarray,
+    retention: float,
+    flows: list[Term],
+    inflow: ArrayLike,
+    initial: float | None,
+) -> None:
+    """Rows ``level_t = retention level_t-1 + sum flows + inflow_t`` for every step.
+
+    ``level_-1`` is ``initial``, or ``level_T-1`` (cyclic) if that is None.
+    """
+    inflow = _each(inflow, lp.steps).copy()
+    previous = np.full(lp.steps, -retention)
+    if initial is not None:
+        previous[0] = 0.0
+        inflow[0] += retention * initial
+    terms = [(1.0, level), (previous, np.roll(level, 1))]
+    lp.constraint(terms + [(-np.asarray(c), x) for c, x in flows], inflow, inflow)
+
+
+def _ramp(lp: LinearProgram, columns: np.ndarray, limit: float) -> None:
+    """Rows ``|x_t - x_t-1| <= limit`` between consecutive steps, none at the first."""
+    lp.constraint([(1.0, columns[1:]), (-1.0, columns[:-1])], -limit, limit)
+
+
+def _add_supply(lp: LinearProgram, study: Study, site: str) -> list[Term]:
+    """Local assets and grid flows of a site; return their terms of the bus balance."""
+    spec, w = study.sites[site], study.step_h
+    supply: list[Term] = []
+    for carrier in VARIABLE_RENEWABLES:
+        if (asset := getattr(spec, carrier)) is not None:
+            available = asset.capacity_mw * study.values(site, f"{carrier}.availability")
+            supply.append((1.0, lp.variable(w * asset.marginal_cost, 0.0, available)))
+    if (geo := spec.geothermal) is not None:
+        output = lp.variable(
+            w * geo.marginal_cost, geo.min_stable_pu * geo.capacity_mw, geo.capacity_mw
+        )
+        if geo.ramp_pu_per_h is not None:
+            _ramp(lp, output, geo.ramp_pu_per_h * geo.capacity_mw * w)
+        supply.append((1.0, output))
+    if (res := spec.reservoir) is not None:
+        turbine = lp.variable(w * res.marginal_cost, 0.0, res.turbine_mw)
+        inflow = study.values(site, "reservoir.inflow_mw")
+        spill = lp.variable(0.0, 0.0, inflow)
+        level = lp.variable(
+            0.0, res.min_level_pu * res.energy_mwh, res.max_level_pu * res.energy_mwh
+        )
+        initial = None if res.initial_level_pu is None else (res.initial_level_pu * res.energy_mwh)
+        _level(lp, level, 1.0, [(-w, spill), (-w, turbine)], w * inflow, initial)
+        supply.append((1.0, turbine))
+    if (bat := spec.battery) is not None:
+        charge = lp.variable(0.0, 0.0, bat.power_mw)
+        discharge = lp.variable(0.0, 0.0, bat.power_mw)
+        level = lp.variable(0.0, 0.0, bat.energy_mwh)
+        initial = None if bat.initial_level_pu is None else (bat.initial_level_pu * bat.energy_mwh)
+        _level(
+            lp,
+            level,
+            (1 - bat.standing_loss_per_h) ** w,
+            [(w * bat.charge_efficiency, charge), (-w / bat.discharge_efficiency, discharge)],
+            0.0,
+            initial,
+        )
+        supply += [(1.0, discharge), (-1.0, charge)]
+    if spec.grid is not None:
+        carbon = study.scenario.carbon_price * study.values(site, "grid.carbon_intensity_t_per_mwh")
+        grid_import = lp.variable(
+            w * (study.values(site, "grid.import_price") + carbon),
+            0.0,
+            study.values(site, "grid.import_limit_mw"),
+        )
+        grid_export = lp.variable(
+            -w * study.values(site, "grid.export_price"),
+            0.0,
+            study.values(site, "grid.export_limit_mw"),
+        )
+        supply += [(1.0, grid_import), (-1.0, grid_export)]
+    return supply
+
+
+def _add_datacentre(lp: LinearProgram, study: Study, site: str, baseline: bool) -> np.ndarray:
+    """Workload, IT and facility power of a site; return the facility power columns."""
+    dc, w, steps = study.sites[site].datacentre, study.step_h, len(study.snapshots)
+    capacity, idle = dc.it_capacity_mw, dc.idle_fraction
+    zeros = np.zeros(steps)
+    firm = study.values(site, "datacentre.firm_mw")
+
+    arrivals, initial = zeros, 0.0
+    if dc.deferrable is not None:
+        arrivals = study.values(site, "datacentre.deferrable.arrivals_mwh")
+        initial = dc.deferrable.initial_backlog_mwh
+    # Baseline: every deferrable unit is served in the step it arrives in, the
+    # initial backlog in the first.
+    on_arrival = arrivals / w
+    on_arrival[0] += initial / w
+    deferred = lp.variable(0.0, on_arrival if baseline else 0.0, on_arrival if baseline else np.inf)
+    backlog = lp.variable(0.0, 0.0, deadline_window(study, site))
+    _level(lp, backlog, 1.0, [(-w, deferred)], arrivals, initial)
+
+    offered, value = zeros, 0.0
+    if dc.interruptible is not None:
+        offered = study.values(site, "datacentre.interruptible.offered_mw")
+        value = dc.interruptible.value_of_lost_work
+    served = lp.variable(-w * value, offered if baseline else 0.0, offered)
+    lp.constant += w * value * offered.sum()
+
+    lp.constraint([(1.0, deferred), (1.0, served)], -np.inf, capacity - firm)
+    it_power = lp.variable(0.0, dc.min_it_pu * capacity, np.inf)
+    lp.constraint(
+        [(1.0, it_power), (-(1 - idle), deferred), (-(1 - idle), served)],
+        idle * capacity + (1 - idle) * firm,
+        idle * capacity + (1 - idle) * firm,
+    )
+    facility = lp.variable(0.0, 0.0, np.inf)
+    pue = study.values(site, "datacentre.pue")
+    lp.constraint([(1.0, facility), (-pue, it_power)], 0.0, 0.0)
+    if dc.facility_ramp_mw_per_h is not None:
+        _ramp(lp, facility, dc.facility_ramp_mw_per_h * w)
+    return facility
+
+
+def optimum(study: Study, baseline: bool) -> float:
+    """Optimal objective of one run of ``study`` as MODEL.md §4 states it [currency].
+
+    Parameters
+    ----------
+    study
+        A loaded study.
+    baseline
+        Solve the baseline run (all work served as it arrives) instead of the
+        flexible run.
+    """
+    lp = LinearProgram(len(study.snapshots))
+    for site in study.sites:
+        supply = _add_supply(lp, study, site)
+        facility = _add_datacentre(lp, study, site, baseline)
+        lp.constraint([*supply, (-1.0, facility)], 0.0, 0.0)
+    return lp.solve()
+
+
+def independent_objectives(study: Study) -> dict[str, float]:
+    """Optimal objective of the flexible and the baseline run [currency]."""
+    return {"flexible": optimum(study, False), "baseline": optimum(study, True)}
