@@ -18,9 +18,9 @@ WEEK_H = 168
 STACK_ORDER = ("geothermal", "run_of_river", "reservoir", "wind", "solar", "battery")
 
 
-def telling_week(result: Result) -> pd.Timestamp:
-    """Start of the week with the most curtailment absorbed (the first week if none)."""
-    absorbed = result.dispatch["absorbed"].sum("curtailable").to_series()
+def telling_week(result: Result, site: str) -> pd.Timestamp:
+    """Start of the week with the most curtailment absorbed at ``site`` (else the first)."""
+    absorbed = result.dispatch["absorbed"].sel(site=site).sum("curtailable").to_series()
     steps = max(1, int(WEEK_H / result.study.step_h))
     if len(absorbed) <= steps:
         return absorbed.index[0]
@@ -29,7 +29,7 @@ def telling_week(result: Result) -> pd.Timestamp:
 
 
 def plot_dispatch(
-    result: Result, week_start: str | pd.Timestamp | None = None
+    result: Result, week_start: str | pd.Timestamp | None = None, site: str | None = None
 ) -> matplotlib.figure.Figure:
     """Stacked supply, facility load and curtailment of one week in both runs.
 
@@ -39,6 +39,8 @@ def plot_dispatch(
         A solved study.
     week_start
         First hour shown (UTC); by default :func:`telling_week`.
+    site
+        The site shown; by default the first.
 
     Returns
     -------
@@ -54,8 +56,9 @@ def plot_dispatch(
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    ds = result.dispatch
-    start = telling_week(result) if week_start is None else pd.Timestamp(week_start)
+    site = site or next(iter(result.study.sites))
+    ds = result.dispatch.sel(site=site)
+    start = telling_week(result, site) if week_start is None else pd.Timestamp(week_start)
     if start.tzinfo is not None:
         start = start.tz_convert("UTC").tz_localize(None)
     week = ds.sel(snapshot=slice(start, start + pd.Timedelta(hours=WEEK_H - 1)))
@@ -105,6 +108,8 @@ def plot_dispatch(
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     axes[1].set_xlabel("Time (UTC)")
-    figure.suptitle(f"{result.study.name}: dispatch before and after workload flexibility")
+    figure.suptitle(
+        f"{result.study.name}, site {site}: dispatch before and after workload flexibility"
+    )
     figure.tight_layout()
     return figure

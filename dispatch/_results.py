@@ -108,7 +108,7 @@ class Result:
         self.network = network
         self._network_baseline = network_baseline
         self.timings = timings
-        self._site = next(iter(study.sites))
+        self._site = next(iter(study.sites))  # one site until multi-site studies land
         self._dataset: xr.Dataset | None = None
 
     @property
@@ -144,7 +144,32 @@ class Result:
     def _build_dataset(self) -> xr.Dataset:
         import xarray as xr
 
-        site, study = self._site, self.study
+        study = self.study
+        sites = list(study.sites)
+        ds = xr.concat(
+            [self._site_dataset(site) for site in sites],
+            dim=pd.Index(sites, name="site"),
+            join="outer",
+            fill_value=np.nan,
+        ).transpose("run", "site", "snapshot", ..., missing_dims="ignore")
+        currency = study.scenario.currency
+        ds.attrs.update(
+            title=f"Hourly dispatch of study {study.name}",
+            study=study.name,
+            currency=currency,
+            step_h=study.step_h,
+            Conventions="CF-1.8",
+        )
+        ds["snapshot"].attrs.update(long_name="Start of the snapshot (UTC)")
+        for name in ds.data_vars:
+            long_name, units = VARIABLES[name]
+            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
+        return ds
+
+    def _site_dataset(self, site: str) -> xr.Dataset:
+        import xarray as xr
+
+        study = self.study
         runs = [self.flexible[site], self.baseline[site]]
         snapshot = study.snapshots.tz_localize(None)
         carriers = [c for c in LOCAL_CARRIERS if c in runs[0].output]
@@ -195,8 +220,7 @@ class Result:
         for name, path in INPUTS.items():
             if f"{site}/{path}" in study.series:
                 data[name] = (("snapshot",), study.values(site, path))
-        currency = study.scenario.currency
-        ds = xr.Dataset(
+        return xr.Dataset(
             data,
             coords={
                 "run": list(RUNS),
@@ -205,25 +229,13 @@ class Result:
                 "curtailable": curtailable,
                 "workload": list(WORKLOADS),
             },
-            attrs={
-                "title": f"Hourly dispatch of study {study.name}, site {site}",
-                "study": study.name,
-                "site": site,
-                "currency": currency,
-                "step_h": study.step_h,
-                "Conventions": "CF-1.8",
-            },
         )
-        ds["snapshot"].attrs.update(long_name="Start of the snapshot (UTC)")
-        for name in ds.data_vars:
-            long_name, units = VARIABLES[name]
-            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
-        return ds
 
     def dispatch_table(self) -> pd.DataFrame:
         """The hourly dataset as one wide table, a column per variable, run and key.
 
-        Column names read ``VARIABLE[RUN/KEY] (UNIT)``; the index is the snapshot (UTC).
+        Column names read ``VARIABLE[RUN/SITE/KEY] (UNIT)`` (the parts a variable
+        has); the index is the snapshot (UTC).
         """
         ds = self.dispatch
         columns = {}
@@ -242,7 +254,7 @@ class Result:
         return table
 
     def plot_dispatch(
-        self, week_start: str | pd.Timestamp | None = None
+        self, week_start: str | pd.Timestamp | None = None, site: str | None = None
     ) -> matplotlib.figure.Figure:
         """Stacked dispatch of one week, baseline above flexible, with curtailment.
 
@@ -254,7 +266,7 @@ class Result:
         """
         from dispatch._plot import plot_dispatch
 
-        return plot_dispatch(self, week_start)
+        return plot_dispatch(self, week_start, site)
 
     def write(self, out: str | Path) -> Path:
         """Write every result file into folder ``out``, all or nothing.

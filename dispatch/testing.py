@@ -694,7 +694,7 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
         return w * float(np.sum(values))
 
     for run, fig in figures.items():
-        d = ds.sel(run=run)
+        d = ds.sel(run=run, site=site)
         facility = d.facility_power.sum("workload").to_numpy()
         grid_import = d.grid_import.to_numpy()
         check.equal(f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency)

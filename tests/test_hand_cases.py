@@ -198,7 +198,7 @@ def test_absorption_by_carrier(solve_case: Callable[..., Result]) -> None:
     assert summary["absorbed_mwh"] == exactly(1)
     assert summary["absorbed_share"] == exactly(1 / 12)
     # Per hour: wind -2 in hour 0, solar +3 in hour 1.
-    absorbed = result.dispatch["absorbed"].sel(curtailable=["solar", "wind"]).to_numpy()
+    absorbed = result.dispatch["absorbed"].sel(site="s", curtailable=["solar", "wind"]).to_numpy()
     assert absorbed == exactly([[0, -2], [3, 0], [0, 0]])
 
 
