@@ -18,7 +18,7 @@ from dispatch._errors import DispatchError, InfeasibleError, ScenarioError
 from dispatch._results import Result
 from dispatch._schema import Scenario
 from dispatch._solve import solve
-from dispatch._study import Study, load_study, read_scenario
+from dispatch._study import Study, load_study, parse_scenario, read_scenario, study_from_scenario
 
 __all__ = [
     "DispatchError",
@@ -28,7 +28,9 @@ __all__ = [
     "ScenarioError",
     "Study",
     "load_study",
+    "parse_scenario",
     "read_scenario",
     "solve",
+    "study_from_scenario",
 ]
 __version__ = "0.1.0"

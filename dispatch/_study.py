@@ -134,8 +134,7 @@ def _scenario_error(exc: pydantic.ValidationError, file: str) -> ScenarioError:
         problem = "required field is missing"
     elif first["type"] == "string_pattern_mismatch" and first["loc"][-1] == "str":
         problem = (
-            f"expected a number or 'FILE.csv:COLUMN' / 'FILE.nc:VARIABLE', "
-            f"got {first['input']!r}"
+            f"expected a number or 'FILE.csv:COLUMN' / 'FILE.nc:VARIABLE', got {first['input']!r}"
         )
     else:
         problem = f"{first['msg'][0].lower()}{first['msg'][1:]} (got {first['input']!r})"
@@ -171,7 +170,25 @@ def load_study(path: str | Path, hours: float | None = None) -> Study:
     48
     """
     source = scenario_path(path)
-    scenario = read_scenario(source)
+    return study_from_scenario(read_scenario(source), source, hours)
+
+
+def study_from_scenario(
+    scenario: Scenario, source: str | Path, hours: float | None = None
+) -> Study:
+    """Resolve and check the series of a parsed scenario.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario, e.g. from :func:`parse_scenario` of a modified mapping.
+    source
+        The scenario file it stands for: series references are relative to its
+        folder, and errors name it.
+    hours
+        Keep only the first ``hours`` of the horizon [h]; the whole horizon if None.
+    """
+    source = Path(source)
     snapshots = _snapshots(scenario, source, hours)
     reader = _SeriesReader(source.parent, snapshots, len(_snapshots(scenario, source)))
     series: dict[str, np.ndarray] = {}
@@ -189,9 +206,7 @@ def load_study(path: str | Path, hours: float | None = None) -> Study:
     return study
 
 
-def _snapshots(
-    scenario: Scenario, source: Path, hours: float | None = None
-) -> pd.DatetimeIndex:
+def _snapshots(scenario: Scenario, source: Path, hours: float | None = None) -> pd.DatetimeIndex:
     spec = scenario.snapshots
     start = pd.Timestamp(spec.start)
     if start.tzinfo is None:
@@ -243,9 +258,7 @@ class _SeriesReader:
         file_name, column = value.rsplit(":", 1)
         table = self._table(file_name, field_name, source)
         if column not in table.columns:
-            raise ScenarioError(
-                file_name, column, f"no such column (referenced by {field_name})"
-            )
+            raise ScenarioError(file_name, column, f"no such column (referenced by {field_name})")
         return table[column].to_numpy(dtype=float)[: len(self.snapshots)]
 
     def _table(self, file_name: str, field_name: str, source: Path) -> pd.DataFrame:
@@ -291,9 +304,7 @@ def _read_table(path: Path, file_name: str) -> pd.DataFrame:
                     raise ScenarioError(file_name, "time", "missing time coordinate")
                 table = ds.to_dataframe()
         except (OSError, ValueError) as exc:
-            raise ScenarioError(
-                file_name, "", f"not a readable netCDF file ({exc})"
-            ) from None
+            raise ScenarioError(file_name, "", f"not a readable netCDF file ({exc})") from None
         table.index = pd.DatetimeIndex(table.index).tz_localize("UTC")
         return table
     try:
@@ -358,8 +369,7 @@ def _check_consistency(study: Study) -> None:
                 )
         if site.grid is not None:
             above = np.flatnonzero(
-                study.values(name, "grid.export_price")
-                > study.values(name, "grid.import_price")
+                study.values(name, "grid.export_price") > study.values(name, "grid.import_price")
             )
             if len(above):
                 raise ScenarioError(
