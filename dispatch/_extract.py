@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch._network import VARIABLE_RENEWABLES
+from dispatch._network import VARIABLE_RENEWABLES, route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class RunDispatch:
     curtailment: dict[str, np.ndarray]
     """Curtailment per curtailable carrier: P a_t - p_t, or spill [MW]."""
     it_power: dict[str, np.ndarray]
-    """IT power by workload class [MW]."""
+    """IT power by workload class of the work served here, whatever its origin [MW]."""
     facility_power: dict[str, np.ndarray]
     """Facility power (IT power times PUE) by workload class [MW]."""
     grid_import: np.ndarray
@@ -41,7 +41,7 @@ class RunDispatch:
     grid_export: np.ndarray
     """Grid export [MW]."""
     deferred_served: np.ndarray
-    """Deferrable work served, u_t [MW]."""
+    """This site's deferrable work served, here or elsewhere: u_t [MW]."""
     backlog: np.ndarray
     """Deferrable work waiting after the step, b_t [MWh]."""
     interruptible_served: np.ndarray
@@ -58,6 +58,10 @@ class RunDispatch:
     """Shadow price of the site bus energy balance [currency/MWh]."""
     objective: float
     """Objective value of the run [currency]."""
+    moved_out: dict[str, np.ndarray]
+    """This site's firm and deferrable work served at other sites [MW]."""
+    moved_in: dict[str, np.ndarray]
+    """Other sites' firm and deferrable work served here [MW]."""
 
 
 def _column(frame, name: str, length: int) -> np.ndarray:
@@ -66,7 +70,9 @@ def _column(frame, name: str, length: int) -> np.ndarray:
     return np.zeros(length)
 
 
-def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
+def extract_run(
+    n: pypsa.Network, study: Study, site: str, routes: dict[str, dict[str, np.ndarray]]
+) -> RunDispatch:
     """Read the solution of ``site`` from a solved network.
 
     Parameters
@@ -77,6 +83,8 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
         The study it was built from.
     site
         Name of the site.
+    routes
+        Work moved on each route, from :func:`extract_routes`.
     """
     spec, length = study.sites[site], len(n.snapshots)
     gen_p = n.generators_t.p
@@ -115,8 +123,10 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
     dc = spec.datacentre
     idle = dc.idle_fraction
     pue = study.values(site, "datacentre.pue")
-    firm = study.values(site, "datacentre.firm_mw")
-    deferred = -_column(n.links_t.p1, f"{site} deferrable", length)
+    moved_out = _moved(routes, study, site, "origin", length)
+    moved_in = _moved(routes, study, site, "destination", length)
+    firm_here = study.values(site, "datacentre.firm_mw") - moved_out["firm"] + moved_in["firm"]
+    deferred_here = -_column(n.links_t.p1, f"{site} deferrable", length)
     backlog = -_column(n.stores_t.e, f"{site} backlog", length)
     unserved = _column(gen_p, f"{site} lost work", length)
     offered = (
@@ -127,8 +137,8 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
     interruptible = offered - unserved
     it_power = {
         "idle": np.full(length, idle * dc.it_capacity_mw),
-        "firm": (1 - idle) * firm,
-        "deferrable": (1 - idle) * deferred,
+        "firm": (1 - idle) * firm_here,
+        "deferrable": (1 - idle) * (deferred_here + moved_in["deferrable"]),
         "interruptible": (1 - idle) * interruptible,
     }
     grid_import = _column(gen_p, f"{site} grid import", length)
@@ -141,7 +151,7 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
         facility_power={k: pue * v for k, v in it_power.items()},
         grid_import=grid_import,
         grid_export=grid_export,
-        deferred_served=deferred,
+        deferred_served=deferred_here + moved_out["deferrable"],
         backlog=backlog,
         interruptible_served=interruptible,
         unserved=unserved,
@@ -150,4 +160,40 @@ def extract_run(n: pypsa.Network, study: Study, site: str) -> RunDispatch:
         reservoir_level=reservoir_level,
         marginal_price=_column(n.buses_t.marginal_price, site, length),
         objective=float(n.objective),
+        moved_out=moved_out,
+        moved_in=moved_in,
     )
+
+
+Extracted = tuple[dict[str, "RunDispatch"], dict[str, dict[str, np.ndarray]]]
+"""One run: dispatch by site, and work moved by route then class."""
+
+
+def extract_all(n: pypsa.Network, study: Study) -> Extracted:
+    """Read one solved run: every site's dispatch and the work moved on every route."""
+    routes = extract_routes(n, study)
+    return {site: extract_run(n, study, site, routes) for site in study.sites}, routes
+
+
+def extract_routes(n: pypsa.Network, study: Study) -> dict[str, dict[str, np.ndarray]]:
+    """Work moved on each route by class, keyed by route name then class [MW]."""
+    length, flows = len(n.snapshots), n.links_t.p0
+    moved = {}
+    for name, (_, classes) in route_names(study).items():
+        if len(classes) == 1:
+            moved[name] = {classes[0]: _column(flows, name, length)}
+        else:
+            moved[name] = {c: _column(flows, f"{name} {c}", length) for c in classes}
+    return moved
+
+
+def _moved(
+    routes: dict[str, dict[str, np.ndarray]], study: Study, site: str, end: str, length: int
+) -> dict[str, np.ndarray]:
+    """Work moved on the routes whose ``end`` ("origin"/"destination") is ``site`` [MW]."""
+    totals = {"firm": np.zeros(length), "deferrable": np.zeros(length)}
+    for name, (route, _) in route_names(study).items():
+        if getattr(route, end) == site:
+            for workload, flow in routes[name].items():
+                totals[workload] = totals[workload] + flow
+    return totals

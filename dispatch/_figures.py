@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dispatch._extract import RunDispatch
+from dispatch._network import route_names
 from dispatch._study import Study
 
 UNITS: dict[str, str] = {
@@ -13,6 +14,7 @@ UNITS: dict[str, str] = {
     "energy_cost": "currency",
     "carbon_cost": "currency",
     "lost_work_cost": "currency",
+    "routing_cost": "currency",
     "emissions_tco2": "tCO2",
     "facility_energy_mwh": "MWh",
     "it_energy_mwh": "MWh",
@@ -73,8 +75,13 @@ def _energy(values: np.ndarray, step_h: float) -> float:
     return float(np.sum(values) * step_h)
 
 
-def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
-    """Key figures of one run that need no baseline to compare with.
+def run_figures(
+    study: Study, site: str, run: RunDispatch, routes: dict[str, dict[str, np.ndarray]]
+) -> dict[str, float]:
+    """Key figures of one site in one run that need no baseline to compare with.
+
+    The cost of moving work is the origin site's; ``objective`` is the site's part
+    of the objective (its ``total_cost``); the study's figures add the sites up.
 
     Returns
     -------
@@ -95,9 +102,7 @@ def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
         asset = getattr(spec, carrier)
         if asset is not None:
             local_cost = local_cost + asset.marginal_cost * run.output[carrier]
-            emissions = (
-                emissions + getattr(asset, "co2_t_per_mwh", 0.0) * run.output[carrier]
-            )
+            emissions = emissions + getattr(asset, "co2_t_per_mwh", 0.0) * run.output[carrier]
     energy_cost = _energy(
         local_cost
         + series("grid.import_price") * run.grid_import
@@ -105,13 +110,16 @@ def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
         w,
     )
     carbon_cost = _energy(
-        study.scenario.carbon_price
-        * series("grid.carbon_intensity_t_per_mwh")
-        * run.grid_import,
+        study.scenario.carbon_price * series("grid.carbon_intensity_t_per_mwh") * run.grid_import,
         w,
     )
     value_of_lost_work = dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
     lost_work_cost = value_of_lost_work * _energy(run.unserved, w)
+    routing_cost = sum(
+        route.cost_per_mwh * _energy(sum(routes[name].values()), w)
+        for name, (route, _) in route_names(study).items()
+        if route.origin == site
+    )
     facility = sum(run.facility_power.values())
     facility_energy = _energy(facility, w)
     clean_import = (1 - series("grid.clean_share")) * run.grid_import
@@ -128,12 +136,14 @@ def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
     def share(numerator: np.ndarray) -> float:
         return _energy(numerator, w) / facility_energy if facility_energy > 0 else 0.0
 
+    total_cost = energy_cost + carbon_cost + lost_work_cost + routing_cost
     return {
-        "objective": run.objective,
-        "total_cost": energy_cost + carbon_cost + lost_work_cost,
+        "objective": total_cost,
+        "total_cost": total_cost,
         "energy_cost": energy_cost,
         "carbon_cost": carbon_cost,
         "lost_work_cost": lost_work_cost,
+        "routing_cost": routing_cost,
         "emissions_tco2": _energy(emissions, w),
         "facility_energy_mwh": facility_energy,
         "it_energy_mwh": _energy(sum(run.it_power.values()), w),
@@ -154,19 +164,8 @@ def run_figures(study: Study, site: str, run: RunDispatch) -> dict[str, float]:
     }
 
 
-def key_figures(
-    study: Study, site: str, flexible: RunDispatch, baseline: RunDispatch
-) -> dict:
-    """The summary of MODEL.md §6: flexible-run figures, absorption, and the baseline's.
-
-    Returns
-    -------
-    dict
-        Names as in ``UNITS`` (the unit is in the name where it is not currency
-        or a share), plus ``baseline`` (the same figures for the baseline run).
-    """
-    flex = run_figures(study, site, flexible)
-    base = run_figures(study, site, baseline)
+def _with_absorption(flex: dict, base: dict) -> dict:
+    """Flexible-run figures plus curtailment absorbed against the baseline's."""
     curtailment_baseline = base["curtailment_mwh"]
     absorbed = curtailment_baseline - flex["curtailment_mwh"]
     summary = {
@@ -178,10 +177,86 @@ def key_figures(
             carrier: base["curtailment_by_carrier_mwh"][carrier] - value
             for carrier, value in flex["curtailment_by_carrier_mwh"].items()
         },
-        "absorbed_share": absorbed / curtailment_baseline
-        if curtailment_baseline > 0
-        else 0.0,
+        "absorbed_share": absorbed / curtailment_baseline if curtailment_baseline > 0 else 0.0,
         "grid_surplus_absorbed_baseline_mwh": base["grid_surplus_absorbed_mwh"],
         "baseline": base,
     }
     return {name: summary[name] for name in (*UNITS, "baseline") if name in summary}
+
+
+SHARES = ("renewable_share", "cfe_score")
+
+
+def _study_totals(per_site: list[dict], objective: float) -> dict:
+    """Study figures from the sites': sums, facility-weighted shares, longest delay."""
+    totals: dict = {}
+    for name in per_site[0]:
+        values = [figures[name] for figures in per_site]
+        if isinstance(values[0], dict):
+            totals[name] = {}
+            for by_carrier in values:
+                for carrier, value in by_carrier.items():
+                    totals[name][carrier] = totals[name].get(carrier, 0.0) + value
+        elif name == "max_delay_h":
+            totals[name] = max(values)
+        elif name not in SHARES:
+            totals[name] = sum(values)
+    facility = totals["facility_energy_mwh"]
+    for name in SHARES:
+        weighted = sum(f[name] * f["facility_energy_mwh"] for f in per_site)
+        totals[name] = weighted / facility if facility > 0 else 0.0
+    totals["objective"] = objective
+    return totals
+
+
+def key_figures(
+    study: Study,
+    flexible: dict[str, RunDispatch],
+    baseline: dict[str, RunDispatch],
+    routes: dict[str, dict[str, dict[str, np.ndarray]]],
+) -> dict:
+    """The summary of MODEL.md §6 for the study, each site and each route.
+
+    Parameters
+    ----------
+    study
+        The study solved.
+    flexible, baseline
+        Each run's dispatch by site.
+    routes
+        Work moved by run, then route name, then class [MW].
+
+    Returns
+    -------
+    dict
+        The study's figures (names as in ``UNITS``; the unit is in the name where it
+        is not currency or a share) with ``baseline`` (the same for the baseline
+        run), ``sites`` (each site's figures, same names) and ``routes`` (work moved
+        per route [MWh] and its cost [currency]).
+    """
+    runs = {"flexible": flexible, "baseline": baseline}
+    per_run = {
+        run: {site: run_figures(study, site, runs[run][site], routes[run]) for site in study.sites}
+        for run in runs
+    }
+    sites = {
+        site: _with_absorption(per_run["flexible"][site], per_run["baseline"][site])
+        for site in study.sites
+    }
+    totals = {
+        run: _study_totals(list(per_run[run].values()), next(iter(runs[run].values())).objective)
+        for run in runs
+    }
+    w = study.step_h
+    return {
+        **_with_absorption(totals["flexible"], totals["baseline"]),
+        "sites": sites,
+        "routes": {
+            name: {
+                **{f"{c}_mwh": _energy(flow, w) for c, flow in routes["flexible"][name].items()},
+                "moved_mwh": _energy(sum(routes["flexible"][name].values()), w),
+                "cost": route.cost_per_mwh * _energy(sum(routes["flexible"][name].values()), w),
+            }
+            for name, (route, _) in route_names(study).items()
+        },
+    }

@@ -14,6 +14,10 @@ Each site ``S`` becomes these buses, chained by Links:
   level is minus the backlog, bounded below by minus the work that arrived within
   the last D hours (PYPSA-NOTES: compact, no cumulative sums).
 
+Routes (several sites): work of site O served at site D leaves ``D work`` on a Link
+(capacity, cost per MWh) and feeds ``O queue`` (deferrable) or ``O firm`` (a bus the
+firm Load moves to when firm work of O may be routed, fed locally by ``O firm local``).
+
 Reservoir levels are modelled above the minimum level, so the StorageUnit needs no
 extra constraint; reported levels add the minimum back.
 """
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from dispatch._schema import Route
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -49,6 +54,9 @@ CARRIERS: dict[str, dict] = {
     "interruptible": {"nice_name": "Interruptible inference", "color": "#f1c40f"},
     "lost_work": {"nice_name": "Interruptible work not served", "color": "#7f8c8d"},
     "backlog": {"nice_name": "Deferrable backlog", "color": "#d35400"},
+    "route": {"nice_name": "Work moved between sites", "color": "#2980b9"},
+    "route_firm": {"nice_name": "Firm work moved", "color": "#2471a3"},
+    "route_deferrable": {"nice_name": "Deferrable work moved", "color": "#5dade2"},
 }
 VARIABLE_RENEWABLES = ("solar", "wind", "run_of_river")
 
@@ -133,10 +141,53 @@ def build_network(study: Study) -> pypsa.Network:
         color=[c["color"] for c in CARRIERS.values()],
         co2_emissions=[co2.get(name, 0.0) for name in CARRIERS],
     )
+    routes = route_names(study)
+    firm_routed = {r.origin for r, classes in routes.values() if "firm" in classes}
     for name in study.sites:
         _add_supply(n, study, name)
-        _add_datacentre(n, study, name)
+        _add_datacentre(n, study, name, firm_routed)
+    for route_name, (route, classes) in routes.items():
+        _add_route(n, route_name, route, classes)
     return n
+
+
+def route_names(study: Study) -> dict[str, tuple[Route, tuple[str, ...]]]:
+    """The study's routes by name ``"ORIGIN->DESTINATION"``, with the classes each carries."""
+    routing = study.scenario.routing
+    if routing is None:
+        return {}
+    return {f"{r.origin}->{r.destination}": (r, study.route_classes(r)) for r in routing.routes}
+
+
+def route_target(route: Route, workload: str) -> str:
+    """The bus at the origin that work of class ``workload`` moved on ``route`` feeds."""
+    return f"{route.origin} {'firm' if workload == 'firm' else 'queue'}"
+
+
+def _add_route(n: pypsa.Network, name: str, route: Route, classes: tuple[str, ...]) -> None:
+    """Work of ``route.origin`` served at ``route.destination``, within the capacity.
+
+    A route carrying one class is one Link from the destination's work bus to the
+    origin's firm bus or queue. A route carrying both goes through a route bus, so
+    that the classes share its capacity: ``NAME`` (capacity, cost) then one Link per
+    class, ``NAME firm`` and ``NAME deferrable``.
+    """
+    source = f"{route.destination} work"
+    trunk = {"carrier": "route", "p_nom": route.capacity_mw, "marginal_cost": route.cost_per_mwh}
+    if len(classes) == 1:
+        n.add("Link", name, bus0=source, bus1=route_target(route, classes[0]), **trunk)
+        return
+    n.add("Bus", name, carrier="route", unit="MW")
+    n.add("Link", name, bus0=source, bus1=name, **trunk)
+    for workload in classes:
+        n.add(
+            "Link",
+            f"{name} {workload}",
+            bus0=name,
+            bus1=route_target(route, workload),
+            carrier=f"route_{workload}",
+            p_nom=route.capacity_mw,
+        )
 
 
 def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
@@ -228,7 +279,7 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
         )
 
 
-def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
+def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[str]) -> None:
     dc, w, sns = study.sites[name].datacentre, study.step_h, n.snapshots
     capacity, idle = dc.it_capacity_mw, dc.idle_fraction
     pue = study.values(name, "datacentre.pue")
@@ -261,10 +312,19 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str) -> None:
         efficiency=1.0 / (1 - idle),
         p_min_pu=min_compute / ((1 - idle) * capacity),
     )
+    firm_bus = work
+    if name in firm_routed:
+        # Firm work that other sites may serve gets its own bus, so that work moved
+        # for it cannot stand in for this site's deferrable or interruptible work.
+        firm_bus = f"{name} firm"
+        n.add("Bus", firm_bus, carrier="firm", unit="MW")
+        n.add(
+            "Link", f"{name} firm local", bus0=work, bus1=firm_bus, carrier="firm", p_nom=capacity
+        )
     n.add(
         "Load",
         f"{name} firm",
-        bus=work,
+        bus=firm_bus,
         carrier="firm",
         p_set=pd.Series(study.values(name, "datacentre.firm_mw"), sns),
     )
@@ -324,19 +384,23 @@ def to_baseline(n: pypsa.Network) -> None:
     """Turn a flexible-run network into the baseline run of MODEL.md §5, in place.
 
     Deferrable work is served as it arrives (the backlog is held at zero after every
-    step) and interruptible work is served in full (no work may be lost). Assets,
+    step), interruptible work is served in full (no work may be lost) and every site
+    serves its own work (routes carry nothing). Assets,
     grid and site limits stay the same. If ``n.model`` exists, its bounds follow.
     """
     backlogs = n.stores.index[n.stores.carrier == "backlog"]
     lost = n.generators.index[n.generators.carrier == "lost_work"]
+    routes = n.links.index[n.links.carrier == "route"]
     n.stores_t.e_min_pu.loc[:, backlogs] = 0.0
     n.generators_t.p_max_pu.loc[:, lost] = 0.0
+    n.links.loc[routes, "p_max_pu"] = 0.0
     n.meta = {**n.meta, "run": "baseline"}
     if getattr(n, "_model", None) is None:
         return
     for constraint, names in (
         ("Store-fix-e-lower", backlogs),
         ("Generator-fix-p-upper", lost),
+        ("Link-fix-p-upper", routes),
     ):
         if len(names):
             rhs = n.model.constraints[constraint].rhs.copy()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dispatch._extract import CURTAILABLE, LOCAL_CARRIERS, WORKLOADS, RunDispatch
+from dispatch._extract import CURTAILABLE, LOCAL_CARRIERS, WORKLOADS, Extracted
 from dispatch._figures import UNITS, key_figures
 from dispatch._study import Study
 
@@ -41,6 +41,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "battery_charge": ("Battery charging power", "MW"),
     "reservoir_level": ("Reservoir energy at the end of the step", "MWh"),
     "marginal_price": ("Shadow price of energy at the site bus", "currency/MWh"),
+    "moved_work": ("Work of the route's origin served at its destination", "MW"),
     "import_price": ("Grid import price", "currency/MWh"),
     "export_price": ("Grid export price", "currency/MWh"),
     "carbon_intensity": ("Grid carbon intensity", "tCO2/MWh"),
@@ -88,6 +89,9 @@ class Result:
         The study solved.
     flexible, baseline
         Hourly dispatch of each site, by site name.
+    routes
+        Work moved by run (``"flexible"``, ``"baseline"``), route name
+        (``"ORIGIN->DESTINATION"``) and class (``"firm"``, ``"deferrable"``) [MW].
     network, network_baseline
         The solved PyPSA networks of both runs.
     timings
@@ -97,18 +101,19 @@ class Result:
     def __init__(
         self,
         study: Study,
-        flexible: dict[str, RunDispatch],
-        baseline: dict[str, RunDispatch],
+        flexible: Extracted,
+        baseline: Extracted,
         network: pypsa.Network,
         network_baseline: pypsa.Network | BaselineNetwork,
         timings: dict[str, float],
     ) -> None:
         self.study = study
-        self.flexible, self.baseline = flexible, baseline
+        self.flexible, flexible_routes = flexible
+        self.baseline, baseline_routes = baseline
+        self.routes = {"flexible": flexible_routes, "baseline": baseline_routes}
         self.network = network
         self._network_baseline = network_baseline
         self.timings = timings
-        self._site = next(iter(study.sites))  # one site until multi-site studies land
         self._dataset: xr.Dataset | None = None
 
     @property
@@ -120,14 +125,14 @@ class Result:
 
     @property
     def summary(self) -> dict:
-        """Key figures of MODEL.md §6, names carrying their units (see ``units``)."""
-        figures = key_figures(
-            self.study, self._site, self.flexible[self._site], self.baseline[self._site]
-        )
+        """Key figures of MODEL.md §6: the study's, each site's and each route's.
+
+        Names carry their units (``units`` lists them); money is in ``currency``.
+        """
+        figures = key_figures(self.study, self.flexible, self.baseline, self.routes)
         currency = self.study.scenario.currency
         return {
             "study": self.study.name,
-            "site": self._site,
             "currency": currency,
             "hours": len(self.study.snapshots) * self.study.step_h,
             **figures,
@@ -152,6 +157,8 @@ class Result:
             join="outer",
             fill_value=np.nan,
         ).transpose("run", "site", "snapshot", ..., missing_dims="ignore")
+        if self.routes["flexible"]:
+            ds["moved_work"] = self._moved_work()
         currency = study.scenario.currency
         ds.attrs.update(
             title=f"Hourly dispatch of study {study.name}",
@@ -165,6 +172,30 @@ class Result:
             long_name, units = VARIABLES[name]
             ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
         return ds
+
+    def _moved_work(self) -> xr.DataArray:
+        import xarray as xr
+
+        names = list(self.routes["flexible"])
+        classes = ["firm", "deferrable"]
+        zeros = np.zeros(len(self.study.snapshots))
+        values = np.stack(
+            [
+                np.stack(
+                    [
+                        np.stack([self.routes[run][name].get(c, zeros) for c in classes], -1)
+                        for name in names
+                    ],
+                    0,
+                )
+                for run in RUNS
+            ]
+        )
+        return xr.DataArray(
+            values,
+            dims=("run", "route", "snapshot", "moved_class"),
+            coords={"route": names, "moved_class": classes},
+        )
 
     def _site_dataset(self, site: str) -> xr.Dataset:
         import xarray as xr

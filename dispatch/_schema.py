@@ -16,13 +16,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-SeriesRef = Annotated[
-    str, StringConstraints(pattern=r"^[^:]+\.(csv|nc):[A-Za-z0-9_.\- ]+$")
-]
+SeriesRef = Annotated[str, StringConstraints(pattern=r"^[^:]+\.(csv|nc):[A-Za-z0-9_.\- ]+$")]
 Series = float | SeriesRef
 """A constant, or ``"FILE:COLUMN"`` naming a time series in the study folder."""
 
 NonNegative = Annotated[float, Field(ge=0)]
+SiteName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
 PerUnit = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -163,6 +162,12 @@ class DataCentre(_Model):
     """Minimum IT power as a share of IT capacity [p.u.]."""
     facility_ramp_mw_per_h: Annotated[float, Field(gt=0)] | None = None
     """Largest change of facility power per hour; none if unlimited [MW/h]."""
+    firm_sites: list[SiteName] | None = None
+    """Sites where this site's firm work may be served (data residency), this site
+    among them; none: any site a route reaches within the latency budget [-]."""
+    deferrable_sites: list[SiteName] | None = None
+    """Sites where this site's deferrable work may be served (data residency), this
+    site among them; none: any site a route reaches [-]."""
 
 
 class Site(_Model):
@@ -186,6 +191,39 @@ class Site(_Model):
     """Grid interconnection; none for an islanded site."""
 
 
+class Latency(_Model):
+    """Network latency between sites, as a square matrix."""
+
+    sites: list[SiteName] = Field(min_length=1)
+    """Sites in the order of the matrix rows and columns [-]."""
+    matrix_ms: list[list[Annotated[float, Field(ge=0)]]]
+    """Round-trip latency from the row's site to the column's site [ms]."""
+
+
+class Route(_Model):
+    """A route on which work arriving at one site may be served at another."""
+
+    origin: SiteName
+    """Site where the work arrives [-]."""
+    destination: SiteName
+    """Site that serves it [-]."""
+    capacity_mw: NonNegative
+    """Most work moved at once, as IT power at full efficiency [MW]."""
+    cost_per_mwh: NonNegative = 0.0
+    """Cost of each MWh of work moved [currency/MWh]."""
+
+
+class Routing(_Model):
+    """Routing of work between sites (MODEL.md §2, last paragraph)."""
+
+    latency: Latency
+    """Latency between every pair of sites that a route joins."""
+    firm_latency_budget_ms: NonNegative
+    """Firm work moves only on routes whose latency is within this budget [ms]."""
+    routes: list[Route] = Field(min_length=1)
+    """The routes; firm and deferrable work share each route's capacity."""
+
+
 class Scenario(_Model):
     """A study: one time index and the sites planned on it."""
 
@@ -199,7 +237,8 @@ class Scenario(_Model):
     """The time index."""
     carbon_price: NonNegative = 0.0
     """Price on the carbon intensity of imported electricity [currency/tCO2]."""
-    sites: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")], Site] = (
-        Field(min_length=1, max_length=1)
-    )
-    """The sites by name; exactly one until multi-site studies land."""
+    sites: dict[SiteName, Site] = Field(min_length=1)
+    """The sites by name."""
+    routing: Routing | None = None
+    """Routes over which work of one site may be served at another; none: every site
+    serves its own work."""

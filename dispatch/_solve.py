@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
-from dispatch._extract import RunDispatch, extract_run
+from dispatch._extract import Extracted, extract_all
 from dispatch._network import build_network, to_baseline
 from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
@@ -92,7 +92,7 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
             baseline_job.cancel()
         raise
     timings["solve_flexible_s"] = time.perf_counter() - start
-    flexible = {site: extract_run(n, study, site) for site in study.sites}
+    flexible = extract_all(n, study)
     n.model.solver_model = None  # n.copy() refuses a network holding a solver
 
     start = time.perf_counter()
@@ -102,7 +102,7 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         network_baseline, n = n, n.copy()
         to_baseline(network_baseline)
         _solve_run(network_baseline, study, "baseline", options)
-        baseline = {site: extract_run(network_baseline, study, site) for site in study.sites}
+        baseline = extract_all(network_baseline, study)
     timings["baseline_wait_s"] = time.perf_counter() - start
     return Result(study, flexible, baseline, n, network_baseline, timings)
 
@@ -136,7 +136,7 @@ class _BaselineProcess:
         self.process.start()
         sender.close()
 
-    def result(self) -> tuple[dict[str, RunDispatch], BaselineNetwork]:
+    def result(self) -> tuple[Extracted, BaselineNetwork]:
         try:
             outcome, payload = self.receiver.recv()
         except EOFError:
@@ -160,7 +160,7 @@ def _solve_baseline_child(
     try:
         to_baseline(n)
         _solve_run(n, study, "baseline", options)
-        runs = {site: extract_run(n, study, site) for site in study.sites}
+        runs = extract_all(n, study)
         n.model.solver_model = None
         n.export_to_netcdf(path)
         sender.send(("ok", runs))

@@ -13,7 +13,7 @@ import pydantic
 import yaml
 
 from dispatch._errors import ScenarioError
-from dispatch._schema import Scenario, Site
+from dispatch._schema import Route, Scenario, Site
 
 SCENARIO_FILE = "scenario.yaml"
 
@@ -77,6 +77,29 @@ class Study:
     def values(self, site: str, path: str) -> np.ndarray:
         """Values of series field ``path`` of ``site``, one per snapshot [field's unit]."""
         return self.series[f"{site}/{path}"]
+
+    def latency_ms(self, origin: str, destination: str) -> float:
+        """Latency between two sites of the routing's matrix [ms]."""
+        latency = self.scenario.routing.latency
+        return latency.matrix_ms[latency.sites.index(origin)][latency.sites.index(destination)]
+
+    def route_classes(self, route: Route) -> tuple[str, ...]:
+        """Workload classes that may move on ``route``: latency budget and residency."""
+        origin = self.sites[route.origin].datacentre
+        classes = []
+        firm_sites = origin.firm_sites
+        if self.latency_ms(
+            route.origin, route.destination
+        ) <= self.scenario.routing.firm_latency_budget_ms and (
+            firm_sites is None or route.destination in firm_sites
+        ):
+            classes.append("firm")
+        deferrable_sites = origin.deferrable_sites
+        if origin.deferrable is not None and (
+            deferrable_sites is None or route.destination in deferrable_sites
+        ):
+            classes.append("deferrable")
+        return tuple(classes)
 
     def _repr_html_(self) -> str:
         from dispatch._display import study_html
@@ -349,9 +372,64 @@ def _check_range(
         )
 
 
+def _check_routing(study: Study) -> None:
+    file, routing = str(study.source), study.scenario.routing
+    for name, site in study.sites.items():
+        for residency in ("firm_sites", "deferrable_sites"):
+            allowed = getattr(site.datacentre, residency)
+            field = f"sites.{name}.datacentre.{residency}"
+            if allowed is None:
+                continue
+            if unknown := [s for s in allowed if s not in study.sites]:
+                raise ScenarioError(file, field, f"unknown site {unknown[0]!r}")
+            if name not in allowed:
+                raise ScenarioError(file, field, f"must include the site itself ({name!r})")
+    if routing is None:
+        return
+    latency = routing.latency
+    if len(set(latency.sites)) != len(latency.sites):
+        raise ScenarioError(file, "routing.latency.sites", "names a site twice")
+    if unknown := [s for s in latency.sites if s not in study.sites]:
+        raise ScenarioError(file, "routing.latency.sites", f"unknown site {unknown[0]!r}")
+    size = len(latency.sites)
+    if len(latency.matrix_ms) != size or any(len(row) != size for row in latency.matrix_ms):
+        shape = " x ".join(
+            [str(len(latency.matrix_ms)), "/".join(str(len(r)) for r in latency.matrix_ms)]
+        )
+        raise ScenarioError(
+            file,
+            "routing.latency.matrix_ms",
+            f"not square: {shape} entries for {size} sites",
+        )
+    seen = set()
+    for i, route in enumerate(routing.routes):
+        field = f"routing.routes[{i}]"
+        for end in ("origin", "destination"):
+            site = getattr(route, end)
+            if site not in study.sites:
+                raise ScenarioError(file, f"{field}.{end}", f"unknown site {site!r}")
+            if site not in latency.sites:
+                raise ScenarioError(
+                    file, f"{field}.{end}", f"site {site!r} is not in the latency matrix"
+                )
+        if route.origin == route.destination:
+            raise ScenarioError(file, field, "origin and destination are the same site")
+        if (route.origin, route.destination) in seen:
+            raise ScenarioError(file, field, "repeats an earlier route")
+        seen.add((route.origin, route.destination))
+        if not study.route_classes(route):
+            raise ScenarioError(
+                file,
+                field,
+                "carries no work: the latency exceeds the firm budget and the origin "
+                "has no deferrable work allowed at the destination",
+            )
+
+
 def _check_consistency(study: Study) -> None:
     """Cross-field rules of MODEL.md that no single field can check."""
     file, w, when = str(study.source), study.step_h, study.snapshots
+    _check_routing(study)
     for name, site in study.sites.items():
         prefix = f"sites.{name}"
         dc = site.datacentre

@@ -682,9 +682,33 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
 
 
 def _check_summary(result: Result, rtol: float, atol: float) -> None:
+    """Key figures of every site, and the study's as their totals."""
+    summary, study = result.summary, result.study
+    for site, figures in summary["sites"].items():
+        _check_site_summary(result, site, figures, rtol, atol)
+    check = _Checker("study, summary", study.snapshots, rtol, atol)
+    for run, totals in (("flexible", summary), ("baseline", summary["baseline"])):
+        per_site = [f if run == "flexible" else f["baseline"] for f in summary["sites"].values()]
+        check.equal(
+            f"{run}: total cost = objective", totals["total_cost"], totals["objective"], "currency"
+        )
+        for name in ("total_cost", "emissions_tco2", "facility_energy_mwh", "curtailment_mwh"):
+            check.equal(
+                f"{run}: {name} = sum over sites", totals[name], sum(f[name] for f in per_site), ""
+            )
+    _check_absorption(check, summary)
+    check.at_most(
+        "flexible objective <= baseline objective (the baseline is a restriction)",
+        summary["objective"],
+        summary["baseline"]["objective"],
+        summary["currency"],
+    )
+
+
+def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, atol: float) -> None:
     """Key figures of MODEL.md §6 recomputed from the hourly dataset and the study."""
-    summary, study, ds = result.summary, result.study, result.dispatch
-    site, w, currency = summary["site"], study.step_h, summary["currency"]
+    study, ds = result.study, result.dispatch
+    w, currency = study.step_h, result.study.scenario.currency
     spec = study.sites[site]
     dc = spec.datacentre
     check = _Checker(f"site {site!r}, summary", study.snapshots, rtol, atol)
@@ -699,9 +723,9 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
         grid_import = d.grid_import.to_numpy()
         check.equal(f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency)
         check.equal(
-            f"{run}: total cost = energy + carbon + lost work cost",
+            f"{run}: total cost = energy + carbon + lost work + routing cost",
             fig["total_cost"],
-            fig["energy_cost"] + fig["carbon_cost"] + fig["lost_work_cost"],
+            fig["energy_cost"] + fig["carbon_cost"] + fig["lost_work_cost"] + fig["routing_cost"],
             currency,
         )
         curtailment = {c: energy(d.curtailment.sel(curtailable=c)) for c in ds.curtailable.values}
@@ -762,6 +786,11 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
         )
         check.within(f"{run}: max_delay_h in [0, D]", fig["max_delay_h"], 0.0, max_delay, "h")
 
+    _check_absorption(check, summary)
+
+
+def _check_absorption(check: _Checker, summary: dict) -> None:
+    """Absorbed curtailment, by carrier and as a share, against the two runs'."""
     curtailment_baseline = summary["baseline"]["curtailment_mwh"]
     check.equal(
         "curtailment_baseline_mwh is the baseline's curtailment",
@@ -791,9 +820,3 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
         "1",
     )
     check.at_most("absorbed_share <= 1", summary["absorbed_share"], 1.0, "1")
-    check.at_most(
-        "flexible objective <= baseline objective (the baseline is a restriction)",
-        summary["objective"],
-        summary["baseline"]["objective"],
-        currency,
-    )

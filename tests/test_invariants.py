@@ -28,8 +28,8 @@ def with_dispatch(result: Result, run: str, **arrays: np.ndarray) -> Result:
     dispatches[run] = {"s": dataclasses.replace(dispatches[run]["s"], **arrays)}
     return Result(
         result.study,
-        dispatches["flexible"],
-        dispatches["baseline"],
+        (dispatches["flexible"], result.routes["flexible"]),
+        (dispatches["baseline"], result.routes["baseline"]),
         result.network,
         result.network_baseline,
         result.timings,
@@ -43,8 +43,8 @@ def with_network(result: Result, run: str, change: Callable[[pypsa.Network], Non
     change(networks[run])
     return Result(
         result.study,
-        result.flexible,
-        result.baseline,
+        (result.flexible, result.routes["flexible"]),
+        (result.baseline, result.routes["baseline"]),
         networks["flexible"],
         networks["baseline"],
         result.timings,
