@@ -23,8 +23,7 @@ def study_html(study: Study) -> str:
     rows = [
         (
             "snapshots",
-            f"{len(study.snapshots)} x {study.step_h:g} h from "
-            f"{study.snapshots[0].isoformat()}",
+            f"{len(study.snapshots)} x {study.step_h:g} h from {study.snapshots[0].isoformat()}",
         ),
         ("currency", study.scenario.currency),
     ]

@@ -64,9 +64,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         path = f"{prefix}{name}"
         text, unit = _unit(field.description or "")
         default = "required" if field.is_required() else f"`{field.default!r}`"
-        rows.append(
-            f"| `{path}` | {_type_name(field.annotation)} | {unit} | {default} | {text} |"
-        )
+        rows.append(f"| `{path}` | {_type_name(field.annotation)} | {unit} | {default} | {text} |")
         for arg in [field.annotation, *typing.get_args(field.annotation)]:
             inner = typing.get_args(arg)[1] if typing.get_origin(arg) is dict else arg
             if isinstance(inner, type) and issubclass(inner, BaseModel):

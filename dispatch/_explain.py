@@ -42,9 +42,7 @@ def check_hourly_balance(study: Study) -> None:
         parts = {}
         for carrier in VARIABLE_RENEWABLES:
             if (asset := getattr(site, carrier)) is not None:
-                parts[carrier] = asset.capacity_mw * study.values(
-                    name, f"{carrier}.availability"
-                )
+                parts[carrier] = asset.capacity_mw * study.values(name, f"{carrier}.availability")
         if site.geothermal is not None:
             parts["geothermal"] = np.full(len(need), site.geothermal.capacity_mw)
         if site.reservoir is not None and site.reservoir.energy_mwh > 0:
@@ -92,11 +90,18 @@ def _describe(constraint: str, asset: str, site: str) -> str:
             "work": f"work balance at site {site} (firm + deferrable + interruptible)",
             "queue": f"deferrable arrivals at site {site}",
         }.get(kind if asset != site else site, f"balance of {asset}")
+    if constraint.startswith("cfe_target"):
+        return f"sites.{site}.cfe_target" if site else "cfe_target"
+    if constraint == "emission_cap":
+        return "emission_cap_tco2"
     fields = {
         ("Generator", "lower", "geothermal"): "geothermal.min_stable_pu",
         ("Generator", "upper", "geothermal"): "geothermal.capacity_mw",
         ("Generator", "ramp", "geothermal"): "geothermal.ramp_pu_per_h",
         ("Generator", "upper", "grid import"): "grid.import_limit_mw",
+        ("Generator", "lower", "grid import"): "grid (import is never negative)",
+        ("Generator", "upper", "grid export"): "grid (export is never negative)",
+        ("Link", "lower", "deferrable"): "datacentre.deferrable (service is never negative)",
         ("Generator", "lower", "grid export"): "grid.export_limit_mw",
         ("Generator", "upper", "lost work"): "datacentre.interruptible.offered_mw",
         ("Generator", "lower", "lost work"): "datacentre.interruptible (served <= offered)",
@@ -150,7 +155,8 @@ def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: s
     if len(n.snapshots) > IIS_MAX_SNAPSHOTS:
         return (
             f"{head}; no single hour is short of supply, so the conflict spans hours "
-            f"(storage cycles, deadlines, ramps): rerun with --hours {IIS_MAX_SNAPSHOTS} "
+            f"(storage cycles, deadlines, ramps, carbon targets): rerun with --hours "
+            f"{IIS_MAX_SNAPSHOTS} "
             "or less to have the conflicting constraints named"
         )
     try:
@@ -166,6 +172,8 @@ def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: s
         asset = str(coords.get("name", coords.get("Bus", "")))
         snapshot = coords.get("snapshot")
         site = next((s for s in study.sites if asset == s or asset.startswith(f"{s} ")), "")
+        if constraint.startswith("cfe_target "):
+            site = constraint.removeprefix("cfe_target ")
         conflicts.setdefault(_describe(constraint, asset, site), []).append(snapshot)
     if not conflicts:
         return f"{head}; HiGHS named no conflicting constraints"

@@ -58,6 +58,10 @@ class RunDispatch:
     """Shadow price of the site bus energy balance [currency/MWh]."""
     objective: float
     """Objective value of the run [currency]."""
+    heat_delivered: np.ndarray
+    """Heat sold to district heating [MW]."""
+    heat_pump_power: np.ndarray
+    """Electricity drawn by the heat pump from the site bus [MW]."""
     moved_out: dict[str, np.ndarray]
     """This site's firm and deferrable work served at other sites [MW]."""
     moved_in: dict[str, np.ndarray]
@@ -159,6 +163,8 @@ def extract_run(
         battery_charge=battery_charge,
         reservoir_level=reservoir_level,
         marginal_price=_column(n.buses_t.marginal_price, site, length),
+        heat_delivered=-_column(gen_p, f"{site} heat sale", length),
+        heat_pump_power=_column(n.links_t.p0, f"{site} heat pump", length),
         objective=float(n.objective),
         moved_out=moved_out,
         moved_in=moved_in,
@@ -197,3 +203,43 @@ def _moved(
             for workload, flow in routes[name].items():
                 totals[workload] = totals[workload] + flow
     return totals
+
+
+def extract_shadow_values(n: pypsa.Network, study: Study) -> dict[str, dict[str, float]]:
+    """Marginal values of the flexibility limits, from the duals of a solved model.
+
+    Returns
+    -------
+    dict
+        ``"sites"``: per site, ``it_capacity_value_per_mw`` (cost saved by one more
+        MW of IT capacity over the horizon, from the capacity limit alone, not
+        counting its idle draw) [currency/MW] and ``backlog_bound_value_per_mwh``
+        (cost saved by allowing one more MWh of backlog in every step but the last,
+        whose zero is the end condition) [currency/MWh]; ``"routes"``: per route,
+        ``capacity_value_per_mw`` [currency/MW].
+    """
+    constraints = n.model.constraints
+
+    def dual_sum(constraint: str, name: str, steps: slice = slice(None)) -> float:
+        if constraint not in constraints:
+            return 0.0
+        dual = constraints[constraint].dual
+        if name not in dual.coords["name"]:
+            return 0.0
+        return float(dual.sel(name=name).values[steps].sum())
+
+    sites = {}
+    for site, spec in study.sites.items():
+        idle = spec.datacentre.idle_fraction
+        sites[site] = {
+            "it_capacity_value_per_mw": -(1 - idle)
+            * dual_sum("Link-fix-p-upper", f"{site} compute"),
+            "backlog_bound_value_per_mwh": dual_sum(
+                "Store-fix-e-lower", f"{site} backlog", slice(None, -1)
+            ),
+        }
+    routes = {
+        name: {"capacity_value_per_mw": -dual_sum("Link-fix-p-upper", name)}
+        for name in route_names(study)
+    }
+    return {"sites": sites, "routes": routes}

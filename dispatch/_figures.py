@@ -15,6 +15,10 @@ UNITS: dict[str, str] = {
     "carbon_cost": "currency",
     "lost_work_cost": "currency",
     "routing_cost": "currency",
+    "heat_revenue": "currency",
+    "heat_delivered_mwh": "MWh",
+    "heat_pump_energy_mwh": "MWh",
+    "water_m3": "m3",
     "emissions_tco2": "tCO2",
     "facility_energy_mwh": "MWh",
     "it_energy_mwh": "MWh",
@@ -34,7 +38,15 @@ UNITS: dict[str, str] = {
     "unserved_mwh": "MWh",
     "renewable_share": "1",
     "cfe_score": "1",
+    "it_capacity_value_per_mw": "currency/MW",
+    "backlog_bound_value_per_mwh": "currency/MWh",
+    "capacity_value_per_mw": "currency/MW",
 }
+
+
+DEFAULT_WATER_M3_PER_MWH = {"dry": 0.0, "evaporative": 1.8}
+"""Cooling water per MWh of IT energy by cooling type when the scenario gives none
+[m3/MWh]: evaporative cooling at a typical WUE of 1.8 L/kWh, dry coolers none."""
 
 
 def fifo_max_delay(
@@ -136,7 +148,17 @@ def run_figures(
     def share(numerator: np.ndarray) -> float:
         return _energy(numerator, w) / facility_energy if facility_energy > 0 else 0.0
 
-    total_cost = energy_cost + carbon_cost + lost_work_cost + routing_cost
+    heat = dc.heat_reuse
+    heat_revenue = (
+        0.0
+        if heat is None
+        else _energy(study.values(site, "datacentre.heat_reuse.price") * run.heat_delivered, w)
+    )
+    it_energy = _energy(sum(run.it_power.values()), w)
+    water_per_mwh = dc.water_m3_per_mwh
+    if water_per_mwh is None:
+        water_per_mwh = DEFAULT_WATER_M3_PER_MWH[dc.cooling]
+    total_cost = energy_cost + carbon_cost + lost_work_cost + routing_cost - heat_revenue
     return {
         "objective": total_cost,
         "total_cost": total_cost,
@@ -144,9 +166,13 @@ def run_figures(
         "carbon_cost": carbon_cost,
         "lost_work_cost": lost_work_cost,
         "routing_cost": routing_cost,
+        "heat_revenue": heat_revenue,
+        "heat_delivered_mwh": _energy(run.heat_delivered, w),
+        "heat_pump_energy_mwh": _energy(run.heat_pump_power, w),
+        "water_m3": water_per_mwh * it_energy,
         "emissions_tco2": _energy(emissions, w),
         "facility_energy_mwh": facility_energy,
-        "it_energy_mwh": _energy(sum(run.it_power.values()), w),
+        "it_energy_mwh": it_energy,
         "grid_import_mwh": _energy(run.grid_import, w),
         "grid_export_mwh": _energy(run.grid_export, w),
         "curtailment_mwh": sum(_energy(c, w) for c in run.curtailment.values()),

@@ -55,6 +55,9 @@ CARRIERS: dict[str, dict] = {
     "lost_work": {"nice_name": "Interruptible work not served", "color": "#7f8c8d"},
     "backlog": {"nice_name": "Deferrable backlog", "color": "#d35400"},
     "route": {"nice_name": "Work moved between sites", "color": "#2980b9"},
+    "waste_heat": {"nice_name": "Waste heat", "color": "#e6b0aa"},
+    "heat": {"nice_name": "District heat", "color": "#c0392b"},
+    "heat_pump": {"nice_name": "Heat pump", "color": "#a93226"},
     "route_firm": {"nice_name": "Firm work moved", "color": "#2471a3"},
     "route_deferrable": {"nice_name": "Deferrable work moved", "color": "#5dade2"},
 }
@@ -149,6 +152,64 @@ def build_network(study: Study) -> pypsa.Network:
     for route_name, (route, classes) in routes.items():
         _add_route(n, route_name, route, classes)
     return n
+
+
+def _add_heat(n: pypsa.Network, study: Study, name: str) -> str:
+    """District heating from waste heat; returns the waste-heat bus.
+
+    The facility Link puts recoverable_fraction x IT power on ``S waste heat``, where
+    ``S vent`` may discard it. ``S heat pump`` takes electricity from the site bus
+    and waste heat (COP - 1 per MWh of electricity) and delivers COP to ``S heat``
+    (without a heat pump, ``S heat exchanger`` passes waste heat on one to one);
+    ``S heat sale`` takes up to the demand at the heat price.
+    """
+    heat, sns = study.sites[name].datacentre.heat_reuse, n.snapshots
+    waste, network = f"{name} waste heat", f"{name} heat"
+    n.add("Bus", [waste, network], carrier=["waste_heat", "heat"], unit="MW")
+    demand_nom, demand_pu = _per_unit(study.values(name, "datacentre.heat_reuse.demand_mw"))
+    most_heat = study.sites[name].datacentre.it_capacity_mw * heat.recoverable_fraction
+    n.add(
+        "Generator",
+        f"{name} vent",
+        bus=waste,
+        carrier="waste_heat",
+        p_nom=most_heat,
+        p_min_pu=-1.0,
+        p_max_pu=0.0,
+    )
+    if heat.heat_pump_cop is None:
+        n.add(
+            "Link",
+            f"{name} heat exchanger",
+            bus0=waste,
+            bus1=network,
+            carrier="heat",
+            p_nom=most_heat,
+        )
+    else:
+        cop = heat.heat_pump_cop
+        n.add(
+            "Link",
+            f"{name} heat pump",
+            bus0=name,
+            bus1=network,
+            bus2=waste,
+            carrier="heat_pump",
+            efficiency=cop,
+            efficiency2=-(cop - 1),
+            p_nom=max(demand_nom, most_heat) / (cop - 1),
+        )
+    n.add(
+        "Generator",
+        f"{name} heat sale",
+        bus=network,
+        carrier="heat",
+        p_nom=demand_nom,
+        p_min_pu=pd.Series(-demand_pu, sns),
+        p_max_pu=0.0,
+        marginal_cost=pd.Series(study.values(name, "datacentre.heat_reuse.price"), sns),
+    )
+    return waste
 
 
 def route_names(study: Study) -> dict[str, tuple[Route, tuple[str, ...]]]:
@@ -286,6 +347,12 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[
     it, work = f"{name} IT", f"{name} work"
     n.add("Bus", [it, work], carrier=["it", "compute"], unit="MW")
     facility_nom = capacity * float(pue.max())
+    waste_heat = {}
+    if dc.heat_reuse is not None:
+        waste_heat = {
+            "bus2": _add_heat(n, study, name),
+            "efficiency2": pd.Series(dc.heat_reuse.recoverable_fraction / pue, sns),
+        }
     n.add(
         "Link",
         f"{name} facility",
@@ -294,6 +361,7 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[
         carrier="facility",
         p_nom=facility_nom,
         efficiency=pd.Series(1.0 / pue, sns),
+        **waste_heat,
         **_ramp_limits(
             None if dc.facility_ramp_mw_per_h is None else dc.facility_ramp_mw_per_h / facility_nom,
             w,

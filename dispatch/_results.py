@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 RUNS = ("flexible", "baseline")
+TARGET_UNITS = {"cfe_target": "currency/MWh", "emission_cap": "currency/tCO2"}
 
 # name: (long_name, units); units "currency" is replaced by the study's currency.
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -42,6 +43,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "reservoir_level": ("Reservoir energy at the end of the step", "MWh"),
     "marginal_price": ("Shadow price of energy at the site bus", "currency/MWh"),
     "moved_work": ("Work of the route's origin served at its destination", "MW"),
+    "heat_delivered": ("Heat sold to district heating", "MW"),
+    "heat_pump_power": ("Electricity drawn by the heat pump", "MW"),
     "import_price": ("Grid import price", "currency/MWh"),
     "export_price": ("Grid export price", "currency/MWh"),
     "carbon_intensity": ("Grid carbon intensity", "tCO2/MWh"),
@@ -96,6 +99,9 @@ class Result:
         The solved PyPSA networks of both runs.
     timings
         Seconds spent building and solving, by stage [s].
+    shadow_values
+        Marginal values of the flexibility limits in the flexible run, by ``"sites"``
+        and ``"routes"`` (see :func:`dispatch._extract.extract_shadow_values`).
     """
 
     def __init__(
@@ -106,6 +112,7 @@ class Result:
         network: pypsa.Network,
         network_baseline: pypsa.Network | BaselineNetwork,
         timings: dict[str, float],
+        shadow_values: dict[str, dict[str, dict[str, float]]] | None = None,
     ) -> None:
         self.study = study
         self.flexible, flexible_routes = flexible
@@ -114,6 +121,7 @@ class Result:
         self.network = network
         self._network_baseline = network_baseline
         self.timings = timings
+        self.shadow_values = shadow_values or {"sites": {}, "routes": {}, "targets": {}}
         self._dataset: xr.Dataset | None = None
 
     @property
@@ -130,7 +138,16 @@ class Result:
         Names carry their units (``units`` lists them); money is in ``currency``.
         """
         figures = key_figures(self.study, self.flexible, self.baseline, self.routes)
+        for kind in ("sites", "routes"):
+            for name, values in self.shadow_values[kind].items():
+                figures[kind][name].update(values)
+        figures["targets"] = {
+            name: {"shadow_price": price, "unit": TARGET_UNITS[name.split()[0]]}
+            for name, price in self.shadow_values["targets"].items()
+        }
         currency = self.study.scenario.currency
+        for target in figures["targets"].values():
+            target["unit"] = target["unit"].replace("currency", currency)
         return {
             "study": self.study.name,
             "currency": currency,
@@ -244,6 +261,8 @@ class Result:
             "battery_charge",
             "reservoir_level",
             "marginal_price",
+            "heat_delivered",
+            "heat_pump_power",
         ):
             values = per_run(name)
             if values is not None:

@@ -12,7 +12,7 @@ a netCDF file (coordinate ``time``) inside the study folder.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -143,6 +143,21 @@ class Interruptible(_Model):
     """Cost V of each MWh of offered work not served [currency/MWh]."""
 
 
+class HeatReuse(_Model):
+    """Waste heat of the IT equipment sold to a district-heating network."""
+
+    recoverable_fraction: PerUnit
+    """Share of IT power recoverable as waste heat [p.u.]."""
+    heat_pump_cop: Annotated[float, Field(gt=1)] | None = None
+    """Coefficient of performance of the heat pump lifting waste heat to the network's
+    temperature, electricity from the site bus; none: waste heat is delivered directly
+    [-]."""
+    demand_mw: Series
+    """Heat the district-heating network takes at most [MW]."""
+    price: Series
+    """Price paid per MWh of heat delivered [currency/MWh]."""
+
+
 class DataCentre(_Model):
     """The modular inference data centre and its workload."""
 
@@ -162,6 +177,13 @@ class DataCentre(_Model):
     """Minimum IT power as a share of IT capacity [p.u.]."""
     facility_ramp_mw_per_h: Annotated[float, Field(gt=0)] | None = None
     """Largest change of facility power per hour; none if unlimited [MW/h]."""
+    cooling: Literal["dry", "evaporative"] = "dry"
+    """Cooling type; sets the default water use [-]."""
+    water_m3_per_mwh: NonNegative | None = None
+    """Cooling water per MWh of IT energy (WUE); none: 0 for dry cooling, 1.8 for
+    evaporative cooling [m3/MWh]."""
+    heat_reuse: HeatReuse | None = None
+    """Sale of waste heat to district heating; none if the site sells none."""
     firm_sites: list[SiteName] | None = None
     """Sites where this site's firm work may be served (data residency), this site
     among them; none: any site a route reaches within the latency budget [-]."""
@@ -189,6 +211,9 @@ class Site(_Model):
     """Battery."""
     grid: Grid | None = None
     """Grid interconnection; none for an islanded site."""
+    cfe_target: PerUnit | None = None
+    """The site's hourly carbon-free-energy score must reach this; none: no target
+    [p.u.]."""
 
 
 class Latency(_Model):
@@ -239,6 +264,11 @@ class Scenario(_Model):
     """Price on the carbon intensity of imported electricity [currency/tCO2]."""
     sites: dict[SiteName, Site] = Field(min_length=1)
     """The sites by name."""
+    cfe_target: PerUnit | None = None
+    """The study's hourly carbon-free-energy score must reach this; none: no target
+    [p.u.]."""
+    emission_cap_tco2: NonNegative | None = None
+    """Emissions over the horizon must stay within this; none: no cap [tCO2]."""
     routing: Routing | None = None
     """Routes over which work of one site may be served at another; none: every site
     serves its own work."""

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
-from dispatch._extract import Extracted, extract_all
+from dispatch._extract import Extracted, extract_all, extract_shadow_values
 from dispatch._network import build_network, to_baseline
 from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
+from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
 
 if TYPE_CHECKING:
     import pypsa
@@ -78,6 +79,7 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
             "nothing to optimise: every cost, price and value of lost work is zero "
             "(give an asset a marginal cost or the grid a price)",
         ) from None
+    add_carbon_targets(n, study)
     timings["model_s"] = time.perf_counter() - start
     options = {**SOLVER_OPTIONS, **(solver_options or {})}
     if parallel is None:
@@ -93,6 +95,7 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         raise
     timings["solve_flexible_s"] = time.perf_counter() - start
     flexible = extract_all(n, study)
+    shadow_values = {**extract_shadow_values(n, study), "targets": target_shadow_prices(n)}
     n.model.solver_model = None  # n.copy() refuses a network holding a solver
 
     start = time.perf_counter()
@@ -100,11 +103,16 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         baseline, network_baseline = baseline_job.result()
     else:
         network_baseline, n = n, n.copy()
-        to_baseline(network_baseline)
+        _to_baseline(network_baseline)
         _solve_run(network_baseline, study, "baseline", options)
         baseline = extract_all(network_baseline, study)
     timings["baseline_wait_s"] = time.perf_counter() - start
-    return Result(study, flexible, baseline, n, network_baseline, timings)
+    return Result(study, flexible, baseline, n, network_baseline, timings, shadow_values)
+
+
+def _to_baseline(n: pypsa.Network) -> None:
+    to_baseline(n)
+    remove_carbon_targets(n)
 
 
 def _can_fork() -> bool:
@@ -158,7 +166,7 @@ def _solve_baseline_child(
     n: pypsa.Network, study: Study, options: dict, sender: Connection, path: Path
 ) -> None:
     try:
-        to_baseline(n)
+        _to_baseline(n)
         _solve_run(n, study, "baseline", options)
         runs = extract_all(n, study)
         n.model.solver_model = None

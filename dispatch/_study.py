@@ -34,6 +34,8 @@ SERIES_FIELDS: dict[str, str] = {
     "datacentre.firm_mw": ">= 0",
     "datacentre.deferrable.arrivals_mwh": ">= 0",
     "datacentre.interruptible.offered_mw": ">= 0",
+    "datacentre.heat_reuse.demand_mw": ">= 0",
+    "datacentre.heat_reuse.price": "finite",
 }
 
 

@@ -111,9 +111,7 @@ def run(
 @app.command()
 @_reports_errors
 def schema(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path(
-        "docs"
-    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path("docs"),
 ) -> None:
     """Write the scenario JSON Schema and field reference (generated from the models)."""
     from dispatch._docs import write_docs

@@ -2,11 +2,15 @@
 
 :func:`assert_invariants` checks a solved :class:`~dispatch.Result` against every
 invariant of MODEL.md §7 for both runs. Each run is read twice, from the hourly
-arrays of :class:`~dispatch._extract.RunDispatch` and, independently, from the
-solved PyPSA network (``n.generators_t``, ``n.storage_units_t``, ``n.links_t``,
-``n.stores_t``), and both readings are checked against the study's inputs, not the
-network's. :func:`assert_same_optimum` compares both runs' objectives with those of
-another formulation of the same LP.
+arrays of :class:`~dispatch._extract.RunDispatch` and ``Result.routes`` and,
+independently, from the solved PyPSA network (``n.generators_t``,
+``n.storage_units_t``, ``n.links_t``, ``n.stores_t``), and both readings are
+checked against the study's inputs, not the network's. Studies of several sites
+are checked per site (each site's own work is conserved, whether served there or
+moved out; the work served at a site, its own and what is moved in, makes its IT
+power) and per route (capacity, latency budget, data residency;
+:func:`route_rules` states which class may move where). :func:`assert_same_optimum`
+compares both runs' objectives with those of another formulation of the same LP.
 
 A failure raises ``AssertionError`` naming the invariant, the site, the run, where
 the values were read, the first step that fails and by how much.
@@ -35,18 +39,28 @@ from dispatch._results import RUNS
 
 if TYPE_CHECKING:
     import pypsa
+    import xarray as xr
 
     from dispatch._extract import RunDispatch
     from dispatch._results import Result
+    from dispatch._schema import Route
     from dispatch._study import Study
 
-__all__ = ["assert_invariants", "assert_same_optimum", "deadline_window"]
+__all__ = ["assert_invariants", "assert_same_optimum", "deadline_window", "route_rules"]
 
 FLEXIBILITY_BOUNDS = {
     ("Store", "e_min_pu"): "backlog",
     ("Generator", "p_max_pu"): "lost_work",
+    ("Link", "p_max_pu"): "route",
 }
 """Network inputs the baseline may change: (component, attribute): carrier."""
+
+MOVABLE = ("firm", "deferrable")
+"""Workload classes that routes may move between sites (MODEL.md §2)."""
+
+Moved = dict[str, dict[str, np.ndarray]]
+"""Work moved in one run by route name (``"ORIGIN->DESTINATION"``), then by class in
+``MOVABLE`` [MW]."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,14 @@ class _Schedule:
     """Grid import [MW]."""
     grid_export: np.ndarray
     """Grid export [MW]."""
-    deferred_served: np.ndarray
-    """Deferrable work served u_t [MW]."""
+    firm_local: np.ndarray
+    """This site's firm work served here [MW]."""
+    deferred_local: np.ndarray
+    """This site's deferrable work served here; u_t adds what is moved out [MW]."""
+    moved_out: dict[str, np.ndarray]
+    """This site's work served at other sites, by class in ``MOVABLE`` [MW]."""
+    moved_in: dict[str, np.ndarray]
+    """Other sites' work served here, by class in ``MOVABLE`` [MW]."""
     backlog: np.ndarray
     """Deferrable work waiting after the step b_t [MWh]."""
     interruptible_served: np.ndarray
@@ -174,13 +194,18 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
     separately, from the solved networks: energy balance at the site bus; every
     asset within its bounds (renewables, geothermal minimum output and ramps,
     battery and reservoir power and levels, spill, import and export limits);
-    storage level recursions with their cyclic or initial conditions; the backlog
-    recursion, its deadline window and an empty backlog at the end; interruptible
-    work within what is offered; IT capacity, IT and facility power, minimum IT
-    power and facility ramp; the objective recomputed from the dispatch. The
-    baseline serves all work as it arrives. Then: both readings agree, the two
-    networks have identical inputs apart from the flexibility bounds, and the key
-    figures agree with the hourly dataset.
+    storage level recursions with their cyclic or initial conditions; the site's
+    own firm work served here or moved out in its step; the backlog recursion
+    (u_t: served here plus moved out), its deadline window and an empty backlog at
+    the end; interruptible work within what is offered; IT capacity, IT power from
+    the work served here (the site's own and what is moved in), facility power,
+    minimum IT power and facility ramp. For each route: work moved within
+    [0, capacity], firm work only within the latency budget, each class only where
+    the origin's data residency allows it. The objective recomputed from the
+    dispatch and the work moved. The baseline serves all work as it arrives, each
+    site its own. Then: both readings agree, the two networks have identical
+    inputs apart from the flexibility bounds, and the key figures of each site,
+    route and the study agree with the hourly dataset and with each other.
 
     Parameters
     ----------
@@ -202,17 +227,37 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
     networks = {"flexible": result.network, "baseline": result.network_baseline}
     dispatches = {"flexible": result.flexible, "baseline": result.baseline}
     checker = functools.partial(_Checker, snapshots=study.snapshots, rtol=rtol, atol=atol)
-    for site in study.sites:
-        for run in RUNS:
-            where, baseline = f"site {site!r}, {run} run", run == "baseline"
-            dispatch = dispatches[run][site]
-            arrays = _from_arrays(study, site, dispatch)
-            network = _from_network(study, site, networks[run])
-            check = checker(f"{where} (arrays)")
-            _check_schedule(check, study, site, arrays, baseline)
-            _check_derived(check, study, site, dispatch)
-            _check_schedule(checker(f"{where} (network)"), study, site, network, baseline)
-            _check_agree(checker(f"{where} (arrays vs network)"), arrays, network)
+    for run in RUNS:
+        baseline = run == "baseline"
+        moved = {
+            "arrays": _moved_from_arrays(study, result.routes[run]),
+            "network": _moved_from_network(study, networks[run]),
+        }
+        schedules = {
+            "arrays": {
+                site: _from_arrays(study, site, dispatches[run][site]) for site in study.sites
+            },
+            "network": {
+                site: _from_network(study, site, networks[run], moved["network"])
+                for site in study.sites
+            },
+        }
+        for source, by_site in schedules.items():
+            for site, schedule in by_site.items():
+                check = checker(f"site {site!r}, {run} run ({source})")
+                _check_schedule(check, study, site, schedule, baseline)
+            check = checker(f"{run} run ({source})")
+            _check_routes(check, study, moved[source], baseline)
+            _check_objective(check, study, by_site, moved[source])
+        for site in study.sites:
+            where = f"site {site!r}, {run} run"
+            _check_derived(checker(f"{where} (arrays)"), study, site, dispatches[run][site])
+            _check_agree(
+                checker(f"{where} (arrays vs network)"),
+                schedules["arrays"][site],
+                schedules["network"][site],
+            )
+        _check_same(checker(f"{run} run (arrays vs network)"), "work moved", *moved.values())
     _check_same_inputs(result.network, result.network_baseline)
     _check_summary(result, rtol, atol)
 
@@ -260,9 +305,102 @@ def _series(study: Study, site: str, path: str) -> np.ndarray:
     return study.series.get(f"{site}/{path}", np.zeros(len(study.snapshots)))
 
 
+def _routes(study: Study) -> dict[str, Route]:
+    """The study's routes by name ``"ORIGIN->DESTINATION"``; none without routing."""
+    routing = study.scenario.routing
+    if routing is None:
+        return {}
+    return {f"{route.origin}->{route.destination}": route for route in routing.routes}
+
+
+def route_rules(study: Study, route: Route) -> dict[str, str | None]:
+    """Whether each workload class may move on a route, from MODEL.md §2.
+
+    Firm work moves only within the firm latency budget; firm and deferrable work
+    move only to sites the origin's data residency lists (``firm_sites``,
+    ``deferrable_sites``; none: any), and deferrable work only if the origin has any.
+
+    Parameters
+    ----------
+    study
+        A loaded study with routing.
+    route
+        One of its routes.
+
+    Returns
+    -------
+    dict
+        For ``"firm"`` and ``"deferrable"``: None if that class may move on the route,
+        else why not [-].
+    """
+    routing, origin = study.scenario.routing, study.sites[route.origin].datacentre
+    matrix, order = routing.latency.matrix_ms, routing.latency.sites
+    latency = matrix[order.index(route.origin)][order.index(route.destination)]
+    barred = f"{route.destination!r} is not in {route.origin!r}'s"
+    firm = deferrable = None
+    if latency > routing.firm_latency_budget_ms:
+        firm = f"latency {latency:g} ms above the firm budget {routing.firm_latency_budget_ms:g} ms"
+    elif origin.firm_sites is not None and route.destination not in origin.firm_sites:
+        firm = f"{barred} firm_sites"
+    if origin.deferrable is None:
+        deferrable = f"{route.origin!r} has no deferrable work"
+    elif origin.deferrable_sites is not None and route.destination not in origin.deferrable_sites:
+        deferrable = f"{barred} deferrable_sites"
+    return {"firm": firm, "deferrable": deferrable}
+
+
+def _moved_from_arrays(study: Study, routes: Mapping[str, Mapping[str, np.ndarray]]) -> Moved:
+    """Work moved as ``Result.routes`` reports it; zeros for a class it leaves out."""
+    zeros = np.zeros(len(study.snapshots))
+    return {
+        name: {workload: routes.get(name, {}).get(workload, zeros) for workload in MOVABLE}
+        for name in _routes(study)
+    }
+
+
+def _moved_from_network(study: Study, n: pypsa.Network) -> Moved:
+    """Work moved on each route, read from the Links that deliver it.
+
+    Work of a route's origin served at its destination leaves the destination's
+    ``work`` bus and is delivered to the origin's ``firm`` bus (firm work) or
+    ``queue`` (deferrable work): by the Link named after the route, or, where the
+    route carries both classes through a bus of its own, by the Link ``ROUTE firm``
+    or ``ROUTE deferrable``. The flow is the Link's input ``p0``.
+    """
+    length, links = len(study.snapshots), n.links
+    moved: Moved = {}
+    for name, route in _routes(study).items():
+        targets = {"firm": f"{route.origin} firm", "deferrable": f"{route.origin} queue"}
+        moved[name] = {
+            workload: sum(
+                (
+                    _column(n.links_t.p0, link, length)
+                    for link in (name, f"{name} {workload}")
+                    if link in links.index and links.at[link, "bus1"] == target
+                ),
+                np.zeros(length),
+            )
+            for workload, target in targets.items()
+        }
+    return moved
+
+
+def _moved_at(study: Study, moved: Moved, site: str, end: str) -> dict[str, np.ndarray]:
+    """Work moved on the routes whose ``end`` (origin or destination) is ``site`` [MW]."""
+    ends = [name for name, route in _routes(study).items() if getattr(route, end) == site]
+    zeros = np.zeros(len(study.snapshots))
+    return {c: sum((moved[name][c] for name in ends), zeros) for c in MOVABLE}
+
+
 def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
-    """The schedule as :class:`RunDispatch` reports it."""
+    """The schedule as :class:`RunDispatch` reports it.
+
+    The site's own firm work served here is its IT power of firm work, less idle
+    scaling and the firm work moved in; its own deferrable work served here is
+    ``deferred_served`` (u_t) less what it moved out.
+    """
     spec = study.sites[site]
+    idle = spec.datacentre.idle_fraction
     discharge = spill = None
     if spec.battery is not None:
         discharge = run.output["battery"] + run.battery_charge
@@ -279,7 +417,10 @@ def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
         reservoir_level=run.reservoir_level,
         grid_import=run.grid_import,
         grid_export=run.grid_export,
-        deferred_served=run.deferred_served,
+        firm_local=run.it_power["firm"] / (1 - idle) - run.moved_in["firm"],
+        deferred_local=run.deferred_served - run.moved_out["deferrable"],
+        moved_out={c: run.moved_out[c] for c in MOVABLE},
+        moved_in={c: run.moved_in[c] for c in MOVABLE},
         backlog=run.backlog,
         interruptible_served=run.interruptible_served,
         it_power=sum(run.it_power.values()),
@@ -288,12 +429,16 @@ def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
     )
 
 
-def _from_network(study: Study, site: str, n: pypsa.Network) -> _Schedule:
+def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _Schedule:
     """The schedule as read from the solved network's components.
 
     Follows the mapping of :mod:`dispatch._network`: facility power enters the
     ``facility`` Link, IT power leaves it; the ``backlog`` Store's level is minus
-    the backlog; the reservoir's state of charge counts from its minimum level.
+    the backlog; the reservoir's state of charge counts from its minimum level; the
+    site's own firm work served here passes the ``firm local`` Link where other
+    sites may serve it, else it is the ``firm`` Load; its own deferrable work served
+    here passes the ``deferrable`` Link. ``moved`` is the work moved on every route,
+    read from the same network.
     """
     spec, length = study.sites[site], len(study.snapshots)
     gen, su, links = n.generators_t.p, n.storage_units_t, n.links_t
@@ -330,7 +475,14 @@ def _from_network(study: Study, site: str, n: pypsa.Network) -> _Schedule:
         **storage,
         grid_import=_column(gen, f"{site} grid import", length),
         grid_export=-_column(gen, f"{site} grid export", length),
-        deferred_served=_column(links.p0, f"{site} deferrable", length),
+        firm_local=(
+            _column(links.p0, f"{site} firm local", length)
+            if f"{site} firm local" in n.links.index
+            else _column(n.loads_t.p, f"{site} firm", length)
+        ),
+        deferred_local=_column(links.p0, f"{site} deferrable", length),
+        moved_out=_moved_at(study, moved, site, "origin"),
+        moved_in=_moved_at(study, moved, site, "destination"),
         backlog=-_column(n.stores_t.e, f"{site} backlog", length),
         interruptible_served=offered - _column(gen, f"{site} lost work", length),
         it_power=-_column(links.p1, f"{site} facility", length),
@@ -384,11 +536,10 @@ def deadline_window(study: Study, site: str) -> np.ndarray:
 
 
 def _check_schedule(check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool) -> None:
-    """Every hourly invariant of one run, read from one source."""
+    """Every hourly invariant of one site in one run, read from one source."""
     _check_supply(check, study, site, s)
     _check_storage(check, study, site, s)
     _check_workload(check, study, site, s, baseline)
-    _check_objective(check, study, site, s)
 
 
 def _local_supply(s: _Schedule) -> np.ndarray:
@@ -494,11 +645,20 @@ def _check_workload(check: _Checker, study: Study, site: str, s: _Schedule, base
     offered = _series(study, site, "datacentre.interruptible.offered_mw")
     firm = study.values(site, "datacentre.firm_mw")
 
-    check.at_least("deferrable served u_t >= 0", s.deferred_served, 0.0, "MW")
+    check.at_least("own firm work served here >= 0", s.firm_local, 0.0, "MW")
+    check.equal(
+        "own firm work conserved: firm_t = served here + moved out",
+        s.firm_local + s.moved_out["firm"],
+        firm,
+        "MW",
+    )
+    check.at_least("own deferrable work served here >= 0", s.deferred_local, 0.0, "MW")
     check.equal(
         "backlog recursion b_t = b_t-1 + A_t - u_t w",
         s.backlog,
-        _previous(s.backlog, initial) + arrivals - w * s.deferred_served,
+        _previous(s.backlog, initial)
+        + arrivals
+        - w * (s.deferred_local + s.moved_out["deferrable"]),
         "MWh",
     )
     check.within(
@@ -515,10 +675,16 @@ def _check_workload(check: _Checker, study: Study, site: str, s: _Schedule, base
         offered,
         "MW",
     )
-    work = firm + s.deferred_served + s.interruptible_served
-    check.at_most("IT capacity: firm + u + v <= C", work, capacity, "MW")
+    work = (
+        s.firm_local
+        + s.moved_in["firm"]
+        + s.deferred_local
+        + s.moved_in["deferrable"]
+        + s.interruptible_served
+    )
+    check.at_most("IT capacity: work served here <= C", work, capacity, "MW")
     check.equal(
-        "IT power = idle C + (1 - idle) (firm + u + v)",
+        "IT power = idle C + (1 - idle) (work served here: own + moved in)",
         s.it_power,
         idle * capacity + (1 - idle) * work,
         "MW",
@@ -548,9 +714,9 @@ def _local_cost(study: Study, site: str, outputs: Mapping[str, np.ndarray]) -> n
     )
 
 
-def _check_objective(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
-    """The objective of MODEL.md §4, term by term from the dispatch."""
-    dc, w = study.sites[site].datacentre, study.step_h
+def _site_cost(study: Study, site: str, s: _Schedule) -> np.ndarray:
+    """Cost of one site per step as MODEL.md §4 counts it, routing aside [currency/h]."""
+    dc = study.sites[site].datacentre
     outputs = dict(s.renewable)
     for carrier, output in (
         ("geothermal", s.geothermal),
@@ -560,7 +726,7 @@ def _check_objective(check: _Checker, study: Study, site: str, s: _Schedule) -> 
             outputs[carrier] = output
     value_of_lost_work = dc.interruptible.value_of_lost_work if dc.interruptible else 0.0
     carbon_price = study.scenario.carbon_price
-    hourly = (
+    return (
         _local_cost(study, site, outputs)
         + (
             _series(study, site, "grid.import_price")
@@ -571,12 +737,49 @@ def _check_objective(check: _Checker, study: Study, site: str, s: _Schedule) -> 
         + value_of_lost_work
         * (_series(study, site, "datacentre.interruptible.offered_mw") - s.interruptible_served)
     )
-    check.equal(
-        "objective = sum_t w [costs + V (O_t - v_t)]",
-        s.objective,
-        w * hourly.sum(),
-        study.scenario.currency,
+
+
+def _check_objective(
+    check: _Checker, study: Study, schedules: Mapping[str, _Schedule], moved: Moved
+) -> None:
+    """The objective of MODEL.md §4, term by term from every site's dispatch and the
+    work moved on every route."""
+    hourly = sum(
+        (_site_cost(study, site, s) for site, s in schedules.items()),
+        np.zeros(len(study.snapshots)),
     )
+    for name, route in _routes(study).items():
+        hourly = hourly + route.cost_per_mwh * sum(moved[name].values())
+    for site, s in schedules.items():
+        check.equal(
+            f"objective (as site {site!r} reads it) = sum_t w [costs + V (O_t - v_t) "
+            "+ routing cost x work moved]",
+            s.objective,
+            study.step_h * hourly.sum(),
+            study.scenario.currency,
+        )
+
+
+def _check_routes(check: _Checker, study: Study, moved: Moved, baseline: bool) -> None:
+    """Work moved on every route: within [0, capacity], and only where it may move.
+
+    Firm work moves only within the latency budget and deferrable work only where
+    the origin has some; each only to a site the origin's data residency allows
+    (:func:`route_rules`). The baseline moves nothing.
+    """
+    for name, route in _routes(study).items():
+        rules = route_rules(study, route)
+        for workload, flow in moved[name].items():
+            check.at_least(f"{workload} work moved on {name} >= 0", flow, 0.0, "MW")
+            why_not = "baseline: every site serves its own work" if baseline else rules[workload]
+            if why_not is not None:
+                check.at_most(f"{workload} work moved on {name} = 0 ({why_not})", flow, 0.0, "MW")
+        check.at_most(
+            f"work moved on {name} <= capacity (classes together)",
+            sum(moved[name].values()),
+            route.capacity_mw,
+            "MW",
+        )
 
 
 def _check_derived(check: _Checker, study: Study, site: str, run: RunDispatch) -> None:
@@ -625,15 +828,19 @@ def _check_derived(check: _Checker, study: Study, site: str, run: RunDispatch) -
 def _check_agree(check: _Checker, arrays: _Schedule, network: _Schedule) -> None:
     """Both readings of a run hold the same values."""
     for name in _Schedule.__dataclass_fields__:
-        ours, theirs = getattr(arrays, name), getattr(network, name)
-        if isinstance(ours, dict):
-            assert ours.keys() == theirs.keys(), f"{check.where}: {name}: carriers differ"
-            for carrier in ours:
-                check.equal(f"{name} of {carrier} agrees", ours[carrier], theirs[carrier], "-")
-        elif ours is None or theirs is None:
-            assert ours is theirs, f"{check.where}: {name} is missing from one reading"
-        else:
-            check.equal(f"{name} agrees", ours, theirs, "-")
+        _check_same(check, name, getattr(arrays, name), getattr(network, name))
+
+
+def _check_same(check: _Checker, name: str, ours: object, theirs: object) -> None:
+    """Two readings of the same quantity agree: values, or dicts of them, key by key."""
+    if isinstance(ours, dict):
+        assert ours.keys() == theirs.keys(), f"{check.where}: {name}: keys differ"
+        for key in ours:
+            _check_same(check, f"{name} of {key}", ours[key], theirs[key])
+    elif ours is None or theirs is None:
+        assert ours is theirs, f"{check.where}: {name} is missing from one reading"
+    else:
+        check.equal(f"{name} agrees", ours, theirs, "-")
 
 
 def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None:
@@ -641,8 +848,9 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
 
     Inputs are compared as the values in effect (a time series or the static value
     it defaults to), so a network read back from a file compares equal. The baseline
-    may only set the backlog Stores' ``e_min_pu`` and the lost-work Generators'
-    ``p_max_pu`` to 0 (all work served as it arrives).
+    may only set the backlog Stores' ``e_min_pu``, the lost-work Generators'
+    ``p_max_pu`` and the routes' Links' ``p_max_pu`` to 0 (all work served as it
+    arrives, each site's at the site).
     """
     where = "flexible vs baseline network inputs"
     assert flexible.snapshots.equals(baseline.snapshots), f"{where}: snapshots differ"
@@ -666,7 +874,7 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
                 assets = component.static.index[component.static.carrier == flexibility]
                 assert (theirs.sel(name=assets) == 0).all(), (
                     f"{where}: baseline {component.name} {attribute} of {list(assets)} "
-                    "is not 0 (all work served as it arrives)"
+                    "is not 0 (all work served as it arrives, each site's at the site)"
                 )
                 ours, theirs = ours.drop_sel(name=assets), theirs.drop_sel(name=assets)
             differ = ~((ours.values == theirs.values) | (pd.isna(ours) & pd.isna(theirs)))
@@ -681,20 +889,55 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
                 )
 
 
+SITE_SUMS = (
+    "total_cost",
+    "energy_cost",
+    "carbon_cost",
+    "lost_work_cost",
+    "routing_cost",
+    "emissions_tco2",
+    "facility_energy_mwh",
+    "it_energy_mwh",
+    "grid_import_mwh",
+    "grid_export_mwh",
+    "curtailment_mwh",
+    "grid_surplus_absorbed_mwh",
+    "deferred_energy_mwh",
+    "unserved_mwh",
+)
+"""Key figures of the study that are the sum of its sites' [unit of the figure]."""
+
+
 def _check_summary(result: Result, rtol: float, atol: float) -> None:
-    """Key figures of every site, and the study's as their totals."""
+    """Key figures of every site and route, and the study's from the sites'."""
     summary, study = result.summary, result.study
     for site, figures in summary["sites"].items():
         _check_site_summary(result, site, figures, rtol, atol)
     check = _Checker("study, summary", study.snapshots, rtol, atol)
+    _check_route_summary(check, result)
     for run, totals in (("flexible", summary), ("baseline", summary["baseline"])):
         per_site = [f if run == "flexible" else f["baseline"] for f in summary["sites"].values()]
         check.equal(
             f"{run}: total cost = objective", totals["total_cost"], totals["objective"], "currency"
         )
-        for name in ("total_cost", "emissions_tco2", "facility_energy_mwh", "curtailment_mwh"):
+        for name in SITE_SUMS:
             check.equal(
                 f"{run}: {name} = sum over sites", totals[name], sum(f[name] for f in per_site), ""
+            )
+        check.equal(
+            f"{run}: max_delay_h = largest over sites",
+            totals["max_delay_h"],
+            max(f["max_delay_h"] for f in per_site),
+            "h",
+        )
+        facility = totals["facility_energy_mwh"]
+        for name in ("renewable_share", "cfe_score"):
+            weighted = sum(f[name] * f["facility_energy_mwh"] for f in per_site)
+            check.equal(
+                f"{run}: {name} = sites' shares weighted by facility energy",
+                totals[name],
+                weighted / facility if facility > 0 else 0.0,
+                "1",
             )
     _check_absorption(check, summary)
     check.at_most(
@@ -717,6 +960,10 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
     def energy(values: np.ndarray) -> float:
         return w * float(np.sum(values))
 
+    def own(carriers: xr.DataArray) -> list[str]:
+        """The carriers of a dataset dimension that this site has (others are NaN)."""
+        return [str(c) for c in carriers.values if getattr(spec, str(c)) is not None]
+
     for run, fig in figures.items():
         d = ds.sel(run=run, site=site)
         facility = d.facility_power.sum("workload").to_numpy()
@@ -728,7 +975,17 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
             fig["energy_cost"] + fig["carbon_cost"] + fig["lost_work_cost"] + fig["routing_cost"],
             currency,
         )
-        curtailment = {c: energy(d.curtailment.sel(curtailable=c)) for c in ds.curtailable.values}
+        check.equal(
+            f"{run}: routing cost = cost per MWh x work moved from here",
+            fig["routing_cost"],
+            sum(
+                route.cost_per_mwh * energy(ds.moved_work.sel(run=run, route=name))
+                for name, route in _routes(study).items()
+                if route.origin == site
+            ),
+            currency,
+        )
+        curtailment = {c: energy(d.curtailment.sel(curtailable=c)) for c in own(ds.curtailable)}
         check.equal(f"{run}: curtailment", fig["curtailment_mwh"], sum(curtailment.values()), "MWh")
         for carrier, value in curtailment.items():
             check.equal(
@@ -754,8 +1011,8 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
         ):
             check.equal(f"{run}: {name}", fig[name], energy(values), "MWh")
         emissions = _series(study, site, "grid.carbon_intensity_t_per_mwh") * grid_import
-        for carrier in d.carrier.values:
-            intensity = getattr(getattr(spec, str(carrier)), "co2_t_per_mwh", 0.0)
+        for carrier in own(d.carrier):
+            intensity = getattr(getattr(spec, carrier), "co2_t_per_mwh", 0.0)
             emissions = emissions + intensity * d.output.sel(carrier=carrier).to_numpy()
         check.equal(f"{run}: emissions", fig["emissions_tco2"], energy(emissions), "tCO2")
         shares = {
@@ -787,6 +1044,48 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
         check.within(f"{run}: max_delay_h in [0, D]", fig["max_delay_h"], 0.0, max_delay, "h")
 
     _check_absorption(check, summary)
+
+
+def _check_route_summary(check: _Checker, result: Result) -> None:
+    """Work moved on each route and its cost, from the hourly dataset; the dataset's
+    work moved as ``Result.routes`` reports it."""
+    summary, study, w = result.summary, result.study, result.study.step_h
+    routes, currency = _routes(study), study.scenario.currency
+    assert summary["routes"].keys() == routes.keys(), (
+        f"{check.where}: routes {list(summary['routes'])} are not the study's {list(routes)}"
+    )
+    for name, route in routes.items():
+        moved = result.dispatch.moved_work.sel(route=name)
+        for run in RUNS:
+            for workload, flow in _moved_from_arrays(study, result.routes[run])[name].items():
+                check.equal(
+                    f"{run}: dataset's {workload} work moved on {name}",
+                    moved.sel(run=run, moved_class=workload).to_numpy(),
+                    flow,
+                    "MW",
+                )
+        figures, flexible = summary["routes"][name], moved.sel(run="flexible")
+        for workload in MOVABLE:
+            check.equal(
+                f"{workload} work moved on {name}",
+                figures.get(f"{workload}_mwh", 0.0),
+                w * float(flexible.sel(moved_class=workload).sum()),
+                "MWh",
+            )
+        total = w * float(flexible.sum())
+        check.equal(f"work moved on {name}", figures["moved_mwh"], total, "MWh")
+        check.equal(
+            f"cost of {name} = cost per MWh x work moved",
+            figures["cost"],
+            route.cost_per_mwh * total,
+            currency,
+        )
+    check.equal(
+        "routing cost = sum of the routes' costs",
+        summary["routing_cost"],
+        sum(figures["cost"] for figures in summary["routes"].values()),
+        currency,
+    )
 
 
 def _check_absorption(check: _Checker, summary: dict) -> None:
