@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dispatch._errors import InfeasibleError
-from dispatch._network import VARIABLE_RENEWABLES
+from dispatch._network import VARIABLE_RENEWABLES, it_capacity_bound
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 IIS_MAX_SNAPSHOTS = 336
 """Longest horizon for which an IIS is computed: it takes minutes on a full year."""
+
+
+def largest(asset: object, capacity: float) -> float:
+    """An asset's capacity, or the most it may be sized to (inf if unbounded) [MW]."""
+    expansion = getattr(asset, "expansion", None)
+    if expansion is None:
+        return capacity
+    return float("inf") if expansion.max_mw is None else expansion.max_mw
 
 
 def check_hourly_balance(study: Study) -> None:
@@ -34,21 +42,26 @@ def check_hourly_balance(study: Study) -> None:
     for name, site in study.sites.items():
         dc = site.datacentre
         pue = study.values(name, "datacentre.pue")
-        firm_it = dc.idle_fraction * dc.it_capacity_mw + (1 - dc.idle_fraction) * (
+        smallest_it = dc.it_capacity_mw if dc.it_expansion is None else dc.it_expansion.min_mw
+        firm_it = dc.idle_fraction * smallest_it + (1 - dc.idle_fraction) * (
             study.values(name, "datacentre.firm_mw")
         )
-        firm_it = np.maximum(firm_it, dc.min_it_pu * dc.it_capacity_mw)
+        firm_it = np.maximum(firm_it, dc.min_it_pu * smallest_it)
         need = pue * firm_it
         parts = {}
         for carrier in VARIABLE_RENEWABLES:
             if (asset := getattr(site, carrier)) is not None:
-                parts[carrier] = asset.capacity_mw * study.values(name, f"{carrier}.availability")
+                parts[carrier] = largest(asset, asset.capacity_mw) * study.values(
+                    name, f"{carrier}.availability"
+                )
         if site.geothermal is not None:
-            parts["geothermal"] = np.full(len(need), site.geothermal.capacity_mw)
+            parts["geothermal"] = np.full(
+                len(need), largest(site.geothermal, site.geothermal.capacity_mw)
+            )
         if site.reservoir is not None and site.reservoir.energy_mwh > 0:
             parts["reservoir"] = np.full(len(need), site.reservoir.turbine_mw)
         if site.battery is not None:
-            parts["battery"] = np.full(len(need), site.battery.power_mw)
+            parts["battery"] = np.full(len(need), largest(site.battery, site.battery.power_mw))
         if site.grid is not None:
             parts["grid import"] = study.values(name, "grid.import_limit_mw")
         supply = sum(parts.values(), np.zeros(len(need)))
@@ -62,13 +75,19 @@ def check_hourly_balance(study: Study) -> None:
                 f"and import give at most {supply[t]:.4g} MW ({listed}); "
                 f"{len(short)} snapshot(s) are short"
             )
-        if site.geothermal is not None and site.geothermal.min_stable_pu > 0:
-            must_run = site.geothermal.min_stable_pu * site.geothermal.capacity_mw
-            sink = pue * dc.it_capacity_mw
+        geothermal = site.geothermal
+        if geothermal is not None and geothermal.min_stable_pu > 0:
+            smallest = (
+                geothermal.capacity_mw
+                if geothermal.expansion is None
+                else (geothermal.expansion.min_mw)
+            )
+            must_run = geothermal.min_stable_pu * smallest
+            sink = pue * it_capacity_bound(dc)
             if site.grid is not None:
                 sink = sink + study.values(name, "grid.export_limit_mw")
             if site.battery is not None:
-                sink = sink + site.battery.power_mw
+                sink = sink + largest(site.battery, site.battery.power_mw)
             over = np.flatnonzero(must_run > sink + 1e-6)
             if len(over):
                 t = over[0]

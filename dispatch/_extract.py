@@ -66,6 +66,10 @@ class RunDispatch:
     """This site's firm and deferrable work served at other sites [MW]."""
     moved_in: dict[str, np.ndarray]
     """Other sites' firm and deferrable work served here [MW]."""
+    capacities: dict[str, float]
+    """Capacity of each asset as solved (sized or given) [MW; battery_energy MWh]."""
+    capital_cost: float
+    """Annualised capital cost of the sized assets for the horizon [currency]."""
 
 
 def _column(frame, name: str, length: int) -> np.ndarray:
@@ -103,7 +107,7 @@ def extract_run(
             continue
         name = f"{site} {carrier}"
         output[carrier] = _column(gen_p, name, length)
-        available[carrier] = asset.capacity_mw * _column(gen_pmax, name, length)
+        available[carrier] = n.generators.at[name, "p_nom_opt"] * _column(gen_pmax, name, length)
         curtailment[carrier] = available[carrier] - output[carrier]
     if spec.geothermal is not None:
         output["geothermal"] = _column(gen_p, f"{site} geothermal", length)
@@ -126,6 +130,7 @@ def extract_run(
 
     dc = spec.datacentre
     idle = dc.idle_fraction
+    capacities, capital_cost = _capacities(n, site)
     pue = study.values(site, "datacentre.pue")
     moved_out = _moved(routes, study, site, "origin", length)
     moved_in = _moved(routes, study, site, "destination", length)
@@ -140,7 +145,7 @@ def extract_run(
     )
     interruptible = offered - unserved
     it_power = {
-        "idle": np.full(length, idle * dc.it_capacity_mw),
+        "idle": np.full(length, idle * capacities["it"]),
         "firm": (1 - idle) * firm_here,
         "deferrable": (1 - idle) * (deferred_here + moved_in["deferrable"]),
         "interruptible": (1 - idle) * interruptible,
@@ -168,7 +173,34 @@ def extract_run(
         objective=float(n.objective),
         moved_out=moved_out,
         moved_in=moved_in,
+        capacities=capacities,
+        capital_cost=capital_cost,
     )
+
+
+def _capacities(n: pypsa.Network, site: str) -> tuple[dict[str, float], float]:
+    """Capacities of a site's assets as solved, and its capital cost for the horizon.
+
+    Keys: the carrier for generators [MW]; ``battery`` power [MW] and
+    ``battery_energy`` [MWh]; ``reservoir`` turbine [MW]; ``it`` IT capacity [MW].
+    """
+    capacities, capital_cost = {}, 0.0
+    prefix = f"{site} "
+    for frame in (n.generators, n.storage_units, n.links):
+        ours = frame.loc[[name for name in frame.index if str(name).startswith(prefix)]]
+        capital_cost += float((ours.capital_cost * ours.p_nom_opt).sum())
+    for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
+        if prefix + carrier in n.generators.index:
+            capacities[carrier] = float(n.generators.at[prefix + carrier, "p_nom_opt"])
+    for carrier in ("reservoir", "battery"):
+        if prefix + carrier in n.storage_units.index:
+            unit = n.storage_units.loc[prefix + carrier]
+            capacities[carrier] = float(unit.p_nom_opt)
+            if carrier == "battery":
+                capacities["battery_energy"] = float(unit.p_nom_opt * unit.max_hours)
+    compute = n.links.loc[prefix + "compute"]
+    capacities["it"] = float(compute.p_nom_opt * compute.efficiency)
+    return capacities, capital_cost
 
 
 Extracted = tuple[dict[str, "RunDispatch"], dict[str, dict[str, np.ndarray]]]

@@ -15,6 +15,8 @@ UNITS: dict[str, str] = {
     "carbon_cost": "currency",
     "lost_work_cost": "currency",
     "routing_cost": "currency",
+    "capital_cost": "currency",
+    "capacities": "MW (battery_energy: MWh)",
     "heat_revenue": "currency",
     "heat_delivered_mwh": "MWh",
     "heat_pump_energy_mwh": "MWh",
@@ -158,7 +160,9 @@ def run_figures(
     water_per_mwh = dc.water_m3_per_mwh
     if water_per_mwh is None:
         water_per_mwh = DEFAULT_WATER_M3_PER_MWH[dc.cooling]
-    total_cost = energy_cost + carbon_cost + lost_work_cost + routing_cost - heat_revenue
+    total_cost = (
+        energy_cost + carbon_cost + lost_work_cost + routing_cost - heat_revenue + run.capital_cost
+    )
     return {
         "objective": total_cost,
         "total_cost": total_cost,
@@ -166,6 +170,8 @@ def run_figures(
         "carbon_cost": carbon_cost,
         "lost_work_cost": lost_work_cost,
         "routing_cost": routing_cost,
+        "capital_cost": run.capital_cost,
+        "capacities": dict(run.capacities),
         "heat_revenue": heat_revenue,
         "heat_delivered_mwh": _energy(run.heat_delivered, w),
         "heat_pump_energy_mwh": _energy(run.heat_pump_power, w),

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dispatch._schema import Route
+from dispatch._schema import DataCentre, Expansion, Route
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -83,6 +83,41 @@ def _per_unit(values: np.ndarray) -> tuple[float, np.ndarray]:
     """Split a non-negative series into a nominal value and p.u. profile."""
     nominal = float(values.max())
     return nominal, (values / nominal if nominal > 0 else np.zeros_like(values))
+
+
+HOURS_PER_YEAR = 8760.0
+
+
+def annuity_factor(discount_rate: float, lifetime_years: float) -> float:
+    """Share of an investment due each year over its lifetime [1/a]."""
+    if discount_rate == 0:
+        return 1.0 / lifetime_years
+    return discount_rate / (1.0 - (1.0 + discount_rate) ** -lifetime_years)
+
+
+def _expansion(
+    expansion: Expansion | None, study: Study, scale: float = 1.0, hours: float = 0.0
+) -> dict[str, float | bool]:
+    """PyPSA attributes of an extendable asset, or none for a fixed one.
+
+    ``scale`` converts the scenario's MW into the component's capacity unit (e.g.
+    (1 - idle) for the compute Link); ``hours`` adds ``capex_per_mwh`` for a
+    storage of that duration.
+    """
+    if expansion is None:
+        return {}
+    horizon_share = len(study.snapshots) * study.step_h / HOURS_PER_YEAR
+    capex = expansion.capex_per_mw + hours * expansion.capex_per_mwh
+    maximum = float("inf") if expansion.max_mw is None else expansion.max_mw * scale
+    return {
+        "p_nom_extendable": True,
+        "p_nom_min": expansion.min_mw * scale,
+        "p_nom_max": maximum,
+        "capital_cost": annuity_factor(expansion.discount_rate, expansion.lifetime_years)
+        * capex
+        * horizon_share
+        / scale,
+    }
 
 
 def _ramp_limits(per_unit_per_h: float | None, step_h: float) -> dict[str, float]:
@@ -154,6 +189,23 @@ def build_network(study: Study) -> pypsa.Network:
     return n
 
 
+def it_capacity_bound(dc: DataCentre) -> float:
+    """The IT capacity, or its largest size when it is sized by optimisation [MW]."""
+    return dc.it_capacity_mw if dc.it_expansion is None else dc.it_expansion.max_mw
+
+
+def tie_idle_draw_to_it_capacity(n: pypsa.Network, study: Study) -> None:
+    """For sized IT capacity: idle draw = idle C = idle / (1 - idle) x compute capacity."""
+    for name, site in study.sites.items():
+        dc = site.datacentre
+        if dc.it_expansion is None or dc.idle_fraction == 0:
+            continue
+        share = dc.idle_fraction / (1 - dc.idle_fraction)
+        idle = n.model["Generator-p_nom"].sel(name=f"{name} idle", drop=True)
+        compute = n.model["Link-p_nom"].sel(name=f"{name} compute", drop=True)
+        n.model.add_constraints(idle == share * compute, name=f"idle draw {name}")
+
+
 def _add_heat(n: pypsa.Network, study: Study, name: str) -> str:
     """District heating from waste heat; returns the waste-heat bus.
 
@@ -167,7 +219,7 @@ def _add_heat(n: pypsa.Network, study: Study, name: str) -> str:
     waste, network = f"{name} waste heat", f"{name} heat"
     n.add("Bus", [waste, network], carrier=["waste_heat", "heat"], unit="MW")
     demand_nom, demand_pu = _per_unit(study.values(name, "datacentre.heat_reuse.demand_mw"))
-    most_heat = study.sites[name].datacentre.it_capacity_mw * heat.recoverable_fraction
+    most_heat = it_capacity_bound(study.sites[name].datacentre) * heat.recoverable_fraction
     n.add(
         "Generator",
         f"{name} vent",
@@ -265,6 +317,7 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
                 p_nom=asset.capacity_mw,
                 p_max_pu=pd.Series(study.values(name, f"{carrier}.availability"), sns),
                 marginal_cost=asset.marginal_cost,
+                **_expansion(asset.expansion, study),
             )
     if (geo := site.geothermal) is not None:
         n.add(
@@ -276,6 +329,7 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
             p_min_pu=geo.min_stable_pu,
             marginal_cost=geo.marginal_cost,
             **_ramp_limits(geo.ramp_pu_per_h, w),
+            **_expansion(geo.expansion, study),
         )
     if (res := site.reservoir) is not None:
         usable = (res.max_level_pu - res.min_level_pu) * res.energy_mwh
@@ -310,6 +364,7 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
             standing_loss=bat.standing_loss_per_h,
             cyclic_state_of_charge=bat.initial_level_pu is None,
             state_of_charge_initial=(bat.initial_level_pu or 0.0) * bat.energy_mwh,
+            **_expansion(bat.expansion, study, hours=bat.energy_mwh / bat.power_mw),
         )
     if site.grid is not None:
         price = study.scenario.carbon_price
@@ -342,7 +397,7 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
 
 def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[str]) -> None:
     dc, w, sns = study.sites[name].datacentre, study.step_h, n.snapshots
-    capacity, idle = dc.it_capacity_mw, dc.idle_fraction
+    capacity, idle = it_capacity_bound(dc), dc.idle_fraction
     pue = study.values(name, "datacentre.pue")
     it, work = f"{name} IT", f"{name} work"
     n.add("Bus", [it, work], carrier=["it", "compute"], unit="MW")
@@ -367,9 +422,20 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[
             w,
         ),
     )
-    if idle > 0:
+    if idle > 0 and dc.it_expansion is None:
         n.add("Load", f"{name} idle", bus=it, carrier="idle", p_set=idle * capacity)
-    min_compute = max(0.0, dc.min_it_pu - idle) * capacity
+    elif idle > 0:
+        # Sized IT capacity: the idle draw idle * C follows the chosen C through
+        # tie_idle_draw_to_it_capacity on the model.
+        n.add(
+            "Generator",
+            f"{name} idle",
+            bus=it,
+            carrier="idle",
+            p_nom_extendable=True,
+            p_min_pu=-1.0,
+            p_max_pu=-1.0,
+        )
     n.add(
         "Link",
         f"{name} compute",
@@ -378,7 +444,8 @@ def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[
         carrier="compute",
         p_nom=(1 - idle) * capacity,
         efficiency=1.0 / (1 - idle),
-        p_min_pu=min_compute / ((1 - idle) * capacity),
+        p_min_pu=max(0.0, dc.min_it_pu - idle) / (1 - idle),
+        **_expansion(dc.it_expansion, study, scale=1 - idle),
     )
     firm_bus = work
     if name in firm_routed:

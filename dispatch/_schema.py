@@ -40,6 +40,27 @@ class Snapshots(_Model):
     """Step length w [h]."""
 
 
+class Expansion(_Model):
+    """Sizing: the optimisation chooses the capacity, paying annualised capital cost.
+
+    The capital cost charged is capex times the annuity factor r / (1 - (1 + r)^-n)
+    (1/n if r = 0), times the horizon's share of a year.
+    """
+
+    capex_per_mw: NonNegative
+    """Overnight investment per MW of capacity (battery: of power) [currency/MW]."""
+    capex_per_mwh: NonNegative = 0.0
+    """Batteries only: overnight investment per MWh of energy capacity [currency/MWh]."""
+    lifetime_years: Annotated[float, Field(gt=0)]
+    """Economic lifetime n [a]."""
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.07
+    """Discount rate r per year [p.u./a]."""
+    min_mw: NonNegative = 0.0
+    """Smallest capacity (battery: power) [MW]."""
+    max_mw: NonNegative | None = None
+    """Largest capacity (battery: power); none: unbounded [MW]."""
+
+
 class VariableRenewable(_Model):
     """A solar, wind or run-of-river plant: output up to capacity times availability."""
 
@@ -51,6 +72,8 @@ class VariableRenewable(_Model):
     """Cost per MWh produced [currency/MWh]."""
     co2_t_per_mwh: NonNegative = 0.0
     """Direct CO2 intensity of the output [tCO2/MWh]."""
+    expansion: Expansion | None = None
+    """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
 
 
 class Geothermal(_Model):
@@ -66,6 +89,8 @@ class Geothermal(_Model):
     """Cost per MWh produced [currency/MWh]."""
     co2_t_per_mwh: NonNegative = 0.0
     """Direct CO2 intensity of the output (non-condensable gases) [tCO2/MWh]."""
+    expansion: Expansion | None = None
+    """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
 
 
 class Reservoir(_Model):
@@ -102,6 +127,8 @@ class Battery(_Model):
     """Share of the stored energy lost per hour, compounding [p.u./h]."""
     initial_level_pu: PerUnit | None = None
     """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
+    expansion: Expansion | None = None
+    """Size power and energy by optimisation at the duration energy_mwh / power_mw."""
 
 
 class Grid(_Model):
@@ -163,6 +190,9 @@ class DataCentre(_Model):
 
     it_capacity_mw: Annotated[float, Field(gt=0)]
     """IT capacity C: IT power at full utilisation [MW]."""
+    it_expansion: Expansion | None = None
+    """Size the IT capacity by optimisation (``max_mw`` required); ``it_capacity_mw``
+    is then ignored."""
     idle_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Share of capacity drawn by idle IT equipment; 0 means power follows work [p.u.]."""
     pue: Series = 1.0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import Extracted, extract_all, extract_shadow_values
-from dispatch._network import build_network, to_baseline
+from dispatch._network import build_network, tie_idle_draw_to_it_capacity, to_baseline
 from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
 from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
@@ -79,6 +79,7 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
             "nothing to optimise: every cost, price and value of lost work is zero "
             "(give an asset a marginal cost or the grid a price)",
         ) from None
+    tie_idle_draw_to_it_capacity(n, study)
     add_carbon_targets(n, study)
     timings["model_s"] = time.perf_counter() - start
     options = {**SOLVER_OPTIONS, **(solver_options or {})}

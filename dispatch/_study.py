@@ -435,6 +435,19 @@ def _check_consistency(study: Study) -> None:
     for name, site in study.sites.items():
         prefix = f"sites.{name}"
         dc = site.datacentre
+        for asset_name, asset in site:
+            for expansion_field in ("expansion", "it_expansion"):
+                expansion = getattr(asset, expansion_field, None)
+                if (
+                    expansion is not None
+                    and expansion.max_mw is not None
+                    and (expansion.min_mw > expansion.max_mw)
+                ):
+                    raise ScenarioError(
+                        file,
+                        f"{prefix}.{asset_name}.{expansion_field}.min_mw",
+                        "exceeds max_mw",
+                    )
         if (res := site.reservoir) is not None:
             if res.min_level_pu > res.max_level_pu:
                 raise ScenarioError(
@@ -471,7 +484,14 @@ def _check_consistency(study: Study) -> None:
             demand[0] += dc.deferrable.initial_backlog_mwh / w
         if dc.interruptible is not None:
             demand += study.values(name, "datacentre.interruptible.offered_mw")
-        over = np.flatnonzero(demand > dc.it_capacity_mw * (1 + 1e-9))
+        capacity = dc.it_capacity_mw
+        if dc.it_expansion is not None:
+            if dc.it_expansion.max_mw is None:
+                raise ScenarioError(
+                    file, f"{prefix}.datacentre.it_expansion.max_mw", "is required to size IT"
+                )
+            capacity = dc.it_expansion.max_mw
+        over = np.flatnonzero(demand > capacity * (1 + 1e-9))
         if len(over):
             i = over[0]
             raise ScenarioError(
@@ -480,5 +500,5 @@ def _check_consistency(study: Study) -> None:
                 f"firm + deferrable arrivals (and initial backlog) + interruptible work "
                 f"is {demand[i]:g} MW "
                 f"at {when[i].isoformat()}, above the IT capacity "
-                f"{dc.it_capacity_mw:g} MW",
+                f"{capacity:g} MW",
             )
