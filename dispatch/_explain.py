@@ -35,7 +35,8 @@ def largest(asset: object, capacity: float) -> float:
 def check_hourly_balance(study: Study) -> None:
     """Raise :class:`InfeasibleError` where an hour cannot balance whatever the plan.
 
-    Checks, per site and snapshot, that the facility power firm work needs is within
+    Checks, per site and snapshot, that the facility power of firm work, and of all
+    work served as it arrives (the baseline, which the study must allow), is within
     all local supply plus the import limit, and that geothermal minimum output fits
     within the most the site can use, store and export.
     """
@@ -43,11 +44,16 @@ def check_hourly_balance(study: Study) -> None:
         dc = site.datacentre
         pue = study.values(name, "datacentre.pue")
         smallest_it = dc.it_capacity_mw if dc.it_expansion is None else dc.it_expansion.min_mw
-        firm_it = dc.idle_fraction * smallest_it + (1 - dc.idle_fraction) * (
-            study.values(name, "datacentre.firm_mw")
-        )
-        firm_it = np.maximum(firm_it, dc.min_it_pu * smallest_it)
-        need = pue * firm_it
+        work = {"firm": study.values(name, "datacentre.firm_mw")}
+        work["all"] = study.baseline_work(name)
+        need = {
+            kind: pue
+            * np.maximum(
+                dc.idle_fraction * smallest_it + (1 - dc.idle_fraction) * served,
+                dc.min_it_pu * smallest_it,
+            )
+            for kind, served in work.items()
+        }
         parts = {}
         for carrier in VARIABLE_RENEWABLES:
             if (asset := getattr(site, carrier)) is not None:
@@ -56,25 +62,29 @@ def check_hourly_balance(study: Study) -> None:
                 )
         if site.geothermal is not None:
             parts["geothermal"] = np.full(
-                len(need), largest(site.geothermal, site.geothermal.capacity_mw)
+                len(pue), largest(site.geothermal, site.geothermal.capacity_mw)
             )
         if site.reservoir is not None and site.reservoir.energy_mwh > 0:
-            parts["reservoir"] = np.full(len(need), site.reservoir.turbine_mw)
+            parts["reservoir"] = np.full(len(pue), site.reservoir.turbine_mw)
         if site.battery is not None:
-            parts["battery"] = np.full(len(need), largest(site.battery, site.battery.power_mw))
+            parts["battery"] = np.full(len(pue), largest(site.battery, site.battery.power_mw))
         if site.grid is not None:
             parts["grid import"] = study.values(name, "grid.import_limit_mw")
-        supply = sum(parts.values(), np.zeros(len(need)))
-        short = np.flatnonzero(need > supply + 1e-6)
-        if len(short):
-            t = short[0]
-            listed = ", ".join(f"{k} {v[t]:.4g} MW" for k, v in parts.items()) or "none"
-            raise InfeasibleError(
-                f"{study.source}: sites.{name}: at {study.snapshots[t].isoformat()} "
-                f"firm load needs {need[t]:.4g} MW of facility power but all supply "
-                f"and import give at most {supply[t]:.4g} MW ({listed}); "
-                f"{len(short)} snapshot(s) are short"
-            )
+        supply = sum(parts.values(), np.zeros(len(pue)))
+        for kind, what in (
+            ("firm", "firm load"),
+            ("all", "the baseline (all work served as it arrives)"),
+        ):
+            short = np.flatnonzero(need[kind] > supply + 1e-6)
+            if len(short):
+                t = short[0]
+                listed = ", ".join(f"{k} {v[t]:.4g} MW" for k, v in parts.items()) or "none"
+                raise InfeasibleError(
+                    f"{study.source}: sites.{name}: at {study.snapshots[t].isoformat()} "
+                    f"{what} needs {need[kind][t]:.4g} MW of facility power but all "
+                    f"supply and import give at most {supply[t]:.4g} MW ({listed}); "
+                    f"{len(short)} snapshot(s) are short"
+                )
         geothermal = site.geothermal
         if geothermal is not None and geothermal.min_stable_pu > 0:
             smallest = (

@@ -80,6 +80,19 @@ class Study:
         """Values of series field ``path`` of ``site``, one per snapshot [field's unit]."""
         return self.series[f"{site}/{path}"]
 
+    def baseline_work(self, site: str) -> np.ndarray:
+        """Work ``site`` serves in each step when all of it is served as it arrives:
+        firm, deferrable arrivals (the initial backlog in the first step) and
+        interruptible offers [MW]."""
+        dc = self.sites[site].datacentre
+        work = self.values(site, "datacentre.firm_mw").copy()
+        if dc.deferrable is not None:
+            work += self.values(site, "datacentre.deferrable.arrivals_mwh") / self.step_h
+            work[0] += dc.deferrable.initial_backlog_mwh / self.step_h
+        if dc.interruptible is not None:
+            work += self.values(site, "datacentre.interruptible.offered_mw")
+        return work
+
     def latency_ms(self, origin: str, destination: str) -> float:
         """Latency between two sites of the routing's matrix [ms]."""
         latency = self.scenario.routing.latency
@@ -471,7 +484,6 @@ def _check_consistency(study: Study) -> None:
                     f"exceeds the import price at {when[above[0]].isoformat()} "
                     "(it would pay to import and export at once)",
                 )
-        demand = study.values(name, "datacentre.firm_mw").copy()
         if dc.deferrable is not None:
             delay_steps = dc.deferrable.max_delay_h / w
             if delay_steps != int(delay_steps):
@@ -480,10 +492,7 @@ def _check_consistency(study: Study) -> None:
                     f"{prefix}.datacentre.deferrable.max_delay_h",
                     f"must be a multiple of the step ({w:g} h)",
                 )
-            demand += study.values(name, "datacentre.deferrable.arrivals_mwh") / w
-            demand[0] += dc.deferrable.initial_backlog_mwh / w
-        if dc.interruptible is not None:
-            demand += study.values(name, "datacentre.interruptible.offered_mw")
+        demand = study.baseline_work(name)
         capacity = dc.it_capacity_mw
         if dc.it_expansion is not None:
             if dc.it_expansion.max_mw is None:

@@ -16,7 +16,7 @@ EXAMPLES = sorted(p.name for p in NETWORKS.iterdir() if (p / "scenario.yaml").is
 
 
 def test_every_example_is_tested() -> None:
-    assert EXAMPLES == ["nordic", "olkaria", "solar-battery"]
+    assert EXAMPLES == ["multi-site", "nordic", "olkaria", "solar-battery"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
