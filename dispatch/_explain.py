@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dispatch._errors import InfeasibleError
-from dispatch._network import VARIABLE_RENEWABLES, it_capacity_bound
+from dispatch._network import VARIABLE_RENEWABLES, it_capacity_bound, route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -109,11 +109,20 @@ def check_hourly_balance(study: Study) -> None:
                 )
 
 
-def _describe(constraint: str, asset: str, site: str) -> str:
+def _describe(constraint: str, asset: str, site: str, routes: dict[str, int]) -> str:
     """Scenario terms for a PyPSA constraint on a component."""
+    route = asset.split(" ")[0]
+    if route in routes:
+        field = f"routing.routes[{routes[route]}]"
+        if constraint == "Bus-nodal_balance":
+            return f"{field} (firm and deferrable work share the route, {route})"
+        if constraint.endswith("upper"):
+            return f"{field}.capacity_mw ({route})"
+        return f"{field} (work moved is never negative, {route})"
     kind = asset.removeprefix(f"{site} ")
     if constraint == "Bus-nodal_balance":
         return {
+            "firm": f"firm work of site {site}",
             site: f"energy balance at site {site}",
             "IT": f"IT power balance at site {site} (idle draw and compute)",
             "work": f"work balance at site {site} (firm + deferrable + interruptible)",
@@ -139,6 +148,8 @@ def _describe(constraint: str, asset: str, site: str) -> str:
         ("Link", "upper", "facility"): "datacentre.it_capacity_mw (times PUE)",
         ("Link", "ramp", "facility"): "datacentre.facility_ramp_mw_per_h",
         ("Link", "upper", "deferrable"): "datacentre.it_capacity_mw",
+        ("Link", "upper", "firm local"): "datacentre.it_capacity_mw",
+        ("Link", "lower", "firm local"): "datacentre.firm_mw (served here or moved)",
         ("Store", "lower", "backlog"): "datacentre.deferrable.max_delay_h (deadline)",
         ("Store", "upper", "backlog"): "datacentre.deferrable.arrivals_mwh (no service "
         "before arrival)",
@@ -192,6 +203,7 @@ def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: s
         labels = n.model.compute_infeasibilities()
     except Exception as exc:  # the IIS is a diagnosis: never hide the infeasibility
         return f"{head}; the conflicting constraints could not be computed ({exc})"
+    routes = {name: i for i, name in enumerate(route_names(study))}
     conflicts: dict[str, list] = {}
     for label in labels:
         con = n.model.constraints.get_label_position(label)
@@ -203,7 +215,7 @@ def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: s
         site = next((s for s in study.sites if asset == s or asset.startswith(f"{s} ")), "")
         if constraint.startswith("cfe_target "):
             site = constraint.removeprefix("cfe_target ")
-        conflicts.setdefault(_describe(constraint, asset, site), []).append(snapshot)
+        conflicts.setdefault(_describe(constraint, asset, site, routes), []).append(snapshot)
     if not conflicts:
         return f"{head}; HiGHS named no conflicting constraints"
     parts = []
