@@ -436,8 +436,10 @@ def check_grid(times: pd.DatetimeIndex, step: pd.Timedelta, file: str, name: str
         problem = f"{iso(after)} appears twice"
     elif after < before:
         problem = f"{iso(after)} comes after {iso(before)}: times must ascend"
+    elif after - before == 2 * step:
+        problem = f"gap: no value for {iso(before + step)}"
     elif (after - before) % step == pd.Timedelta(0):
-        problem = f"gap: no step from {iso(before + step)} to {iso(after - step)}"
+        problem = f"gap: no values from {iso(before + step)} to {iso(after - step)}"
     else:
         problem = f"{iso(after)} is not one step ({format_duration(step)}) after {iso(before)}"
     raise ScenarioError(file, name, problem)
@@ -468,11 +470,17 @@ def signal_series(
     step: pd.Timedelta,
     values: np.ndarray,
     exponent: int,
+    time_field: str = "time",
+    value_field: str | None = None,
 ) -> SignalSeries:
-    """A validated signal from values in the file's units."""
-    check_grid(times, step, file, "time")
+    """A validated signal from values in the file's units.
+
+    Errors name the times ``time_field`` and the values ``value_field`` (default
+    ``name``).
+    """
+    check_grid(times, step, file, time_field)
     canonical = shift(values, exponent)
-    check_values(canonical, times, SIGNAL_FIELDS[name].check, file, name)
+    check_values(canonical, times, SIGNAL_FIELDS[name].check, file, value_field or name)
     return SignalSeries(times[0], step, canonical)
 
 
@@ -514,23 +522,28 @@ def check_schema(file: str, schema: Any, version: Any) -> None:
         )
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary file beside it, then rename.
-
-    Refuses to write through a symbolic link, so that a link planted at the target
-    cannot send the file elsewhere.
-    """
+def check_target(path: Path) -> None:
+    """Refuse to write through a symbolic link (a link planted at the target could
+    send the file elsewhere) or over a folder."""
     if path.is_symlink():
         raise ScenarioError(
             str(path), "", "is a symbolic link: exchange files are not written through links"
         )
     if path.is_dir():
         raise ScenarioError(str(path), "", "is a folder, expected a file name")
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file beside it, then rename (see check_target)."""
+    check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -563,7 +576,7 @@ def read_netcdf(path: Path, file: str) -> Signals:
         series: dict[str, SignalSeries] = {}
         currencies = set()
         for name, variable in ds.data_vars.items():
-            if name in PLAN_FIELDS or name in CALL_VARIABLES or variable.dims == ():
+            if name in PLAN_FIELDS or name in CALL_VARIABLES or name in KEY_FIGURES:
                 continue  # the plan, key figures and calls are not time-series signals
             if name not in SIGNAL_FIELDS:
                 raise ScenarioError(file, str(name), _unknown_field(name))
@@ -619,15 +632,19 @@ def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
     ends = _cf_times(ds, "call_end", file)
     variable = ds["call_import_limit"]
     exponent, _ = parse_units("power", variable.attrs.get("units"), file, "call_import_limit")
-    return calls(file, starts, ends, shift(variable.values.astype(float), exponent))
+    limits = shift(variable.values.astype(float), exponent)
+    return demand_response_calls(file, "call", starts, ends, limits)
 
 
-def calls(
-    file: str, starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, limits: np.ndarray
+def demand_response_calls(
+    file: str, field: str, starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, limits: np.ndarray
 ) -> tuple[Cap, ...]:
-    """Demand-response calls (import caps) from their starts, ends and limits [MW]."""
+    """Demand-response calls (import caps) from their starts, ends and limits [MW].
+
+    Errors name call number i as ``field[i]``.
+    """
     for i, (start, end, limit) in enumerate(zip(starts, ends, limits, strict=True)):
-        where = f"demand_response_calls[{i}]"
+        where = f"{field}[{i}]"
         if not end > start:
             raise ScenarioError(file, where, f"ends ({iso(end)}) before it starts ({iso(start)})")
         if not (math.isfinite(limit) and limit >= 0):
@@ -664,21 +681,21 @@ def write_netcdf(table: ExchangeTable, path: Path) -> None:
         data[name] = ("time", values, {"units": units, "long_name": spec.long_name})
     for name, (value, units) in table.key_figures.items():
         data[name] = ((), value, {"units": units, "long_name": KEY_FIGURES[name]})
-    calls_ = [cap for cap in table.caps if cap.field == "import_limit"]
-    if calls_:
+    calls = [cap for cap in table.caps if cap.field == "import_limit"]
+    if calls:
         data["call_start"] = (
             "call",
-            pd.DatetimeIndex([c.start for c in calls_]).tz_localize(None),
+            pd.DatetimeIndex([c.start for c in calls]).tz_localize(None),
             {"long_name": "Start of the demand-response call (UTC)"},
         )
         data["call_end"] = (
             "call",
-            pd.DatetimeIndex([c.end for c in calls_]).tz_localize(None),
+            pd.DatetimeIndex([c.end for c in calls]).tz_localize(None),
             {"long_name": "End of the demand-response call (UTC)"},
         )
         data["call_import_limit"] = (
             "call",
-            np.array([c.value for c in calls_]),
+            np.array([c.value for c in calls]),
             {"units": "MW", "long_name": "Import limit during the demand-response call"},
         )
     ds = xr.Dataset(data, coords={"time": times})
@@ -802,17 +819,21 @@ def read_csv(path: Path, file: str) -> Signals:
         currencies.add(currency)
         values = _csv_numbers(table[name], times, file, name)
         series[name] = signal_series(file, name, times, step, values, exponent)
-    caps = []
+    starts, ends, limits = [], [], []
     for i, call in enumerate(meta.demand_response_calls):
         where = f"demand_response_calls[{i}]"
         exponent, _ = parse_units("power", call.units, meta_file, f"{where}.units")
-        caps += calls(
-            meta_file,
-            pd.DatetimeIndex([parse_time(call.start, meta_file, f"{where}.start", zone)]),
-            pd.DatetimeIndex([parse_time(call.end, meta_file, f"{where}.end", zone)]),
-            shift(np.array([call.import_limit]), exponent),
-        )
-    return Signals(file, series, tuple(caps), _one_currency(currencies, meta_file), meta.site)
+        starts.append(parse_time(call.start, meta_file, f"{where}.start", zone))
+        ends.append(parse_time(call.end, meta_file, f"{where}.end", zone))
+        limits.append(shift(np.array([call.import_limit]), exponent)[0])
+    caps = demand_response_calls(
+        meta_file,
+        "demand_response_calls",
+        pd.DatetimeIndex(starts),
+        pd.DatetimeIndex(ends),
+        np.array(limits),
+    )
+    return Signals(file, series, caps, _one_currency(currencies, meta_file), meta.site)
 
 
 def _csv_metadata(data: bytes, file: str) -> CsvMetadata:
@@ -829,11 +850,20 @@ def _csv_metadata(data: bytes, file: str) -> CsvMetadata:
         raise validation_error(exc, file) from None
 
 
-def validation_error(exc: pydantic.ValidationError, file: str, prefix: str = "") -> ScenarioError:
-    """The first problem pydantic found, as one line naming the field."""
+def validation_error(
+    exc: pydantic.ValidationError, file: str, prefix: str = "", tags: tuple[str, ...] = ()
+) -> ScenarioError:
+    """The first problem pydantic found, as one line naming the field.
+
+    ``tags`` are the names pydantic gives the members of unions (besides the builtin
+    types), which are not fields and are left out of the field's path.
+    """
     first = exc.errors()[0]
+    skip = {"float", "int", "str", "bool", *tags}
     loc = prefix + "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]
+        f"[{part}]" if isinstance(part, int) else f".{part}"
+        for part in first["loc"]
+        if part not in skip
     )
     loc = loc.lstrip(".")
     if first["type"] == "extra_forbidden":
@@ -906,7 +936,7 @@ def write_csv(table: ExchangeTable, path: Path) -> None:
             for name, (value, units) in table.key_figures.items()
         },
     )
-    text = meta.model_dump_json(by_alias=True, indent=2, exclude_none=True) + "\n"
+    text = meta.model_dump_json(by_alias=True, indent=2, exclude_defaults=True) + "\n"
     write_atomically(path, lambda temporary: frame.to_csv(temporary, index_label="time"))
     write_atomically(
         metadata_path(path), lambda temporary: temporary.write_text(text, encoding="utf-8")

@@ -45,6 +45,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "moved_work": ("Work of the route's origin served at its destination", "MW"),
     "heat_delivered": ("Heat sold to district heating", "MW"),
     "heat_pump_power": ("Electricity drawn by the heat pump", "MW"),
+    "import_limit": ("Grid import limit", "MW"),
+    "export_limit": ("Grid export limit", "MW"),
     "import_price": ("Grid import price", "currency/MWh"),
     "export_price": ("Grid export price", "currency/MWh"),
     "carbon_intensity": ("Grid carbon intensity", "tCO2/MWh"),
@@ -53,6 +55,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "pue": ("Power usage effectiveness", "1"),
 }
 INPUTS = {
+    "import_limit": "grid.import_limit_mw",
+    "export_limit": "grid.export_limit_mw",
     "import_price": "grid.import_price",
     "export_price": "grid.export_price",
     "carbon_intensity": "grid.carbon_intensity_t_per_mwh",

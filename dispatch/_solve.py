@@ -22,6 +22,7 @@ from dispatch._study import Study
 from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
 
 if TYPE_CHECKING:
+    import linopy
     import pypsa
 
 SOLVER_OPTIONS = {"output_flag": False}
@@ -68,19 +69,7 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
     n = build_network(study)
     timings["network_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    try:
-        n.optimize.create_model(include_objective_constant=False)
-    except ValueError as exc:
-        if "Objective function could not be created" not in str(exc):
-            raise
-        raise ScenarioError(
-            str(study.source),
-            "",
-            "nothing to optimise: every cost, price and value of lost work is zero "
-            "(give an asset a marginal cost or the grid a price)",
-        ) from None
-    tie_idle_draw_to_it_capacity(n, study)
-    add_carbon_targets(n, study)
+    build_model(n, study)
     timings["model_s"] = time.perf_counter() - start
     options = {**SOLVER_OPTIONS, **(solver_options or {})}
     if parallel is None:
@@ -109,6 +98,30 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         baseline = extract_all(network_baseline, study)
     timings["baseline_wait_s"] = time.perf_counter() - start
     return Result(study, flexible, baseline, n, network_baseline, timings, shadow_values)
+
+
+def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
+    """The linopy model of a study's network, as :func:`solve` builds it.
+
+    PyPSA's model plus what PyPSA has no component for: the idle draw of sized IT
+    capacity and the carbon targets (both need the study; without it, e.g. for a
+    network read from ``network.nc``, PyPSA's model alone).
+    """
+    try:
+        model = n.optimize.create_model(include_objective_constant=False)
+    except ValueError as exc:
+        if "Objective function could not be created" not in str(exc):
+            raise
+        raise ScenarioError(
+            str(study.source) if study is not None else n.name,
+            "",
+            "nothing to optimise: every cost, price and value of lost work is zero "
+            "(give an asset a marginal cost or the grid a price)",
+        ) from None
+    if study is not None:
+        tie_idle_draw_to_it_capacity(n, study)
+        add_carbon_targets(n, study)
+    return model
 
 
 def _to_baseline(n: pypsa.Network) -> None:

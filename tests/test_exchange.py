@@ -1,0 +1,580 @@
+"""Grid-partner exchange: partner files drive a study, plans round-trip, the envelope holds.
+
+The partner files are the samples in ``networks/solar-battery/partner`` (one week of
+signals for site ``seville`` in netCDF, CSV + JSON and OpenADR 3.0.1); bad files are
+made from them by small edits.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from dispatch import (
+    Result,
+    ScenarioError,
+    Signals,
+    apply_signals,
+    export_plan,
+    flexibility_envelope,
+    import_signals,
+    load_study,
+    read_signals,
+    solve,
+)
+from dispatch._envelope import envelope_of_network
+from dispatch._exchange_formats import SIGNAL_FIELDS, SignalSeries
+from dispatch._network import build_network, import_pypsa
+from dispatch.cli import EXIT_BAD_INPUT, app
+
+ROOT = Path(__file__).parents[1]
+STUDY = ROOT / "networks" / "solar-battery"
+PARTNER = STUDY / "partner"
+SAMPLES = ["signals.nc", "signals.csv", "openadr-event.json"]
+FORMATS = {"netcdf": ".nc", "csv": ".csv", "openadr": ".json"}
+SITE = "seville"
+HOURS = 48
+CALL_HOURS = slice(3, 6)
+"""The sample files' demand-response call: 2025-01-01 03:00 to 06:00 UTC, 25 MW."""
+GRID_FIELDS = [f"{SITE}/grid.{f.grid_field}" for f in SIGNAL_FIELDS.values()]
+runner = CliRunner()
+
+
+def invoke(*args: str | Path) -> str:
+    """Run the CLI; return its output, asserting success."""
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def one_line_error(*args: str | Path) -> str:
+    """Run the CLI expecting bad input; return its single error line."""
+    result = runner.invoke(app, [str(a) for a in args])
+    message = result.output.strip()
+    assert result.exit_code == EXIT_BAD_INPUT, message
+    assert "\n" not in message and "Traceback" not in message
+    assert message.startswith("error: ")
+    return message
+
+
+@pytest.fixture(scope="module")
+def seville(solved: Callable[..., Result]) -> Result:
+    """The first 48 h of the shipped study, solved."""
+    return solved(STUDY, HOURS)
+
+
+@pytest.fixture(scope="module")
+def plan_run(seville: Result, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Its result folder, as ``dispatch run`` writes it."""
+    return seville.write(tmp_path_factory.mktemp("plan") / "result")
+
+
+@pytest.fixture(scope="module")
+def envelopes(seville: Result) -> dict[float, pd.DataFrame]:
+    """Its flexibility envelopes for windows of 6 h, 24 h (the default) and 48 h (all)."""
+    return {w: flexibility_envelope(seville, window_h=w) for w in (6.0, 24.0, 48.0)}
+
+
+# --- partner files drive the study --------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_partner_file_drives_the_study_from_the_cli_and_the_api(
+    sample: str, tmp_path: Path
+) -> None:
+    study_dir, result_dir = tmp_path / "study", tmp_path / "result"
+    invoke(
+        "exchange",
+        "import",
+        PARTNER / sample,
+        "--site",
+        SITE,
+        "--scenario",
+        STUDY,
+        "--out",
+        study_dir,
+    )
+    invoke("run", study_dir, "--out", result_dir, "--hours", HOURS, "--quiet")
+    with xr.open_dataset(result_dir / "dispatch.nc") as ds:
+        cli_import = ds["grid_import"].sel(run="flexible", site=SITE).values
+    summary = json.loads((result_dir / "summary.json").read_text())
+    # The call caps import at 25 MW; the partner's surplus is absorbed from the grid.
+    assert cli_import[CALL_HOURS].max() <= 25 + 1e-6
+    assert summary["grid_surplus_absorbed_mwh"] > 0
+
+    study = import_signals(PARTNER / sample, STUDY, site=SITE, hours=HOURS)
+    assert np.array_equal(study.values(SITE, "grid.import_limit_mw")[CALL_HOURS], [25.0] * 3)
+    result = solve(study)
+    assert result.summary["objective"] == pytest.approx(summary["objective"], rel=1e-9)
+
+
+def test_the_three_sample_formats_carry_the_same_week() -> None:
+    study = load_study(STUDY, hours=168)
+    applied = [apply_signals(study, read_signals(PARTNER / s)) for s in SAMPLES]
+    for key in GRID_FIELDS:
+        for other in applied[1:]:
+            # The CSV's 15-minute prices average to the hourly ones (to rounding).
+            np.testing.assert_allclose(other.series[key], applied[0].series[key], rtol=1e-14)
+    surplus = applied[0].values(SITE, "grid.surplus_mw")
+    price = applied[0].values(SITE, "grid.import_price")
+    base = study.values(SITE, "grid.import_price")
+    np.testing.assert_allclose(price[surplus > 0], base[surplus > 0] - 20)
+
+
+def test_quarter_hours_are_averaged_and_limits_take_their_minimum(tmp_path: Path) -> None:
+    times = pd.date_range("2025-01-01T00:00Z", periods=8, freq="15min")
+    table = pd.DataFrame(
+        {
+            "import_price": [120, 130, 140, 150, 125, 125, 125, 125],
+            "import_limit": [40, 30, 45, 50, 50, 50, 50, 50],
+        },
+        index=times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    table.to_csv(tmp_path / "quarters.csv", index_label="time")
+    _write_metadata(tmp_path / "quarters.json", {"import_price": "EUR/MWh", "import_limit": "MW"})
+    study = apply_signals(load_study(STUDY, hours=HOURS), read_signals(tmp_path / "quarters.csv"))
+    assert study.values(SITE, "grid.import_price")[:2].tolist() == [135.0, 125.0]
+    assert study.values(SITE, "grid.import_limit_mw")[:3].tolist() == [30.0, 50.0, 50.0]
+
+
+def _write_metadata(path: Path, units: dict[str, str], **extra: object) -> None:
+    meta = {
+        "schema": "dispatch-exchange",
+        "schema_version": "1.0",
+        "time_step": "PT15M",
+        "fields": {name: {"units": unit} for name, unit in units.items()},
+        **extra,
+    }
+    path.write_text(json.dumps(meta))
+
+
+# --- plans out, and back in ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_export_then_import_reproduces_the_signals_exactly(
+    fmt: str, seville: Result, tmp_path: Path
+) -> None:
+    path = tmp_path / f"plan{FORMATS[fmt]}"
+    export_plan(seville, fmt, path)
+    signals = read_signals(path)
+    study = seville.study
+    for name, signal in signals.series.items():
+        key = f"{SITE}/grid.{SIGNAL_FIELDS[name].grid_field}"
+        assert np.array_equal(signal.values, study.series[key]), name
+    reimported = apply_signals(study, signals)
+    for key in GRID_FIELDS:
+        if key in study.series:
+            assert np.array_equal(reimported.series[key], study.series[key]), key
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cli_exports_the_plan_and_envelope_of_a_result_folder(
+    fmt: str, plan_run: Path, envelopes: dict[float, pd.DataFrame], tmp_path: Path
+) -> None:
+    path = tmp_path / f"plan{FORMATS[fmt]}"
+    output = invoke("exchange", "export", plan_run, "--format", fmt, "--out", path)
+    assert str(path) in output
+    envelope = envelopes[24.0]
+    if fmt == "openadr":
+        objects = json.loads(path.read_text())
+        plan_report = next(o for o in objects if o.get("reportName", "").startswith("plan"))
+        kinds = [d["payloadType"] for d in plan_report["payloadDescriptors"]]
+        assert kinds[0] == "USAGE_FORECAST"
+        intervals = plan_report["resources"][0]["intervals"]
+        up = [
+            p["values"][0]
+            for i in intervals
+            for p in i["payloads"]
+            if p["type"] == "DOWN_REGULATION_AVAILABLE"
+        ]
+        np.testing.assert_allclose(np.array(up) / 1000, envelope["import_up"], atol=1e-9)
+        return
+    if fmt == "netcdf":
+        with xr.open_dataset(path) as ds:
+            assert ds.attrs["schema_version"] == "1.0"
+            assert ds["import_up"].attrs["units"] == "MW"
+            table = ds[["grid_import", "import_up", "import_down"]].to_dataframe()
+    else:
+        table = pd.read_csv(path, index_col="time")
+        assert json.loads(path.with_suffix(".json").read_text())["key_figures"]
+    np.testing.assert_allclose(table["grid_import"], envelope["grid_import"], atol=1e-9)
+    np.testing.assert_allclose(table["import_up"], envelope["import_up"], atol=1e-9)
+    np.testing.assert_allclose(table["import_down"], envelope["import_down"], atol=1e-9)
+
+
+def test_plan_out_partner_call_in_re_solve(plan_run: Path, tmp_path: Path) -> None:
+    """The site exports its plan; the partner answers with a call; the site re-plans."""
+    plan = tmp_path / "plan.json"
+    invoke("exchange", "export", plan_run, "--format", "openadr", "--out", plan)
+    with xr.open_dataset(plan_run / "dispatch.nc") as ds:
+        before = ds["grid_import"].sel(run="flexible", site=SITE).values
+    cap = 20.0
+    assert before[CALL_HOURS].max() > cap + 1  # the call binds
+    response = json.loads(plan.read_text())
+    response.append(
+        {
+            "objectType": "EVENT",
+            "programID": response[0]["programID"],
+            "eventName": "demand response: evening peak",
+            "payloadDescriptors": [{"payloadType": "IMPORT_CAPACITY_LIMIT", "units": "KW"}],
+            "intervals": [
+                {
+                    "id": 0,
+                    "intervalPeriod": {"start": "2025-01-01T03:00:00Z", "duration": "PT3H"},
+                    "payloads": [{"type": "IMPORT_CAPACITY_LIMIT", "values": [cap * 1000]}],
+                }
+            ],
+        }
+    )
+    answer = tmp_path / "partner-response.json"
+    answer.write_text(json.dumps(response))
+    invoke("exchange", "import", answer, "--scenario", STUDY, "--out", tmp_path / "study")
+    invoke("run", tmp_path / "study", "--out", tmp_path / "result", "--hours", HOURS, "-q")
+    with xr.open_dataset(tmp_path / "result" / "dispatch.nc") as ds:
+        after = ds["grid_import"].sel(run="flexible", site=SITE).values
+    assert after[CALL_HOURS].max() <= cap + 1e-6
+
+
+def test_export_with_a_carbon_target_needs_the_scenario(seville: Result, tmp_path: Path) -> None:
+    # network.nc does not hold the target; the envelope must, or it would be too wide
+    # (with a narrow window: a wide one can make up for more import elsewhere).
+    study = Path(
+        shutil.copytree(STUDY, tmp_path / "study", ignore=shutil.ignore_patterns("partner"))
+    )
+    target = round(seville.summary["cfe_score"] + 0.003, 4)
+    with (study / "scenario.yaml").open("a") as scenario:
+        scenario.write(f"cfe_target: {target}\n")
+    result = solve(load_study(study, hours=HOURS))
+    folder = result.write(tmp_path / "result")
+    plan = tmp_path / "plan.nc"
+    message = one_line_error("exchange", "export", folder, "-f", "netcdf", "--out", plan)
+    assert "carbon targets" in message and "scenario" in message
+    invoke(
+        "exchange", "export", folder, "-f", "netcdf", "--out", plan, "-s", study, "--window-h", 3
+    )
+    with xr.open_dataset(plan) as ds:
+        up = ds["import_up"].values
+    np.testing.assert_allclose(up, flexibility_envelope(result, window_h=3)["import_up"], atol=1e-9)
+    without = envelope_of_network(import_pypsa().Network(folder / "network.nc"), SITE, 3.0)
+    assert (up <= without["import_up"] + 1e-6).all()
+    assert up.sum() < without["import_up"].sum() - 1
+
+
+# --- the envelope, checked by re-solving the whole study ----------------------------
+
+
+class _FullStudy:
+    """The study's flexible-run LP with grid import fixed in one step, for re-solves."""
+
+    def __init__(self, study: object) -> None:
+        self.n = build_network(study)
+        self.m = self.n.optimize.create_model(include_objective_constant=False)
+        self.p = self.m.variables["Generator-p"].sel(name=f"{SITE} grid import", drop=True)
+        self.fixed: str | None = None
+
+    def solve_with_import(self, step: int, value: float) -> float | None:
+        """Optimum with import fixed to ``value`` in ``step``; None if infeasible."""
+        if self.fixed is not None:
+            self.m.remove_constraints(self.fixed)
+        self.fixed = "fix_import"
+        self.m.add_constraints(self.p.isel(snapshot=step) == value, name=self.fixed)
+        status, _ = self.m.solve(solver_name="highs", io_api="direct", output_flag=False)
+        return self.m.objective.value if status == "ok" else None
+
+
+@pytest.fixture(scope="module")
+def full(seville: Result) -> _FullStudy:
+    return _FullStudy(seville.study)
+
+
+@pytest.mark.parametrize(("window_h", "checked"), [(48.0, 3), (6.0, 2)])
+def test_envelope_edges_are_feasible_and_a_step_beyond_is_not(
+    window_h: float,
+    checked: int,
+    seville: Result,
+    envelopes: dict[float, pd.DataFrame],
+    full: _FullStudy,
+) -> None:
+    envelope = envelopes[window_h]
+    limit = seville.study.values(SITE, "grid.import_limit_mw")
+    step = 0.05  # [MW]
+    interior = np.flatnonzero(
+        (envelope.import_min.to_numpy() > step) | (envelope.import_max.to_numpy() < limit - step)
+    )
+    assert len(interior) >= checked
+    for t in interior[:: max(1, len(interior) // checked)][:checked]:
+        for edge, beyond in (
+            (envelope.import_max.iloc[t], envelope.import_max.iloc[t] + step),
+            (envelope.import_min.iloc[t], envelope.import_min.iloc[t] - step),
+        ):
+            at_edge = full.solve_with_import(t, edge)
+            assert at_edge is not None, f"edge {edge} at step {t} infeasible"
+            if beyond < 0 or beyond > limit[t]:
+                continue
+            past = full.solve_with_import(t, beyond)
+            if window_h >= HOURS:  # the window is the whole horizon: the edge is exact
+                assert past is None, f"{beyond} at step {t} feasible"
+            else:
+                assert past is None or past >= at_edge - 1e-6 * abs(at_edge)
+
+
+def test_envelope_holds_the_plan_and_widens_with_the_window(
+    seville: Result, envelopes: dict[float, pd.DataFrame]
+) -> None:
+    narrow, wide = envelopes[6.0], envelopes[48.0]
+    plan = seville.flexible[SITE].grid_import
+    np.testing.assert_allclose(wide.grid_import, plan, atol=1e-9)
+    assert (wide.import_up >= narrow.import_up - 1e-6).all()
+    assert (wide.import_down >= narrow.import_down - 1e-6).all()
+    assert wide.import_up.sum() > 0 and wide.import_down.sum() > 0
+
+
+# --- bad files: exit 2, one line naming file, field and time ------------------------
+
+
+def _edit_text(name: str, old: str, new: str, count: int = 1) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        shutil.copy(PARTNER / "signals.json", folder / "signals.json")
+        shutil.copy(PARTNER / "signals.csv", folder / "signals.csv")
+        shutil.copy(PARTNER / "openadr-event.json", folder / "openadr-event.json")
+        path = folder / name
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, count))
+        return folder / ("signals.csv" if name == "signals.json" else name)
+
+    return make
+
+
+def _edit_netcdf(edit: Callable[[xr.Dataset], xr.Dataset]) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        with xr.open_dataset(PARTNER / "signals.nc") as ds:
+            changed = edit(ds.load())
+        changed.to_netcdf(folder / "signals.nc")
+        return folder / "signals.nc"
+
+    return make
+
+
+def _edit_openadr(edit: Callable[[list], None]) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        objects = json.loads((PARTNER / "openadr-event.json").read_text())
+        edit(objects)
+        (folder / "openadr-event.json").write_text(json.dumps(objects))
+        return folder / "openadr-event.json"
+
+    return make
+
+
+def _set_attr(ds: xr.Dataset, **attrs: str) -> xr.Dataset:
+    ds.attrs.update(attrs)
+    return ds
+
+
+def _with_units(ds: xr.Dataset, units: str, *names: str) -> xr.Dataset:
+    for name in names:
+        ds[name].attrs["units"] = units
+    return ds
+
+
+def _local_times(rows: list[str]) -> Callable[[Path], Path]:
+    """A CSV in local Madrid time around a DST change."""
+
+    def make(folder: Path) -> Path:
+        lines = ["time,import_price"] + [f"{t},0.1" for t in rows]
+        (folder / "dst.csv").write_text("\n".join(lines) + "\n")
+        _write_metadata(folder / "dst.json", {"import_price": "EUR/kWh"}, time_zone="Europe/Madrid")
+        return folder / "dst.csv"
+
+    return make
+
+
+def _too_large(folder: Path) -> Path:
+    path = folder / "openadr-event.json"
+    with path.open("wb") as handle:
+        handle.truncate(51 * 2**20)  # sparse: no disk space used
+    return path
+
+
+def _twenty_minutes(folder: Path) -> Path:
+    times = pd.date_range("2025-01-01T00:00Z", periods=6, freq="20min")
+    lines = ["time,import_price"] + [f"{t:%Y-%m-%dT%H:%M:%SZ},100" for t in times]
+    (folder / "odd.csv").write_text("\n".join(lines) + "\n")
+    _write_metadata(folder / "odd.json", {"import_price": "EUR/MWh"}, time_step="PT20M")
+    return folder / "odd.csv"
+
+
+def _event(objects: list) -> dict:
+    return objects[0]
+
+
+BAD_FILES = {
+    "wrong schema_version": (
+        _edit_netcdf(lambda ds: _set_attr(ds, schema_version="2.0")),
+        ["signals.nc", "schema_version", "2.0"],
+    ),
+    "not the exchange schema": (
+        _edit_text("signals.json", '"schema": "dispatch-exchange"', '"schema": "other"'),
+        ["signals.json", "schema"],
+    ),
+    "OpenADR 3.1 field": (
+        _edit_openadr(lambda o: _event(o).update(duration="P1D")),
+        ["openadr-event.json", "[0].duration", "OpenADR 3.1"],
+    ),
+    "OpenADR 3.1 object": (
+        _edit_openadr(lambda o: _event(o).update(objectType="BL_VEN_REQUEST")),
+        ["openadr-event.json", "objectType", "3.1"],
+    ),
+    "OpenADR 2.0b XML": (
+        _edit_text("openadr-event.json", "[", '<?xml version="1.0"?><oadrPayload>['),
+        ["openadr-event.json", "2.0b"],
+    ),
+    "unknown unit": (
+        _edit_text("signals.json", '"units": "gCO2/kWh"', '"units": "lbCO2/MWh"'),
+        ["signals.json", "fields.carbon_intensity", "unknown units"],
+    ),
+    "unknown OpenADR unit": (
+        _edit_text("openadr-event.json", '"units": "KW"', '"units": "HP"'),
+        ["openadr-event.json", "IMPORT_CAPACITY_LIMIT", "unknown units 'HP'"],
+    ),
+    "currency mismatch": (
+        _edit_netcdf(lambda ds: _with_units(ds, "USD/MWh", "import_price", "export_price")),
+        ["signals.nc", "units", "prices in USD, the study's currency is EUR"],
+    ),
+    "price without currency": (
+        _edit_text("openadr-event.json", '"currency": "EUR"', '"currency": null'),
+        ["openadr-event.json", "PRICE", "currency"],
+    ),
+    "NaN": (
+        _edit_text("signals.csv", "2025-01-01T02:30:00,0.109,", "2025-01-01T02:30:00,nan,"),
+        ["signals.csv", "import_price", "NaN", "2025-01-01T01:30:00Z"],
+    ),
+    "empty cell": (
+        _edit_text("signals.csv", "2025-01-01T02:30:00,0.109,", "2025-01-01T02:30:00,,"),
+        ["signals.csv", "import_price", "empty", "2025-01-01T01:30:00Z"],
+    ),
+    "NaN in OpenADR": (
+        _edit_openadr(
+            lambda o: _event(o)["intervals"][5]["payloads"][0].update(values=[float("nan")])
+        ),
+        ["openadr-event.json", "PRICE", "NaN", "2025-01-01T05:00:00Z"],
+    ),
+    "not a number in OpenADR": (
+        _edit_openadr(lambda o: _event(o)["intervals"][5]["payloads"][0].update(values=[None])),
+        ["openadr-event.json", "[0].intervals[5].payloads[0].values[0]"],
+    ),
+    "duplicate time": (
+        _edit_text(
+            "signals.csv",
+            "2025-01-01T02:30:00,",
+            "2025-01-01T02:15:00,",
+        ),
+        ["signals.csv", "time", "2025-01-01T01:15:00Z appears twice"],
+    ),
+    "gap": (
+        _edit_text("signals.csv", "2025-01-01T02:30:00,0.109,0.1035,223.8,55.23,50000.0,0.0\n", ""),
+        ["signals.csv", "time", "gap", "2025-01-01T01:30:00Z"],
+    ),
+    "OpenADR gap": (
+        _edit_openadr(
+            lambda o: _event(o)["intervals"][7].update(
+                intervalPeriod={"start": "2025-01-01T08:00:00Z"}
+            )
+        ),
+        ["openadr-event.json", "PRICE intervals", "gap", "2025-01-01T07:00:00Z"],
+    ),
+    "out of range": (
+        _edit_text(
+            "signals.csv",
+            "2025-01-01T02:30:00,0.109,0.1035,223.8,55.23",
+            "2025-01-01T02:30:00,0.109,0.1035,223.8,155.23",
+        ),
+        ["signals.csv", "clean_share", "1.5523", "2025-01-01T01:30:00Z", "[0, 1]"],
+    ),
+    "ambiguous DST time": (
+        _local_times(["2025-10-26T01:45:00", "2025-10-26T02:00:00"]),
+        ["dst.csv", "time", "2025-10-26T02:00:00", "ambiguous"],
+    ),
+    "nonexistent DST time": (
+        _local_times(["2025-03-30T01:45:00", "2025-03-30T02:00:00"]),
+        ["dst.csv", "time", "2025-03-30T02:00:00", "does not exist"],
+    ),
+    "20-minute step": (_twenty_minutes, ["odd.csv", "import_price", "PT20M"]),
+    "naive OpenADR time": (
+        _edit_text("openadr-event.json", '"2025-01-01T00:00:00Z"', '"2025-01-01T00:00:00"'),
+        ["openadr-event.json", "intervalPeriod.start", "UTC offset"],
+    ),
+    "file too large": (_too_large, ["openadr-event.json", "50 MB limit"]),
+    "a path in the metadata": (
+        _edit_text("signals.json", '"site": "seville",', '"site": "seville", "data": "../x.csv",'),
+        ["signals.json", "data", "unknown field"],
+    ),
+    "wrong site": (
+        _edit_text("signals.json", '"site": "seville"', '"site": "olkaria"'),
+        ["signals.csv", "site", "olkaria"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_partner_file_is_one_line_with_exit_2(case: str, tmp_path: Path) -> None:
+    make, words = BAD_FILES[case]
+    path = make(tmp_path)
+    out = tmp_path / "out"
+    message = one_line_error(
+        "exchange", "import", path, "--scenario", STUDY, "--site", SITE, "--out", out
+    )
+    for word in words:
+        assert word in message, message
+    assert not out.exists()
+
+
+def test_import_refuses_to_replace_the_study_it_reads(tmp_path: Path) -> None:
+    study = Path(shutil.copytree(STUDY, tmp_path / "study"))
+    for out in (study, tmp_path):
+        message = one_line_error(
+            "exchange", "import", PARTNER / "signals.nc", "--scenario", study, "--out", out
+        )
+        assert "would replace the study folder" in message
+    assert (study / "scenario.yaml").read_text() == (STUDY / "scenario.yaml").read_text()
+
+
+def test_export_refuses_links_wrong_suffixes_and_non_results(
+    plan_run: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.nc"
+    elsewhere.write_text("keep")
+    link = tmp_path / "plan.nc"
+    link.symlink_to(elsewhere)
+    message = one_line_error("exchange", "export", plan_run, "-f", "netcdf", "--out", link)
+    assert "symbolic link" in message
+    assert elsewhere.read_text() == "keep"
+    message = one_line_error(
+        "exchange", "export", plan_run, "-f", "csv", "--out", tmp_path / "p.nc"
+    )
+    assert "format csv writes a .csv file" in message
+    message = one_line_error(
+        "exchange", "export", STUDY, "-f", "netcdf", "--out", tmp_path / "p.nc"
+    )
+    assert "not a result folder" in message
+    message = one_line_error(
+        "exchange", "export", plan_run, "-f", "netcdf", "--out", tmp_path / "p.nc", "--site", "x"
+    )
+    assert "no site 'x'" in message
+
+
+def test_signal_outside_the_horizon_is_refused() -> None:
+    study = load_study(STUDY, hours=HOURS)
+    late = read_signals(PARTNER / "signals.nc").series["import_price"]
+    moved = SignalSeries(late.start + pd.Timedelta(days=30), late.step, late.values)
+    with pytest.raises(ScenarioError, match="outside the study's"):
+        apply_signals(study, Signals("late.nc", {"import_price": moved}))
