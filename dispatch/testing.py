@@ -249,6 +249,7 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
             check = checker(f"{run} run ({source})")
             _check_routes(check, study, moved[source], baseline)
             _check_objective(check, study, by_site, moved[source])
+        _check_route_links(checker(f"{run} run (network)"), study, networks[run], moved["network"])
         for site in study.sites:
             where = f"site {site!r}, {run} run"
             _check_derived(checker(f"{where} (arrays)"), study, site, dispatches[run][site])
@@ -385,6 +386,20 @@ def _moved_from_network(study: Study, n: pypsa.Network) -> Moved:
     return moved
 
 
+def _check_route_links(check: _Checker, study: Study, n: pypsa.Network, moved: Moved) -> None:
+    """Each route's work leaves the destination on the Link named after the route,
+    which bears its capacity and cost: as much as its classes deliver to the origin."""
+    length = len(study.snapshots)
+    for name in _routes(study):
+        check.equal(
+            f"{name}: work leaving the destination's work bus = work delivered to the "
+            "origin (classes together)",
+            _column(n.links_t.p0, name, length),
+            sum(moved[name].values()),
+            "MW",
+        )
+
+
 def _moved_at(study: Study, moved: Moved, site: str, end: str) -> dict[str, np.ndarray]:
     """Work moved on the routes whose ``end`` (origin or destination) is ``site`` [MW]."""
     ends = [name for name, route in _routes(study).items() if getattr(route, end) == site]
@@ -395,8 +410,8 @@ def _moved_at(study: Study, moved: Moved, site: str, end: str) -> dict[str, np.n
 def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
     """The schedule as :class:`RunDispatch` reports it.
 
-    The site's own firm work served here is its IT power of firm work, less idle
-    scaling and the firm work moved in; its own deferrable work served here is
+    The site's own firm work served here is its IT power of firm work divided by
+    (1 - idle), less the firm work moved in; its own deferrable work served here is
     ``deferred_served`` (u_t) less what it moved out.
     """
     spec = study.sites[site]
@@ -1023,7 +1038,8 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
         }
         for name, clean in shares.items():
             check.within(f"{run}: {name}", fig[name], 0.0, 1.0, "1")
-            check.equal(f"{run}: {name}", fig[name], energy(clean) / energy(facility), "1")
+            share = energy(clean) / energy(facility) if energy(facility) > 0 else 0.0
+            check.equal(f"{run}: {name} (0 without facility energy)", fig[name], share, "1")
         surplus = study.series.get(f"{site}/grid.surplus_mw")
         check.equal(
             f"{run}: grid surplus absorbed = sum w min(import, surplus)",

@@ -7,10 +7,15 @@ block of variables per quantity of MODEL.md (one value per step), and solved wit
 with its deadline window (:func:`dispatch.testing.deadline_window`), IT and
 facility power are variables tied by their definitions,
 interruptible work is the served part ``v_t`` with the constant ``V sum_t w O_t``
-added back, import and export are separate flows.
+added back, import and export are separate flows. Work moved between sites is one
+variable per route, class (where :func:`dispatch.testing.route_rules` allows it)
+and step, the classes sharing the route's capacity: it counts as served for the
+origin's firm work or backlog and as work served at the destination.
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,10 +24,14 @@ from scipy.optimize import linprog
 
 from dispatch import Study
 from dispatch._network import VARIABLE_RENEWABLES
-from dispatch.testing import deadline_window
+from dispatch.testing import deadline_window, route_rules
 
 Term = tuple[ArrayLike, np.ndarray]
 """A coefficient (scalar or one per row) and the column index of each row's variable."""
+
+Moves = dict[tuple[str, str], list[Term]]
+"""Terms of the work moved, keyed (site, ``"firm out"``, ``"firm in"``,
+``"deferrable out"`` or ``"deferrable in"``) [MW]."""
 
 
 def _each(value: ArrayLike, count: int) -> np.ndarray:
@@ -189,12 +198,40 @@ def _add_supply(lp: LinearProgram, study: Study, site: str) -> list[Term]:
     return supply
 
 
-def _add_datacentre(lp: LinearProgram, study: Study, site: str, baseline: bool) -> np.ndarray:
-    """Workload, IT and facility power of a site; return the facility power columns."""
+def _add_routes(lp: LinearProgram, study: Study, baseline: bool) -> Moves:
+    """Work moved on every route by class, within the shared capacity; none in the
+    baseline. Return the terms each site's workload rows take."""
+    moves: Moves = defaultdict(list)
+    routing = study.scenario.routing
+    for route in routing.routes if routing is not None else []:
+        flows = []
+        for workload, why_not in route_rules(study, route).items():
+            if why_not is None:
+                flow = lp.variable(
+                    study.step_h * route.cost_per_mwh, 0.0, 0.0 if baseline else np.inf
+                )
+                moves[route.origin, f"{workload} out"].append((1.0, flow))
+                moves[route.destination, f"{workload} in"].append((1.0, flow))
+                flows.append((1.0, flow))
+        lp.constraint(flows, 0.0, route.capacity_mw)
+    return moves
+
+
+def _add_datacentre(
+    lp: LinearProgram, study: Study, site: str, baseline: bool, moves: Moves
+) -> np.ndarray:
+    """Workload, IT and facility power of a site; return the facility power columns.
+
+    The site's firm work is served here or moved out in its step; its deferrable
+    work leaves the backlog when served here or moved out; the work served here
+    (its own and what other sites move in) makes its IT power.
+    """
     dc, w, steps = study.sites[site].datacentre, study.step_h, len(study.snapshots)
     capacity, idle = dc.it_capacity_mw, dc.idle_fraction
     zeros = np.zeros(steps)
     firm = study.values(site, "datacentre.firm_mw")
+    firm_here = lp.variable(0.0, 0.0, np.inf)
+    lp.constraint([(1.0, firm_here), *moves[site, "firm out"]], firm, firm)
 
     arrivals, initial = zeros, 0.0
     if dc.deferrable is not None:
@@ -206,7 +243,8 @@ def _add_datacentre(lp: LinearProgram, study: Study, site: str, baseline: bool) 
     on_arrival[0] += initial / w
     deferred = lp.variable(0.0, on_arrival if baseline else 0.0, on_arrival if baseline else np.inf)
     backlog = lp.variable(0.0, 0.0, deadline_window(study, site))
-    _level(lp, backlog, 1.0, [(-w, deferred)], arrivals, initial)
+    moved_out = [(-w, flow) for _, flow in moves[site, "deferrable out"]]
+    _level(lp, backlog, 1.0, [(-w, deferred), *moved_out], arrivals, initial)
 
     offered, value = zeros, 0.0
     if dc.interruptible is not None:
@@ -215,12 +253,19 @@ def _add_datacentre(lp: LinearProgram, study: Study, site: str, baseline: bool) 
     served = lp.variable(-w * value, offered if baseline else 0.0, offered)
     lp.constant += w * value * offered.sum()
 
-    lp.constraint([(1.0, deferred), (1.0, served)], -np.inf, capacity - firm)
+    work = [
+        (1.0, firm_here),
+        *moves[site, "firm in"],
+        (1.0, deferred),
+        *moves[site, "deferrable in"],
+        (1.0, served),
+    ]
+    lp.constraint(work, -np.inf, capacity)
     it_power = lp.variable(0.0, dc.min_it_pu * capacity, np.inf)
     lp.constraint(
-        [(1.0, it_power), (-(1 - idle), deferred), (-(1 - idle), served)],
-        idle * capacity + (1 - idle) * firm,
-        idle * capacity + (1 - idle) * firm,
+        [(1.0, it_power), *[(-(1 - idle) * c, columns) for c, columns in work]],
+        idle * capacity,
+        idle * capacity,
     )
     facility = lp.variable(0.0, 0.0, np.inf)
     pue = study.values(site, "datacentre.pue")
@@ -238,13 +283,14 @@ def optimum(study: Study, baseline: bool) -> float:
     study
         A loaded study.
     baseline
-        Solve the baseline run (all work served as it arrives) instead of the
-        flexible run.
+        Solve the baseline run (all work served as it arrives, each site's at the
+        site) instead of the flexible run.
     """
     lp = LinearProgram(len(study.snapshots))
+    moves = _add_routes(lp, study, baseline)
     for site in study.sites:
         supply = _add_supply(lp, study, site)
-        facility = _add_datacentre(lp, study, site, baseline)
+        facility = _add_datacentre(lp, study, site, baseline, moves)
         lp.constraint([*supply, (-1.0, facility)], 0.0, 0.0)
     return lp.solve()
 
