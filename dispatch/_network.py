@@ -186,6 +186,9 @@ def build_network(study: Study) -> pypsa.Network:
         _add_datacentre(n, study, name, firm_routed)
     for route_name, (route, classes) in routes.items():
         _add_route(n, route_name, route, classes)
+    # Links added before the first one with a bus2 (heat reuse) keep a NaN there.
+    if "efficiency2" in n.links:
+        n.links["efficiency2"] = n.links["efficiency2"].fillna(1.0)
     return n
 
 

@@ -9,8 +9,11 @@ checked against the study's inputs, not the network's. Studies of several sites
 are checked per site (each site's own work is conserved, whether served there or
 moved out; the work served at a site, its own and what is moved in, makes its IT
 power) and per route (capacity, latency budget, data residency;
-:func:`route_rules` states which class may move where). :func:`assert_same_optimum`
-compares both runs' objectives with those of another formulation of the same LP.
+:func:`route_rules` states which class may move where). Sized assets are checked
+against the capacities the run chose (each within its ``min_mw`` and ``max_mw``),
+heat reuse against its waste heat and heat pump, and the flexible run against the
+study's carbon targets. :func:`assert_same_optimum` compares both runs' objectives
+with those of another formulation of the same LP.
 
 A failure raises ``AssertionError`` naming the invariant, the site, the run, where
 the values were read, the first step that fails and by how much.
@@ -34,8 +37,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dispatch._extract import _column
-from dispatch._network import VARIABLE_RENEWABLES
-from dispatch._results import RUNS
+from dispatch._figures import DEFAULT_WATER_M3_PER_MWH
+from dispatch._network import HOURS_PER_YEAR, VARIABLE_RENEWABLES, annuity_factor
+from dispatch._results import RUNS, TARGET_UNITS
+from dispatch._targets import CFE_CONSTRAINT, EMISSION_CONSTRAINT
 
 if TYPE_CHECKING:
     import pypsa
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
 
     from dispatch._extract import RunDispatch
     from dispatch._results import Result
-    from dispatch._schema import Route
+    from dispatch._schema import Expansion, Route
     from dispatch._study import Study
 
 __all__ = ["assert_invariants", "assert_same_optimum", "deadline_window", "route_rules"]
@@ -107,8 +112,31 @@ class _Schedule:
     """IT power [MW]."""
     facility_power: np.ndarray
     """Facility power [MW]."""
+    idle_draw: np.ndarray
+    """IT power drawn whatever the work, idle C [MW]."""
+    capacities: dict[str, float]
+    """Capacity of each asset as solved, keyed as ``RunDispatch.capacities`` [MW;
+    ``battery_energy`` MWh]."""
+    heat_delivered: np.ndarray
+    """Heat sold to district heating [MW]."""
+    heat_pump_power: np.ndarray
+    """Electricity drawn by the heat pump from the site bus [MW]."""
+    waste_heat_used: np.ndarray
+    """Waste heat of the IT equipment taken by the heat pump or heat exchanger [MW]."""
     objective: float
     """Objective the source reports [currency]."""
+
+
+@dataclass(frozen=True)
+class _Capacity:
+    """An asset's capacity as the scenario gives it, and how it may be sized."""
+
+    given: float
+    """Capacity when not sized [MW]."""
+    expansion: Expansion | None
+    """Sizing; None for a fixed capacity."""
+    hours: float = 0.0
+    """Storage duration that ``capex_per_mwh`` is paid for, per MW [h]."""
 
 
 class _Checker:
@@ -191,21 +219,30 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
     """Assert that a solved study satisfies every invariant of MODEL.md §7.
 
     For each site and for both runs, read from the result's hourly arrays and,
-    separately, from the solved networks: energy balance at the site bus; every
-    asset within its bounds (renewables, geothermal minimum output and ramps,
-    battery and reservoir power and levels, spill, import and export limits);
-    storage level recursions with their cyclic or initial conditions; the site's
-    own firm work served here or moved out in its step; the backlog recursion
-    (u_t: served here plus moved out), its deadline window and an empty backlog at
-    the end; interruptible work within what is offered; IT capacity, IT power from
-    the work served here (the site's own and what is moved in), facility power,
-    minimum IT power and facility ramp. For each route: work moved within
-    [0, capacity], firm work only within the latency budget, each class only where
-    the origin's data residency allows it. The objective recomputed from the
-    dispatch and the work moved. The baseline serves all work as it arrives, each
-    site its own. Then: both readings agree, the two networks have identical
-    inputs apart from the flexibility bounds, and the key figures of each site,
-    route and the study agree with the hourly dataset and with each other.
+    separately, from the solved networks: the capacities as solved (given ones
+    unchanged, sized ones within [min_mw, max_mw], battery energy at its fixed
+    duration); energy balance at the site bus (facility power plus the heat pump's
+    electricity); every asset within the bounds of its solved capacity
+    (renewables, geothermal minimum output and ramps, battery and reservoir power
+    and levels, spill, import and export limits); storage level recursions with
+    their cyclic or initial conditions; the site's own firm work served here or
+    moved out in its step; the backlog recursion (u_t: served here plus moved
+    out), its deadline window and an empty backlog at the end; interruptible work
+    within what is offered; IT capacity C as solved, idle draw idle C, IT power
+    from the work served here (the site's own and what is moved in), facility
+    power, minimum IT power and facility ramp; heat delivered within the demand,
+    waste heat used within the recoverable share of IT power, heat pump output COP
+    times its electricity. For each route: work moved within [0, capacity], firm
+    work only within the latency budget, each class only where the origin's data
+    residency allows it. The objective recomputed from the dispatch, the work
+    moved, the capital cost of the solved capacities and the heat revenue. The
+    baseline serves all work as it arrives, each site its own. Then: both
+    readings agree, the two networks have identical inputs apart from the
+    flexibility bounds, and the key figures of each site, route and the study
+    agree with the hourly dataset and with each other. Carbon targets: the
+    flexible run meets each CFE target in its linear form and in the reported
+    score, and the emission cap; shadow prices are non-negative, in their units,
+    and positive only for a target met exactly; the baseline has no targets.
 
     Parameters
     ----------
@@ -261,6 +298,7 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
         _check_same(checker(f"{run} run (arrays vs network)"), "work moved", *moved.values())
     _check_same_inputs(result.network, result.network_baseline)
     _check_summary(result, rtol, atol)
+    _check_targets(result, rtol, atol)
 
 
 def assert_same_optimum(
@@ -412,7 +450,8 @@ def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
 
     The site's own firm work served here is its IT power of firm work divided by
     (1 - idle), less the firm work moved in; its own deferrable work served here is
-    ``deferred_served`` (u_t) less what it moved out.
+    ``deferred_served`` (u_t) less what it moved out. The waste heat used is the
+    heat delivered that the heat pump's electricity did not supply.
     """
     spec = study.sites[site]
     idle = spec.datacentre.idle_fraction
@@ -440,6 +479,11 @@ def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
         interruptible_served=run.interruptible_served,
         it_power=sum(run.it_power.values()),
         facility_power=sum(run.facility_power.values()),
+        idle_draw=run.it_power["idle"],
+        capacities=dict(run.capacities),
+        heat_delivered=run.heat_delivered,
+        heat_pump_power=run.heat_pump_power,
+        waste_heat_used=run.heat_delivered - run.heat_pump_power,
         objective=run.objective,
     )
 
@@ -452,8 +496,11 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
     the backlog; the reservoir's state of charge counts from its minimum level; the
     site's own firm work served here passes the ``firm local`` Link where other
     sites may serve it, else it is the ``firm`` Load; its own deferrable work served
-    here passes the ``deferrable`` Link. ``moved`` is the work moved on every route,
-    read from the same network.
+    here passes the ``deferrable`` Link. The idle draw is the ``idle`` Load, or
+    for sized IT capacity the ``idle`` Generator's consumption; waste heat used is
+    what the ``heat pump`` Link draws from its bus2 or the ``heat exchanger`` Link
+    passes on; heat delivered is what ``heat sale`` takes. ``moved`` is the work
+    moved on every route, read from the same network.
     """
     spec, length = study.sites[site], len(study.snapshots)
     gen, su, links = n.generators_t.p, n.storage_units_t, n.links_t
@@ -480,6 +527,12 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
             _column(su.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
         )
     offered = _series(study, site, "datacentre.interruptible.offered_mw")
+    idle = f"{site} idle"
+    waste_heat_used = np.zeros(length)
+    if f"{site} heat pump" in n.links.index:
+        waste_heat_used = _column(links.p2, f"{site} heat pump", length)
+    elif f"{site} heat exchanger" in n.links.index:
+        waste_heat_used = _column(links.p0, f"{site} heat exchanger", length)
     return _Schedule(
         renewable={
             c: _column(gen, f"{site} {c}", length)
@@ -502,7 +555,86 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
         interruptible_served=offered - _column(gen, f"{site} lost work", length),
         it_power=-_column(links.p1, f"{site} facility", length),
         facility_power=_column(links.p0, f"{site} facility", length),
+        idle_draw=_column(n.loads_t.p, idle, length) - _column(gen, idle, length),
+        capacities=_capacities_from_network(study, site, n),
+        heat_delivered=-_column(gen, f"{site} heat sale", length),
+        heat_pump_power=_column(links.p0, f"{site} heat pump", length),
+        waste_heat_used=waste_heat_used,
         objective=float(n.objective),
+    )
+
+
+def _capacities_from_network(study: Study, site: str, n: pypsa.Network) -> dict[str, float]:
+    """Capacities as solved, from ``p_nom_opt`` [MW; ``battery_energy`` MWh].
+
+    Generators and the reservoir by carrier; the battery's power and energy (power
+    times ``max_hours``); the IT capacity C from the ``compute`` Link, whose
+    capacity is (1 - idle) C.
+    """
+    spec = study.sites[site]
+    capacities = {
+        carrier: float(n.generators.at[f"{site} {carrier}", "p_nom_opt"])
+        for carrier in (*VARIABLE_RENEWABLES, "geothermal")
+        if getattr(spec, carrier) is not None
+    }
+    for carrier in ("reservoir", "battery"):
+        if getattr(spec, carrier) is not None:
+            unit = n.storage_units.loc[f"{site} {carrier}"]
+            capacities[carrier] = float(unit.p_nom_opt)
+    if spec.battery is not None:
+        unit = n.storage_units.loc[f"{site} battery"]
+        capacities["battery_energy"] = float(unit.p_nom_opt * unit.max_hours)
+    compute = float(n.links.at[f"{site} compute", "p_nom_opt"])
+    capacities["it"] = compute / (1 - spec.datacentre.idle_fraction)
+    return capacities
+
+
+def _sizable(study: Study, site: str) -> dict[str, _Capacity]:
+    """Each asset's given capacity and sizing, keyed as ``RunDispatch.capacities``."""
+    spec = study.sites[site]
+    assets = {
+        carrier: _Capacity(asset.capacity_mw, asset.expansion)
+        for carrier in (*VARIABLE_RENEWABLES, "geothermal")
+        if (asset := getattr(spec, carrier)) is not None
+    }
+    if spec.reservoir is not None:
+        assets["reservoir"] = _Capacity(spec.reservoir.turbine_mw, None)
+    if (bat := spec.battery) is not None:
+        assets["battery"] = _Capacity(bat.power_mw, bat.expansion, bat.energy_mwh / bat.power_mw)
+    dc = spec.datacentre
+    assets["it"] = _Capacity(dc.it_capacity_mw, dc.it_expansion)
+    return assets
+
+
+def _capital_cost(study: Study, site: str, capacities: Mapping[str, float]) -> float:
+    """Capital cost of a site's sized assets over the study's horizon [currency].
+
+    Each sized asset pays capex times the annuity factor times the horizon's share
+    of a year (8760 h) per MW of its solved capacity; a battery pays
+    ``capex_per_mw + duration x capex_per_mwh`` per MW of power.
+
+    Parameters
+    ----------
+    study
+        A loaded study.
+    site
+        Name of the site.
+    capacities
+        Capacities as solved, keyed as ``RunDispatch.capacities`` [MW].
+
+    Returns
+    -------
+    float
+        The capital cost; 0 for a site without sized assets [currency].
+    """
+    horizon_share = len(study.snapshots) * study.step_h / HOURS_PER_YEAR
+    return sum(
+        annuity_factor(e.discount_rate, e.lifetime_years)
+        * (e.capex_per_mw + asset.hours * e.capex_per_mwh)
+        * horizon_share
+        * capacities[name]
+        for name, asset in _sizable(study, site).items()
+        if (e := asset.expansion) is not None
     )
 
 
@@ -552,9 +684,40 @@ def deadline_window(study: Study, site: str) -> np.ndarray:
 
 def _check_schedule(check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool) -> None:
     """Every hourly invariant of one site in one run, read from one source."""
+    _check_capacities(check, study, site, s)
     _check_supply(check, study, site, s)
     _check_storage(check, study, site, s)
     _check_workload(check, study, site, s, baseline)
+    _check_heat(check, study, site, s)
+
+
+def _check_capacities(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
+    """Given capacities as given, sized ones within [min_mw, max_mw]; battery
+    energy at the fixed duration."""
+    assets = _sizable(study, site)
+    expected = set(assets) | ({"battery_energy"} if "battery" in assets else set())
+    assert s.capacities.keys() == expected, (
+        f"{check.where}: capacities of {sorted(s.capacities)}, not of {sorted(expected)}"
+    )
+    for name, asset in assets.items():
+        if (e := asset.expansion) is None:
+            check.equal(f"{name} capacity as given", s.capacities[name], asset.given, "MW")
+        else:
+            upper = np.inf if e.max_mw is None else e.max_mw
+            check.within(
+                f"sized {name} capacity in [min_mw, max_mw]",
+                s.capacities[name],
+                e.min_mw,
+                upper,
+                "MW",
+            )
+    if (bat := study.sites[site].battery) is not None:
+        check.equal(
+            "battery energy = power x duration (energy_mwh / power_mw)",
+            s.capacities["battery_energy"],
+            s.capacities["battery"] * bat.energy_mwh / bat.power_mw,
+            "MWh",
+        )
 
 
 def _local_supply(s: _Schedule) -> np.ndarray:
@@ -570,30 +733,29 @@ def _local_supply(s: _Schedule) -> np.ndarray:
 
 
 def _check_supply(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
-    spec, w = study.sites[site], study.step_h
+    spec, w, capacities = study.sites[site], study.step_h, s.capacities
     check.equal(
-        "energy balance: local output + import - export = facility power",
+        "energy balance: local output + import - export = facility power + heat pump electricity",
         _local_supply(s) + s.grid_import - s.grid_export,
-        s.facility_power,
+        s.facility_power + s.heat_pump_power,
         "MW",
     )
     for carrier, output in s.renewable.items():
-        asset = getattr(spec, carrier)
-        available = asset.capacity_mw * study.values(site, f"{carrier}.availability")
+        available = capacities[carrier] * study.values(site, f"{carrier}.availability")
         check.within(f"{carrier} output in [0, P a_t]", output, 0.0, available, "MW")
     if (geo := spec.geothermal) is not None:
         check.within(
             "geothermal output in [pmin P, P]",
             s.geothermal,
-            geo.min_stable_pu * geo.capacity_mw,
-            geo.capacity_mw,
+            geo.min_stable_pu * capacities["geothermal"],
+            capacities["geothermal"],
             "MW",
         )
         if geo.ramp_pu_per_h is not None:
             check.at_most(
                 "geothermal ramp |p_t - p_t-1| <= r P w",
                 np.abs(_step_change(s.geothermal)),
-                geo.ramp_pu_per_h * geo.capacity_mw * w,
+                geo.ramp_pu_per_h * capacities["geothermal"] * w,
                 "MW",
             )
     check.within(
@@ -615,10 +777,11 @@ def _check_supply(check: _Checker, study: Study, site: str, s: _Schedule) -> Non
 def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
     spec, w = study.sites[site], study.step_h
     if (bat := spec.battery) is not None:
-        check.within("battery charge in [0, P]", s.battery_charge, 0.0, bat.power_mw, "MW")
-        check.within("battery discharge in [0, P]", s.battery_discharge, 0.0, bat.power_mw, "MW")
-        check.within("battery level in [0, E]", s.battery_level, 0.0, bat.energy_mwh, "MWh")
-        initial = None if bat.initial_level_pu is None else (bat.initial_level_pu * bat.energy_mwh)
+        power, energy = s.capacities["battery"], s.capacities["battery_energy"]
+        check.within("battery charge in [0, P]", s.battery_charge, 0.0, power, "MW")
+        check.within("battery discharge in [0, P]", s.battery_discharge, 0.0, power, "MW")
+        check.within("battery level in [0, E]", s.battery_level, 0.0, energy, "MWh")
+        initial = None if bat.initial_level_pu is None else (bat.initial_level_pu * energy)
         check.equal(
             "battery level recursion (standing loss (1-loss)^w, efficiencies, "
             f"{'cyclic' if initial is None else 'initial level'})",
@@ -654,7 +817,7 @@ def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> No
 
 def _check_workload(check: _Checker, study: Study, site: str, s: _Schedule, baseline: bool) -> None:
     dc, w = study.sites[site].datacentre, study.step_h
-    capacity, idle = dc.it_capacity_mw, dc.idle_fraction
+    capacity, idle = s.capacities["it"], dc.idle_fraction
     arrivals = _series(study, site, "datacentre.deferrable.arrivals_mwh")
     initial = dc.deferrable.initial_backlog_mwh if dc.deferrable else 0.0
     offered = _series(study, site, "datacentre.interruptible.offered_mw")
@@ -698,10 +861,11 @@ def _check_workload(check: _Checker, study: Study, site: str, s: _Schedule, base
         + s.interruptible_served
     )
     check.at_most("IT capacity: work served here <= C", work, capacity, "MW")
+    check.equal("idle draw = idle C", s.idle_draw, idle * capacity, "MW")
     check.equal(
-        "IT power = idle C + (1 - idle) (work served here: own + moved in)",
+        "IT power = idle draw + (1 - idle) (work served here: own + moved in)",
         s.it_power,
-        idle * capacity + (1 - idle) * work,
+        s.idle_draw + (1 - idle) * work,
         "MW",
     )
     check.equal(
@@ -720,6 +884,44 @@ def _check_workload(check: _Checker, study: Study, site: str, s: _Schedule, base
         )
 
 
+def _check_heat(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
+    """Heat delivered within the demand, from waste heat within the recoverable share
+    of IT power, through a heat pump (COP x electricity) or a heat exchanger."""
+    heat = study.sites[site].datacentre.heat_reuse
+    if heat is None:
+        for name in ("heat_delivered", "heat_pump_power", "waste_heat_used"):
+            check.equal(f"{name} = 0 (no heat reuse)", getattr(s, name), 0.0, "MW")
+        return
+    demand = study.values(site, "datacentre.heat_reuse.demand_mw")
+    check.within("heat delivered in [0, demand_t]", s.heat_delivered, 0.0, demand, "MW")
+    check.within(
+        "waste heat used in [0, recoverable fraction x IT power]",
+        s.waste_heat_used,
+        0.0,
+        heat.recoverable_fraction * s.it_power,
+        "MW",
+    )
+    cop = heat.heat_pump_cop
+    if cop is None:
+        check.equal("heat pump electricity = 0 (no heat pump)", s.heat_pump_power, 0.0, "MW")
+        check.equal(
+            "heat delivered = waste heat used (heat exchanger)",
+            s.heat_delivered,
+            s.waste_heat_used,
+            "MW",
+        )
+        return
+    check.equal(
+        "heat pump output = COP x electricity", s.heat_delivered, cop * s.heat_pump_power, "MW"
+    )
+    check.equal(
+        "heat pump waste heat drawn = (COP - 1) x electricity",
+        s.waste_heat_used,
+        (cop - 1) * s.heat_pump_power,
+        "MW",
+    )
+
+
 def _local_cost(study: Study, site: str, outputs: Mapping[str, np.ndarray]) -> np.ndarray:
     """Marginal cost of local output per step, by carrier summed [currency/h]."""
     spec = study.sites[site]
@@ -730,7 +932,8 @@ def _local_cost(study: Study, site: str, outputs: Mapping[str, np.ndarray]) -> n
 
 
 def _site_cost(study: Study, site: str, s: _Schedule) -> np.ndarray:
-    """Cost of one site per step as MODEL.md §4 counts it, routing aside [currency/h]."""
+    """Cost of one site per step as MODEL.md §4 counts it, routing and capital cost
+    aside, less the heat revenue [currency/h]."""
     dc = study.sites[site].datacentre
     outputs = dict(s.renewable)
     for carrier, output in (
@@ -751,26 +954,28 @@ def _site_cost(study: Study, site: str, s: _Schedule) -> np.ndarray:
         - _series(study, site, "grid.export_price") * s.grid_export
         + value_of_lost_work
         * (_series(study, site, "datacentre.interruptible.offered_mw") - s.interruptible_served)
+        - _series(study, site, "datacentre.heat_reuse.price") * s.heat_delivered
     )
 
 
 def _check_objective(
     check: _Checker, study: Study, schedules: Mapping[str, _Schedule], moved: Moved
 ) -> None:
-    """The objective of MODEL.md §4, term by term from every site's dispatch and the
-    work moved on every route."""
+    """The objective of MODEL.md §4, term by term from every site's dispatch, the
+    work moved on every route and the capital cost of the capacities as solved."""
     hourly = sum(
         (_site_cost(study, site, s) for site, s in schedules.items()),
         np.zeros(len(study.snapshots)),
     )
     for name, route in _routes(study).items():
         hourly = hourly + route.cost_per_mwh * sum(moved[name].values())
+    capital = sum(_capital_cost(study, site, s.capacities) for site, s in schedules.items())
     for site, s in schedules.items():
         check.equal(
             f"objective (as site {site!r} reads it) = sum_t w [costs + V (O_t - v_t) "
-            "+ routing cost x work moved]",
+            "+ routing cost x work moved - heat price x heat delivered] + capital cost",
             s.objective,
-            study.step_h * hourly.sum(),
+            study.step_h * hourly.sum() + capital,
             study.scenario.currency,
         )
 
@@ -798,14 +1003,15 @@ def _check_routes(check: _Checker, study: Study, moved: Moved, baseline: bool) -
 
 
 def _check_derived(check: _Checker, study: Study, site: str, run: RunDispatch) -> None:
-    """Derived arrays of :class:`RunDispatch`: availability, curtailment, unserved."""
+    """Derived arrays of :class:`RunDispatch`: availability (of the capacity as
+    solved), curtailment, unserved."""
     spec = study.sites[site]
     for carrier in VARIABLE_RENEWABLES:
-        if (asset := getattr(spec, carrier)) is not None:
+        if getattr(spec, carrier) is not None:
             check.equal(
                 f"{carrier} available = P a_t",
                 run.available[carrier],
-                asset.capacity_mw * study.values(site, f"{carrier}.availability"),
+                run.capacities[carrier] * study.values(site, f"{carrier}.availability"),
                 "MW",
             )
     if spec.reservoir is not None:
@@ -862,7 +1068,8 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
     """The networks of both runs have identical inputs apart from flexibility bounds.
 
     Inputs are compared as the values in effect (a time series or the static value
-    it defaults to), so a network read back from a file compares equal. The baseline
+    it defaults to; a missing value counts as the attribute's default), so a network
+    read back from a file compares equal. The baseline
     may only set the backlog Stores' ``e_min_pu``, the lost-work Generators'
     ``p_max_pu`` and the routes' Links' ``p_max_pu`` to 0 (all work served as it
     arrives, each site's at the site).
@@ -884,6 +1091,9 @@ def _check_same_inputs(flexible: pypsa.Network, baseline: pypsa.Network) -> None
         inputs = status.index[status.str.startswith("Input")]
         for attribute in inputs.intersection(component.static.columns):
             ours, theirs = component.da[attribute], other.da[attribute]
+            default = component.defaults.at[attribute, "default"]
+            if isinstance(default, float) and not np.isnan(default):
+                ours, theirs = ours.fillna(default), theirs.fillna(default)
             flexibility = FLEXIBILITY_BOUNDS.get((component.name, attribute))
             if flexibility is not None:
                 assets = component.static.index[component.static.carrier == flexibility]
@@ -910,6 +1120,11 @@ SITE_SUMS = (
     "carbon_cost",
     "lost_work_cost",
     "routing_cost",
+    "capital_cost",
+    "heat_revenue",
+    "heat_delivered_mwh",
+    "heat_pump_energy_mwh",
+    "water_m3",
     "emissions_tco2",
     "facility_energy_mwh",
     "it_energy_mwh",
@@ -921,6 +1136,12 @@ SITE_SUMS = (
     "unserved_mwh",
 )
 """Key figures of the study that are the sum of its sites' [unit of the figure]."""
+
+FLEXIBILITY_VALUES = frozenset(
+    ("it_capacity_value_per_mw", "backlog_bound_value_per_mwh", "capacity_value_per_mw")
+)
+"""Marginal values of the flexible run's limits, per site or route [currency/MW or
+currency/MWh]."""
 
 
 def _check_summary(result: Result, rtol: float, atol: float) -> None:
@@ -939,6 +1160,13 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
             check.equal(
                 f"{run}: {name} = sum over sites", totals[name], sum(f[name] for f in per_site), ""
             )
+        for name in {key for f in per_site for key in f["capacities"]}:
+            check.equal(
+                f"{run}: capacity of {name} = sum over sites",
+                totals["capacities"][name],
+                sum(f["capacities"].get(name, 0.0) for f in per_site),
+                "MW",
+            )
         check.equal(
             f"{run}: max_delay_h = largest over sites",
             totals["max_delay_h"],
@@ -955,12 +1183,25 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
                 "1",
             )
     _check_absorption(check, summary)
-    check.at_most(
-        "flexible objective <= baseline objective (the baseline is a restriction)",
-        summary["objective"],
-        summary["baseline"]["objective"],
-        summary["currency"],
+    if not _targets(study):
+        check.at_most(
+            "flexible objective <= baseline objective (the baseline is a restriction)",
+            summary["objective"],
+            summary["baseline"]["objective"],
+            summary["currency"],
+        )
+    limits = (
+        *((f"site {site!r}", figures) for site, figures in summary["sites"].items()),
+        *((f"route {name}", figures) for name, figures in summary["routes"].items()),
     )
+    for where, figures in limits:
+        for name in FLEXIBILITY_VALUES.intersection(figures):
+            check.at_least(
+                f"{where}: {name} >= 0 (relaxing a limit saves cost)",
+                figures[name],
+                0.0,
+                summary["units"][name],
+            )
 
 
 def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, atol: float) -> None:
@@ -971,6 +1212,10 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
     dc = spec.datacentre
     check = _Checker(f"site {site!r}, summary", study.snapshots, rtol, atol)
     figures = {"flexible": summary, "baseline": summary["baseline"]}
+    dispatches = {"flexible": result.flexible[site], "baseline": result.baseline[site]}
+    water_per_mwh = dc.water_m3_per_mwh
+    if water_per_mwh is None:
+        water_per_mwh = DEFAULT_WATER_M3_PER_MWH[dc.cooling]
 
     def energy(values: np.ndarray) -> float:
         return w * float(np.sum(values))
@@ -985,10 +1230,48 @@ def _check_site_summary(result: Result, site: str, summary: dict, rtol: float, a
         grid_import = d.grid_import.to_numpy()
         check.equal(f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency)
         check.equal(
-            f"{run}: total cost = energy + carbon + lost work + routing cost",
+            f"{run}: total cost = energy + carbon + lost work + routing + capital cost - heat "
+            "revenue",
             fig["total_cost"],
-            fig["energy_cost"] + fig["carbon_cost"] + fig["lost_work_cost"] + fig["routing_cost"],
+            fig["energy_cost"]
+            + fig["carbon_cost"]
+            + fig["lost_work_cost"]
+            + fig["routing_cost"]
+            + fig["capital_cost"]
+            - fig["heat_revenue"],
             currency,
+        )
+        capacities = dispatches[run].capacities
+        assert fig["capacities"] == capacities, (
+            f"{check.where}: {run}: capacities {fig['capacities']} are not the run's {capacities}"
+        )
+        check.equal(
+            f"{run}: capital cost = annuity x capex x horizon share x capacity, summed",
+            fig["capital_cost"],
+            _capital_cost(study, site, capacities),
+            currency,
+        )
+        heat_delivered = d.heat_delivered.to_numpy()
+        check.equal(
+            f"{run}: heat revenue = sum_t w price_t x heat delivered",
+            fig["heat_revenue"],
+            energy(_series(study, site, "datacentre.heat_reuse.price") * heat_delivered),
+            currency,
+        )
+        check.equal(
+            f"{run}: heat delivered", fig["heat_delivered_mwh"], energy(heat_delivered), "MWh"
+        )
+        check.equal(
+            f"{run}: heat pump energy",
+            fig["heat_pump_energy_mwh"],
+            energy(d.heat_pump_power),
+            "MWh",
+        )
+        check.equal(
+            f"{run}: water = m3 per MWh (default by cooling type) x IT energy",
+            fig["water_m3"],
+            water_per_mwh * energy(d.it_power.sum("workload")),
+            "m3",
         )
         check.equal(
             f"{run}: routing cost = cost per MWh x work moved from here",
@@ -1135,3 +1418,78 @@ def _check_absorption(check: _Checker, summary: dict) -> None:
         "1",
     )
     check.at_most("absorbed_share <= 1", summary["absorbed_share"], 1.0, "1")
+
+
+def _targets(study: Study) -> dict[str, float]:
+    """The study's carbon targets by the name of their constraint in the model: CFE
+    targets ``"cfe_target SITE"`` and ``"cfe_target"`` (the study) [p.u.], the
+    emission cap ``"emission_cap"`` [tCO2]."""
+    scenario = study.scenario
+    targets = {
+        f"{CFE_CONSTRAINT} {site}": spec.cfe_target
+        for site, spec in study.sites.items()
+        if spec.cfe_target is not None
+    }
+    if scenario.cfe_target is not None:
+        targets[CFE_CONSTRAINT] = scenario.cfe_target
+    if scenario.emission_cap_tco2 is not None:
+        targets[EMISSION_CONSTRAINT] = scenario.emission_cap_tco2
+    return targets
+
+
+def _check_targets(result: Result, rtol: float, atol: float) -> None:
+    """Carbon targets: met by the flexible run, priced, and absent from the baseline.
+
+    A CFE target tau over sites S holds in its linear form
+    sum_{s in S} sum_t w (facility_t - (1 - q_t) import_t) >= tau sum_{s in S} sum_t w
+    facility_t, and the reported CFE score reaches tau; emissions stay within the
+    cap. Each target's shadow price is non-negative, in currency/MWh (CFE) or
+    currency/tCO2 (cap), and positive only where the target is met exactly.
+    """
+    study, summary = result.study, result.summary
+    currency, w = study.scenario.currency, study.step_h
+    check = _Checker("flexible run, carbon targets", study.snapshots, rtol, atol)
+    targets, prices = _targets(study), summary["targets"]
+    cfe_targets = {name for name in targets if name != EMISSION_CONSTRAINT}
+    assert cfe_targets <= prices.keys() <= targets.keys(), (
+        f"{check.where}: shadow prices of {sorted(prices)} for the targets {sorted(targets)}"
+    )
+    flexible = result.dispatch.sel(run="flexible")
+    clean, facility = {}, {}
+    for site in study.sites:
+        d = flexible.sel(site=site)
+        power = d.facility_power.sum("workload").to_numpy()
+        dirty = (1 - _series(study, site, "grid.clean_share")) * d.grid_import.to_numpy()
+        clean[site], facility[site] = w * float(np.sum(power - dirty)), w * float(np.sum(power))
+    for name, target in targets.items():
+        if name == EMISSION_CONSTRAINT:
+            value, bound, unit = summary["emissions_tco2"], target, "tCO2"
+            check.at_most(f"{name}: emissions <= cap", value, bound, unit)
+        else:
+            site = name.removeprefix(CFE_CONSTRAINT).strip()
+            sites, figures = ([site], summary["sites"][site]) if site else (study.sites, summary)
+            value = sum(clean[s] for s in sites)
+            bound, unit = target * sum(facility[s] for s in sites), "MWh"
+            check.at_least(f"{name}: cfe_score >= target", figures["cfe_score"], target, "1")
+            check.at_least(
+                f"{name}: sum_t w (facility - (1 - q) import) >= target x sum_t w facility",
+                value,
+                bound,
+                unit,
+            )
+        if name not in prices:  # an emission cap on a study that emits nothing
+            continue
+        price, expected_unit = prices[name]["shadow_price"], TARGET_UNITS[name.split()[0]]
+        expected_unit = expected_unit.replace("currency", currency)
+        assert prices[name]["unit"] == expected_unit, (
+            f"{check.where}: {name}: shadow price in {prices[name]['unit']}, not {expected_unit}"
+        )
+        check.at_least(f"{name}: shadow price >= 0", price, 0.0, expected_unit)
+        if price > atol:
+            check.equal(
+                f"{name}: met exactly where its shadow price is positive", value, bound, unit
+            )
+    model = getattr(result.network_baseline, "_model", None)
+    if model is not None:
+        kept = [name for name in model.constraints if name in targets]
+        assert not kept, f"baseline run: carbon targets {kept} bind the baseline"
