@@ -1,8 +1,9 @@
 """Scenario-format documentation generated from the pydantic models.
 
-``dispatch schema --out docs`` writes ``scenario.schema.json`` (JSON Schema) and
-``scenario-reference.md`` (a field-by-field table); a test checks that the copies
-in the repository match, so the docs cannot drift from the code.
+``dispatch schema --out docs`` writes ``scenario.schema.json`` (JSON Schema),
+``scenario-reference.md`` (a field-by-field table) and ``sweep.schema.json`` (JSON
+Schema of sweep files); tests check that the copies in the repository match, so the
+docs cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -16,17 +17,24 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from dispatch._schema import Scenario
+from dispatch._sweep import SweepFile
 
 SCHEMA_FILE = "scenario.schema.json"
 REFERENCE_FILE = "scenario-reference.md"
+SWEEP_SCHEMA_FILE = "sweep.schema.json"
 
 
-def json_schema() -> str:
-    """The JSON Schema of scenario files, as text."""
-    schema = Scenario.model_json_schema()
+def json_schema(model: type[BaseModel] = Scenario, title: str = "dispatch scenario") -> str:
+    """The JSON Schema of scenario files (or of ``model``'s files), as text."""
+    schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "dispatch scenario"
+    schema["title"] = title
     return json.dumps(schema, indent=2) + "\n"
+
+
+def sweep_json_schema() -> str:
+    """The JSON Schema of sweep files, as text."""
+    return json_schema(SweepFile, "dispatch sweep")
 
 
 def _unit(description: str) -> tuple[str, str]:
@@ -92,11 +100,15 @@ def reference() -> str:
 
 
 def write_docs(folder: str | Path) -> list[Path]:
-    """Write the JSON Schema and the Markdown reference into ``folder``."""
+    """Write the JSON Schemas and the Markdown reference into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in ((SCHEMA_FILE, json_schema()), (REFERENCE_FILE, reference())):
+    for name, text in (
+        (SCHEMA_FILE, json_schema()),
+        (REFERENCE_FILE, reference()),
+        (SWEEP_SCHEMA_FILE, sweep_json_schema()),
+    ):
         (folder / name).write_text(text, encoding="utf-8")
         written.append(folder / name)
     return written

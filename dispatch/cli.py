@@ -3,7 +3,8 @@
 Heavy imports (PyPSA, linopy, xarray, matplotlib) happen inside the commands that
 need them, so ``dispatch --help`` and ``dispatch validate`` answer at once.
 Every error reaches the user as one line on stderr; exit codes: 2 bad input,
-3 infeasible study, 1 anything else.
+3 infeasible study, 4 some variants of a batch failed, 130 interrupted, 1 anything
+else.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import typer
 
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
+EXIT_VARIANTS_FAILED = 4
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="dispatch",
@@ -109,15 +112,162 @@ def run(
 
 
 @app.command()
+def batch(
+    sweep: Annotated[
+        Path, typer.Argument(help="Sweep file (YAML): a base study and what to vary.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")],
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Local worker processes [default: cores]."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Solve on the Dask cluster of this scheduler (tcp://HOST:PORT) instead.",
+        ),
+    ] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar; off: one line per variant [default: on in a terminal].",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate every variant and list what to solve.")
+    ] = False,
+) -> None:
+    """Solve every variant of a sweep into OUT/variants/NAME, with summary.csv and .nc.
+
+    A rerun skips the variants already solved with the same inputs. Exit code 4 if
+    any variant failed (each failure is in OUT/summary.csv), 130 if interrupted.
+    """
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give --workers or --scheduler, not both")
+    report = _run_batch(sweep, out, workers, scheduler, progress, dry_run)
+    if report is None:
+        return
+    if report.interrupted:
+        _fail(
+            f"interrupted: {report.complete} of {len(report.statuses)} variants complete "
+            f"in {out}; run the same command again to resume",
+            EXIT_INTERRUPTED,
+        )
+    if report.failed:
+        raise typer.Exit(EXIT_VARIANTS_FAILED)
+
+
+@_reports_errors
+def _run_batch(
+    sweep: Path,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool | None,
+    dry_run: bool,
+) -> Any:
+    """The batch command's work; its errors end the command with one line."""
+    from dispatch._batch import describe, plan, run_sweep
+    from dispatch._sweep import load_sweep
+
+    loaded = load_sweep(sweep)
+    if dry_run:
+        done, todo = plan(loaded, out)
+        typer.echo(
+            f"{sweep}: {len(loaded.variants)} variants valid, {len(done)} already complete "
+            f"in {out}; to solve: {', '.join(v.name for v in todo) or 'none'}"
+        )
+        return None
+    report = run_sweep(loaded, out, workers=workers, scheduler=scheduler, progress=progress)
+    if not report.interrupted:
+        typer.echo(describe(report))
+    return report
+
+
+@app.command()
 @_reports_errors
 def schema(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path("docs"),
 ) -> None:
-    """Write the scenario JSON Schema and field reference (generated from the models)."""
+    """Write the scenario and sweep JSON Schemas and the field reference (from the models)."""
     from dispatch._docs import write_docs
 
     for path in write_docs(out):
         typer.echo(f"wrote {path}")
+
+
+exchange = typer.Typer(
+    help="Exchange files with the site's grid partner: signals in, plans and "
+    "flexibility envelopes out (docs/exchange.md).",
+    no_args_is_help=True,
+)
+app.add_typer(exchange, name="exchange")
+SiteOption = Annotated[
+    str | None, typer.Option("--site", help="The site (default: the study's only site).")
+]
+
+
+@exchange.command("import")
+@_reports_errors
+def exchange_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Partner file: netCDF (.nc), CSV (.csv with .json metadata) or "
+            "OpenADR 3.0.1 (.json)."
+        ),
+    ],
+    scenario: Annotated[
+        Path, typer.Option("--scenario", "-s", help="Scenario file or study folder.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the new study.")],
+    site: SiteOption = None,
+) -> None:
+    """Apply a partner's signals to a study and write the result as a new study."""
+    from dispatch._exchange import read_signals, write_study
+
+    signals = read_signals(file)
+    write_study(signals, scenario, out, site)
+    applied = [*signals.series, *([f"{len(signals.caps)} limit window(s)"] if signals.caps else [])]
+    typer.echo(
+        f"{out}: new study with {', '.join(applied) or 'no signals'} from {file}; "
+        f"solve it with: dispatch run {out} --out RESULTS"
+    )
+
+
+@exchange.command("export")
+@_reports_errors
+def exchange_export(
+    result: Annotated[Path, typer.Argument(help="Result folder written by 'dispatch run'.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="netcdf (.nc), csv (.csv + .json) or openadr.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    site: SiteOption = None,
+    window_h: Annotated[
+        float | None,
+        typer.Option(
+            "--window-h", help="Half-width of the envelope's re-planning window [h] (default 24)."
+        ),
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="The study RESULT was solved from: needed for carbon targets, which "
+            "network.nc does not hold.",
+        ),
+    ] = None,
+) -> None:
+    """Write a site's plan, key figures and flexibility envelope for its grid partner."""
+    from dispatch._exchange import export_plan
+
+    start = time.perf_counter()
+    paths = export_plan(result, fmt, out, site, window_h, scenario)
+    typer.echo(f"wrote {', '.join(map(str, paths))} ({time.perf_counter() - start:.1f} s)")
 
 
 def main() -> None:

@@ -1,0 +1,213 @@
+"""Benchmark ``dispatch batch``: throughput on 1 and 2 workers against single runs.
+
+Run it from anywhere with the package installed::
+
+    python3 benchmarks/bench_batch.py                 # 24 variants of Olkaria, 4 weeks
+    python3 benchmarks/bench_batch.py --hours 168     # the same sweep on one week
+    python3 benchmarks/bench_batch.py --repeat 3      # best of 3 runs each, alternating
+    python3 benchmarks/bench_batch.py --json /tmp/bench-batch.json
+
+The sweep: the shipped Olkaria study (``networks/olkaria``) on its first ``--hours``
+(default 672 h, four weeks), solar capacity 20/40/60/80 MW x longest deferral
+4/8/12 h x grid export limit 5/2 MW: 24 variants. Everything is written into a
+temporary folder that is removed at the end; only ``--json PATH`` leaves a file.
+It takes about 4 minutes on 2 cores.
+
+What it measures (wall-clock times [s]):
+
+1. ``load_sweep``: reading the sweep file and validating all 24 variants, series
+   included, in this process.
+2. ``dispatch batch SWEEP --out DIR --workers N --no-progress`` as a subprocess, for
+   N = 1 and N = 2 (``--repeat`` times each, alternating, the fastest run
+   reported), each into a fresh folder: the whole command (start-up,
+   validation, workers starting and importing PyPSA once each, every solve and
+   result folder, summaries). Throughput is variants per minute of that wall time;
+   "per variant" is the wall time over 24, and "in worker" the mean time a worker
+   spent on one variant (solve and write, from ``manifest.json``). The two runs'
+   ``summary.csv`` must be equal.
+3. ``dispatch run`` of single variants as subprocesses (first, middle and last of
+   the sweep, each written as a study folder of its own with the base's series),
+   median wall time: what each variant would cost without ``dispatch batch``.
+4. Speedup of 2 workers over 1 (wall time of 2. with N = 1 over N = 2) against the
+   target 1.8, and the batch's time per variant against a single ``dispatch run``.
+
+The header gives the machine, and how much longer two CPU-bound processes take
+when run at once (1.0 with two real cores: the most any speedup on 2 cores can be
+is 2 divided by that figure). Other processes on the machine take cores from the
+workers, so each batch run is preceded by that measurement again ("2-proc") and
+shows the load average before and after. The exit code is 1 if a command fails or
+the summaries differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from bench_run import (
+    WIDTH,
+    dispatch_command,
+    machine,
+    resolve_study,
+    run_child,
+    two_process_slowdown,
+)
+
+TARGET_SPEEDUP = 1.8
+PRODUCT = {
+    "sites.olkaria.solar.capacity_mw": [20, 40, 60, 80],
+    "sites.olkaria.datacentre.deferrable.max_delay_h": [4, 8, 12],
+    "sites.olkaria.grid.export_limit_mw": [5, 2],
+}
+SINGLE_RUNS = (0, 12, 23)
+"""Positions in the sweep of the variants also solved by ``dispatch run``."""
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as text."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_batch(sweep: Path, out: Path, workers: int, logs: Path) -> dict[str, Any]:
+    """``dispatch batch`` on ``workers`` local workers: wall time and what it recorded."""
+    shutil.rmtree(out, ignore_errors=True)
+    slowdown = two_process_slowdown()
+    load = load_average()
+    command = [*dispatch_command(), "batch", str(sweep), "--out", str(out)]
+    wall, _, code = run_child(
+        [*command, "--workers", str(workers), "--no-progress"], logs / f"batch-{workers}.txt"
+    )
+    if code != 0:
+        raise SystemExit(f"dispatch batch --workers {workers} failed: see {logs}")
+    entries = json.loads((out / "manifest.json").read_text())["variants"].values()
+    return {
+        "workers": workers,
+        "wall_s": wall,
+        "in_worker_s": statistics.mean(e["seconds"] for e in entries),
+        "variants": len(entries),
+        "two_process_slowdown": slowdown,
+        "load_before": load,
+        "load_after": load_average(),
+    }
+
+
+def run_singles(sweep_file: Path, hours: float, folder: Path) -> list[float]:
+    """Wall times of ``dispatch run`` on single variants of the sweep [s]."""
+    from dispatch import load_sweep
+
+    sweep = load_sweep(sweep_file)
+    times = []
+    for position in SINGLE_RUNS:
+        variant = sweep.variants[position]
+        study = folder / f"study-{position}"
+        shutil.copytree(sweep.base.parent, study)
+        text = yaml.safe_dump(variant.scenario.model_dump(mode="json"), sort_keys=False)
+        (study / "scenario.yaml").write_text(text, encoding="utf-8")
+        command = [*dispatch_command(), "run", str(study), "--hours", f"{hours:g}"]
+        command += ["--out", str(folder / f"run-{position}"), "--quiet"]
+        wall, _, code = run_child(command, folder / f"run-{position}.txt")
+        if code != 0:
+            raise SystemExit(f"dispatch run of {variant.name} failed")
+        times.append(wall)
+    return times
+
+
+def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
+    """The benchmark's figures as printed."""
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    one, two = (min(runs, key=lambda run: run["wall_s"]) for runs in figures["batch"])
+    n = one["variants"]
+    single = statistics.median(figures["single_run_s"])
+    speedup = one["wall_s"] / two["wall_s"]
+    lines = [
+        "=" * WIDTH,
+        "dispatch batch benchmark",
+        f"Machine:    {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+        f"{info['memory_gib']:.1f} GiB RAM, {info['system']}",
+        f"Parallel:   two CPU-bound processes at once take {info['two_process_slowdown']:.2f}x "
+        "as long as one (1.0: two real cores)",
+        f"Packages:   {versions}",
+        f"Repository: {info['repository']} @ {info['commit'] or 'unknown'}",
+        f"Sweep:      {figures['study']}, first {figures['hours']:g} h, {n} variants "
+        f"({' x '.join(str(len(v)) for v in PRODUCT.values())} product); batch runs: best "
+        f"of {len(figures['batch'][0])}, all: "
+        + "; ".join(
+            f"{runs[0]['workers']}w " + ", ".join(f"{r['wall_s']:.1f}" for r in runs) + " s"
+            for runs in figures["batch"]
+        ),
+        "=" * WIDTH,
+        f"load_sweep (validate {n} variants, series included): {figures['load_sweep_s']:.2f} s",
+        "",
+        f"{'':<12}{'wall [s]':>10}{'variants/min':>14}{'per variant [s]':>17}"
+        f"{'in worker [s]':>15}{'2-proc':>8}  load before -> after",
+    ]
+    for run in (one, two):
+        lines.append(
+            f"{run['workers']} worker{'s' if run['workers'] > 1 else ' '}   "
+            f"{run['wall_s']:>10.1f}{60 * n / run['wall_s']:>14.1f}{run['wall_s'] / n:>17.2f}"
+            f"{run['in_worker_s']:>15.2f}{run['two_process_slowdown']:>7.2f}x  "
+            f"{run['load_before']} -> {run['load_after']}"
+        )
+    runs = ", ".join(f"{t:.2f}" for t in figures["single_run_s"])
+    lines += [
+        "",
+        f"single `dispatch run` of one variant (median of {runs}): {single:.2f} s",
+        f"batch, 1 worker, per variant: {one['wall_s'] / n:.2f} s = "
+        f"{one['wall_s'] / n / single:.2f}x a single run; "
+        f"2 workers: {two['wall_s'] / n:.2f} s = {two['wall_s'] / n / single:.2f}x",
+        f"speedup 2 workers / 1 worker: {speedup:.2f}x (target {TARGET_SPEEDUP}x: "
+        f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); summaries equal: "
+        f"{figures['summaries_equal']}",
+        "=" * WIDTH,
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hours", type=float, default=672.0, help="horizon kept [h]")
+    parser.add_argument("--repeat", type=int, default=1, help="batch runs per worker count")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    args = parser.parse_args(argv)
+    study = resolve_study("networks/olkaria").resolve()
+    info = machine()
+    from dispatch import load_sweep
+
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        folder = Path(tmp)
+        sweep = folder / "sweep.yaml"
+        spec = {"base": str(study), "hours": args.hours, "product": PRODUCT}
+        sweep.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        start = time.perf_counter()
+        load_sweep(sweep)
+        figures: dict[str, Any] = {
+            "study": "networks/olkaria",
+            "hours": args.hours,
+            "load_sweep_s": time.perf_counter() - start,
+            "batch": [[], []],
+        }
+        csv = set()
+        for _ in range(args.repeat):
+            for runs, n in zip(figures["batch"], (1, 2), strict=True):
+                runs.append(run_batch(sweep, folder / f"out-{n}", n, folder))
+                csv.add((folder / f"out-{n}" / "summary.csv").read_text())
+        figures["single_run_s"] = run_singles(sweep, args.hours, folder)
+        figures["summaries_equal"] = len(csv) == 1
+    print(report(info, figures))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, **figures}, indent=2) + "\n")
+    return 0 if figures["summaries_equal"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

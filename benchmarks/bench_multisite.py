@@ -1,0 +1,1006 @@
+"""Benchmark multi-site studies: LP size, time and memory from 1 to 20 sites.
+
+Run it from anywhere with the package installed::
+
+    python3 benchmarks/bench_multisite.py                       # 1, 5, 20 sites, full year
+    python3 benchmarks/bench_multisite.py --sizes 1 5           # the comparison only
+    python3 benchmarks/bench_multisite.py --sizes 1 5 --hours 720 --json /tmp/ms.json
+    python3 benchmarks/bench_multisite.py --sizes 5 --strategies dual ipx-crossover \
+        --compare-time-limit 900 --decompose --baseline-sites 0
+
+Synthetic studies (written into a temporary folder that is removed at the end)
+cycle the three shipped sites (``networks/olkaria``, ``networks/nordic``,
+``networks/solar-battery``): site i is a copy of template i mod 3, named e.g.
+``nordic_04``, its profiles rolled by 3 i hours, its renewable capacities scaled by
+1 to 1.05, its workload by 0.94 to 1 and its grid prices by 1 to 1.05, so that no
+two sites are alike (site 0 is ``networks/olkaria`` unchanged). The sites lie on a
+ring: latency 6 ms per hop, routes from every site to its two neighbours, both
+ways, each of 20 % of the smaller IT capacity at 2 per MWh, and a firm latency
+budget of 8 ms that admits only the nearest neighbours. The route graph is thus
+connected: one LP that no exact decomposition splits.
+
+What it measures, each case in a fresh process (times are wall-clock [s]):
+
+1. Joint solve of the ring study of each size (``--sizes``, default 1 5 20): the
+   flexible run as ``dispatch.solve`` builds it, split into ``build_network``,
+   ``n.optimize.create_model`` (linopy) and ``n.optimize.solve_model`` (HiGHS through
+   linopy, ``io_api="direct"``), with the CPU time of the solve, the LP size (linopy
+   ``nvars``/``ncons``, HiGHS nonzeros), the peak RSS of the process (``ru_maxrss``
+   from ``wait4``) and the objective. Sizes up to ``--compare-up-to`` (default 5) are
+   solved with every HiGHS strategy of ``--strategies`` (default dual, ipx);
+   larger ones with ``--large-strategies`` only (default dual). The first strategy of
+   a size has ``--time-limit`` (default 450 s), the others ``--compare-time-limit``
+   (default 120 s): enough to see that they are slower. The whole run takes about
+   25 minutes on 2 cores (more when other work loads the machine).
+   The objectives of the strategies are compared with the first exact one (relative
+   difference at most 1e-6); an interior point solve without crossover stops at a
+   tolerance and is not a vertex, so it may differ more.
+2. Exact decomposition: sites that no route joins form independent LPs, so a study
+   whose route graph has several connected components has the same optimum as the
+   sum of its components' optima. Studies of ``--decompose`` sizes (default 10 20)
+   with the sites on rings of ``--region-size`` (default 5) sites and no routes
+   between regions are solved per component in forked worker processes
+   (``--workers``, default the usable cores) and, up to ``--joint-up-to`` sites
+   (default 10), also jointly, to show that the optima agree.
+3. The baseline run (MODEL.md §5) of the ring of ``--baseline-sites`` (default 5)
+   sites: routes carry nothing there, so it separates by site whatever the routes;
+   solved jointly and per site. ``dispatch.solve`` solves the baseline in a forked
+   process beside the flexible run, so it costs wall time only when it takes longer
+   than the flexible run, and the memory of a second process.
+
+The header gives the machine (CPU, cores, RAM, package versions, through
+``bench_run.machine``) and the load average, since other work on the machine slows
+the solves: the CPU time of each solve is printed beside its wall time. The ratio to
+one site divides a case's total (build + model + solve) by that of the 1-site case
+with the first strategy. Targets (issue 3): 20 sites within 30x one site, peak
+memory below 6 GiB. The exit code is 1 if a solve fails or objectives disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_run import ChildFailed, instrumented, machine, run_child  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = ("networks/olkaria", "networks/nordic", "networks/solar-battery")
+SHIFT_H = 3
+HOP_LATENCY_MS = 6.0
+FIRM_BUDGET_MS = 8.0
+ROUTE_SHARE = 0.2
+ROUTE_COST = 2.0
+OBJECTIVE_RTOL = 1e-6
+TARGET_RATIO = 30.0
+TARGET_RSS_MIB = 6 * 1024
+WIDTH = 132
+CHILD_JOINT = "--child-joint"
+CHILD_COMPONENTS = "--child-components"
+
+STRATEGIES: dict[str, tuple[dict[str, Any], str]] = {
+    "dual": ({}, "HiGHS default: presolve, serial dual simplex"),
+    "pami": (
+        {"simplex_strategy": 2, "parallel": "on"},
+        "parallel dual simplex (PAMI), parallel on",
+    ),
+    "devex": (
+        {"simplex_dual_edge_weight_strategy": 1},
+        "dual simplex with Devex pricing instead of steepest edge",
+    ),
+    "primal": ({"simplex_strategy": 4}, "primal simplex"),
+    "ipx": (
+        {"solver": "ipm", "run_crossover": "off"},
+        "interior point (IPX; HiPO is not in the highspy wheel), no crossover",
+    ),
+    "ipx-crossover": (
+        {"solver": "ipm", "run_crossover": "on"},
+        "interior point (IPX) then crossover to a vertex",
+    ),
+    "pdlp": ({"solver": "pdlp"}, "first-order PDLP (CPU)"),
+    "no-presolve": ({"presolve": "off"}, "dual simplex without presolve"),
+}
+DEFAULT_STRATEGIES = ("dual", "ipx")
+DEFAULT_LARGE = ("dual",)
+INEXACT = {"ipx", "pdlp"}
+
+
+# --------------------------------------------------------------------------------------
+# Synthetic studies
+# --------------------------------------------------------------------------------------
+
+
+def _templates() -> list[tuple[str, dict[str, Any], Any]]:
+    """The shipped one-site examples: site name, site mapping, profile table."""
+    import pandas as pd
+    import yaml
+
+    out = []
+    for template in TEMPLATES:
+        folder = REPO / template
+        raw = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+        ((name, site),) = raw["sites"].items()
+        out.append((name, site, pd.read_csv(folder / "profiles.csv", index_col="time")))
+    return out
+
+
+def site_variation(i: int) -> dict[str, float]:
+    """How site ``i`` differs from its template.
+
+    Returns
+    -------
+    dict
+        ``shift_h``: profiles rolled later by this many hours [h]; ``capacity``:
+        factor on renewable capacities [1]; ``work``: factor on firm, deferrable and
+        interruptible work [1]; ``price``: factor on grid prices [1]. Site 0 is the
+        template unchanged.
+    """
+    return {
+        "shift_h": SHIFT_H * i,
+        "capacity": 1 + 0.05 * ((2 * i) % 5) / 4,
+        "work": 1 - 0.02 * ((3 * i) % 4),
+        "price": 1 + 0.01 * ((5 * i) % 6),
+    }
+
+
+def write_study(sites: int, folder: Path, region_size: int | None = None) -> Path:
+    """Write a synthetic study of ``sites`` sites on rings into ``folder``.
+
+    Parameters
+    ----------
+    sites
+        Number of sites [-].
+    folder
+        Receives ``scenario.yaml`` and one profile CSV per site.
+    region_size
+        Sites per region [-]: each region is a ring of its own, with no route
+        between regions (so each is a connected component of the route graph).
+        None: one ring of all sites.
+
+    Returns
+    -------
+    Path
+        The scenario file.
+    """
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    templates = _templates()
+    scenario_sites: dict[str, Any] = {}
+    for i in range(sites):
+        base, site, table = templates[i % len(templates)]
+        name = f"{base}_{i:02d}"
+        change = site_variation(i)
+        rolled = pd.DataFrame(
+            np.roll(table.to_numpy(), int(change["shift_h"]), axis=0),
+            index=table.index,
+            columns=table.columns,
+        )
+        for column in ("firm_mw", "deferrable_mwh", "interruptible_mw"):
+            if column in rolled:
+                rolled[column] *= change["work"]
+        for column in ("import_price", "export_price"):
+            if column in rolled:
+                rolled[column] *= change["price"]
+        rolled.to_csv(folder / f"{name}.csv", float_format="%.7g")
+        text = yaml.safe_dump(site).replace("profiles.csv:", f"{name}.csv:")
+        site = yaml.safe_load(text)
+        for carrier in ("solar", "wind", "run_of_river"):
+            if carrier in site:
+                site[carrier]["capacity_mw"] *= change["capacity"]
+        scenario_sites[name] = site
+    names = list(scenario_sites)
+    scenario: dict[str, Any] = {
+        "name": f"ring_{sites}" if region_size is None else f"regions_{sites}_{region_size}",
+        "description": "Synthetic multi-site study of benchmarks/bench_multisite.py.",
+        "currency": "EUR",
+        "snapshots": {"start": "2025-01-01T00:00:00Z", "periods": 8760, "step_h": 1},
+        "sites": scenario_sites,
+    }
+    size = sites if region_size is None else region_size
+    region = [i // size for i in range(sites)]
+    first = {r: region.index(r) for r in set(region)}
+    count = {r: region.count(r) for r in set(region)}
+
+    def hops(i: int, j: int) -> float:
+        if region[i] != region[j]:
+            return 10.0  # another region: beyond any route
+        d = abs(i - j)
+        return float(min(d, count[region[i]] - d))
+
+    routes = []
+    for i in range(sites):
+        r, k = region[i], i - first[region[i]]
+        neighbours = {first[r] + (k + 1) % count[r], first[r] + (k - 1) % count[r]} - {i}
+        for j in sorted(neighbours):
+            capacity = min(
+                scenario_sites[names[i]]["datacentre"]["it_capacity_mw"],
+                scenario_sites[names[j]]["datacentre"]["it_capacity_mw"],
+            )
+            routes.append(
+                {
+                    "origin": names[i],
+                    "destination": names[j],
+                    "capacity_mw": ROUTE_SHARE * capacity,
+                    "cost_per_mwh": ROUTE_COST,
+                }
+            )
+    if routes:
+        scenario["routing"] = {
+            "latency": {
+                "sites": names,
+                "matrix_ms": [
+                    [HOP_LATENCY_MS * hops(i, j) for j in range(sites)] for i in range(sites)
+                ],
+            },
+            "firm_latency_budget_ms": FIRM_BUDGET_MS,
+            "routes": routes,
+        }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def route_components(scenario: Any) -> list[list[str]]:
+    """Sites grouped by the connected components of the route graph.
+
+    Parameters
+    ----------
+    scenario
+        A ``dispatch.Scenario``.
+
+    Returns
+    -------
+    list of list of str
+        Each component's sites in the scenario's order, largest component first.
+    """
+    parent = {name: name for name in scenario.sites}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for route in scenario.routing.routes if scenario.routing else []:
+        parent[root(route.origin)] = root(route.destination)
+    groups: dict[str, list[str]] = {}
+    for name in scenario.sites:
+        groups.setdefault(root(name), []).append(name)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def write_components(path: Path) -> list[Path]:
+    """Write one scenario file per connected component of a study's route graph.
+
+    Each file lies beside ``path`` (so that its series references resolve) and
+    keeps the component's sites, the routes among them and their latencies; a
+    component of one site has no routing. Residency lists keep only the
+    component's sites (the others are out of reach anyway).
+
+    Parameters
+    ----------
+    path
+        The study's scenario file.
+
+    Returns
+    -------
+    list of Path
+        The components' scenario files, largest component first.
+    """
+    import yaml
+
+    import dispatch
+
+    scenario = dispatch.read_scenario(path)
+    files = []
+    for k, names in enumerate(route_components(scenario)):
+        raw = scenario.model_dump(mode="json", exclude_none=True)
+        raw["name"] = f"{scenario.name}_part{k}"
+        raw["sites"] = {name: raw["sites"][name] for name in names}
+        for site in raw["sites"].values():
+            for residency in ("firm_sites", "deferrable_sites"):
+                if residency in site["datacentre"]:
+                    site["datacentre"][residency] = [
+                        s for s in site["datacentre"][residency] if s in names
+                    ]
+        routing = raw.pop("routing", None)
+        routes = [
+            r
+            for r in (routing or {}).get("routes", [])
+            if r["origin"] in names and r["destination"] in names
+        ]
+        if routes:
+            order = routing["latency"]["sites"]
+            index = [order.index(name) for name in names]
+            matrix = routing["latency"]["matrix_ms"]
+            routing["latency"] = {
+                "sites": names,
+                "matrix_ms": [[matrix[i][j] for j in index] for i in index],
+            }
+            routing["routes"] = routes
+            raw["routing"] = routing
+        dispatch.parse_scenario(raw, str(path))  # still a valid scenario
+        file = path.parent / f"component{k}.yaml"
+        file.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        files.append(file)
+    return files
+
+
+# --------------------------------------------------------------------------------------
+# Children: one study's solve, or components' solves in forked workers
+# --------------------------------------------------------------------------------------
+
+
+def _rss_mib() -> float:
+    """Current resident set size of this process [MiB]."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def _peak_mib() -> float:
+    """Peak resident set size of this process so far [MiB]."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def solve_study(
+    scenario: str, hours: float | None, options: dict[str, Any], baseline: bool = False
+) -> dict[str, Any]:
+    """Build and solve one study's flexible (or baseline) run as ``dispatch.solve`` does.
+
+    Parameters
+    ----------
+    scenario
+        The scenario file.
+    hours
+        Keep only the first ``hours`` of the horizon [h]; all of it if None.
+    options
+        HiGHS options on top of ``dispatch``'s (output off).
+    baseline
+        Solve the baseline run (``to_baseline`` on the built model) instead.
+
+    Returns
+    -------
+    dict
+        ``load_s``, ``build_s``, ``model_s``, ``solve_s``, ``highs_run_s`` and
+        ``solve_cpu_s`` [s]; RSS after each stage and the peak [MiB]; the LP size;
+        HiGHS' status, objective [currency] and iterations.
+    """
+    import highspy
+
+    import dispatch
+    from dispatch._network import build_network, to_baseline
+    from dispatch._solve import SOLVER_OPTIONS
+
+    figures: dict[str, Any] = {"rss_mib": {}}
+    start = time.perf_counter()
+    study = dispatch.load_study(scenario, hours=hours)
+    figures["load_s"] = time.perf_counter() - start
+    figures["rss_mib"]["load"] = _rss_mib()
+    start = time.perf_counter()
+    n = build_network(study)
+    figures["build_s"] = time.perf_counter() - start
+    figures["rss_mib"]["build"] = _rss_mib()
+    start = time.perf_counter()
+    n.optimize.create_model(include_objective_constant=False)
+    figures["model_s"] = time.perf_counter() - start
+    figures["rss_mib"]["model"] = _rss_mib()
+    if baseline:
+        to_baseline(n)
+    highs: dict[str, float] = {}
+    cpu, start = time.process_time(), time.perf_counter()
+    with instrumented([(highspy.Highs, "run", "run")], highs):
+        status, condition = n.optimize.solve_model(
+            solver_name="highs",
+            solver_options={**SOLVER_OPTIONS, **options},
+            log_to_console=False,
+            io_api="direct",
+            progress=False,
+        )
+    figures["solve_s"] = time.perf_counter() - start
+    figures["solve_cpu_s"] = time.process_time() - cpu
+    figures["highs_run_s"] = highs.get("run", math.nan)
+    figures["rss_mib"]["solve"] = _rss_mib()
+    h = n.model.solver_model
+    info = h.getInfo()
+    feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    figures.update(
+        {
+            "sites": len(study.sites),
+            "snapshots": len(study.snapshots),
+            "variables": int(n.model.nvars),
+            "constraints": int(n.model.ncons),
+            "nonzeros": int(h.getNumNz()),
+            "linopy_status": f"{status} ({condition})",
+            "status": h.modelStatusToString(h.getModelStatus()),
+            "objective": float(info.objective_function_value) if feasible else None,
+            "simplex_iterations": int(info.simplex_iteration_count),
+            "ipm_iterations": int(info.ipm_iteration_count),
+            "crossover_iterations": int(info.crossover_iteration_count),
+        }
+    )
+    figures["peak_rss_mib"] = _peak_mib()
+    return figures
+
+
+def child_joint(
+    scenario: str, hours: float | None, options: dict[str, Any], baseline: bool = False
+) -> dict[str, Any]:
+    """Solve one study in this fresh process (see :func:`solve_study`).
+
+    Returns
+    -------
+    dict
+        The figures of :func:`solve_study` plus ``import_s`` [s] (dispatch, PyPSA).
+    """
+    start = time.perf_counter()
+    import dispatch  # noqa: F401
+    from dispatch._network import import_pypsa
+
+    import_pypsa()
+    import_s = time.perf_counter() - start
+    return {"import_s": import_s, **solve_study(scenario, hours, options, baseline)}
+
+
+def _component_worker(args: tuple[str, float | None, dict[str, Any], bool]) -> dict[str, Any]:
+    """Solve one component in a forked worker (a fresh fork per component)."""
+    start = time.perf_counter()
+    figures = solve_study(*args)
+    figures["worker_s"] = time.perf_counter() - start
+    figures["scenario"] = args[0]
+    return figures
+
+
+def child_components(
+    scenarios: list[str],
+    hours: float | None,
+    options: dict[str, Any],
+    workers: int,
+    baseline: bool = False,
+) -> dict[str, Any]:
+    """Solve independent studies side by side in forked workers of this process.
+
+    PyPSA and ``dispatch`` are imported once, here; each study is then solved in a
+    fresh fork (``maxtasksperchild=1``), at most ``workers`` at once, largest first.
+
+    Returns
+    -------
+    dict
+        ``import_s`` and ``wall_s`` (first fork to last result) [s], and the
+        figures of :func:`solve_study` for each study.
+    """
+    import multiprocessing
+
+    start = time.perf_counter()
+    import dispatch  # noqa: F401
+    from dispatch._network import import_pypsa
+
+    import_pypsa()
+    import_s = time.perf_counter() - start
+    context = multiprocessing.get_context("fork")
+    start = time.perf_counter()
+    with context.Pool(workers, maxtasksperchild=1) as pool:
+        parts = list(
+            pool.imap_unordered(
+                _component_worker, [(s, hours, options, baseline) for s in scenarios]
+            )
+        )
+    wall = time.perf_counter() - start
+    parts.sort(key=lambda p: scenarios.index(p["scenario"]))
+    return {"import_s": import_s, "wall_s": wall, "parts": parts}
+
+
+def _child_main(mode: str, request: str) -> int:
+    """Run one child measurement; ``request`` is JSON naming its arguments and output."""
+    args = json.loads(request)
+    out = Path(args.pop("out"))
+    measure = {CHILD_JOINT: child_joint, CHILD_COMPONENTS: child_components}[mode]
+    out.write_text(json.dumps(measure(**args)), encoding="utf-8")
+    return 0
+
+
+def run_python_child(mode: str, request: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    """Run this script as a child measurement in a fresh Python process.
+
+    Parameters
+    ----------
+    mode
+        ``CHILD_JOINT`` or ``CHILD_COMPONENTS``.
+    request
+        The child's keyword arguments.
+    scratch
+        A folder for the child's answer and standard error.
+
+    Returns
+    -------
+    dict
+        The child's figures, with ``process_wall_s`` [s], ``process_peak_rss_mib``
+        (``ru_maxrss`` from ``wait4``: the largest of the process and its forked
+        workers, not their sum) [MiB] and the 1-minute load average after it.
+
+    Raises
+    ------
+    ChildFailed
+        The child exited with an error.
+    """
+    answer, stderr = scratch / "child.json", scratch / "stderr.txt"
+    command = [sys.executable, str(Path(__file__).resolve()), mode]
+    wall, rss, code = run_child(command + [json.dumps({**request, "out": str(answer)})], stderr)
+    if code != 0:
+        tail = stderr.read_text(errors="replace").strip().splitlines()[-15:]
+        raise ChildFailed(f"{mode} exited with {code}:\n    " + "\n    ".join(tail))
+    figures = json.loads(answer.read_text(encoding="utf-8"))
+    answer.unlink()
+    figures["process_wall_s"] = wall
+    figures["process_peak_rss_mib"] = rss
+    figures["load_after"] = os.getloadavg()[0]
+    return figures
+
+
+# --------------------------------------------------------------------------------------
+# The parent: cases, checks, printing
+# --------------------------------------------------------------------------------------
+
+
+def _options(strategy: str, time_limit: float) -> dict[str, Any]:
+    return {**STRATEGIES[strategy][0], "time_limit": float(time_limit)}
+
+
+def _total(f: dict[str, Any]) -> float:
+    """Build + model + solve of a joint case [s]."""
+    return f["build_s"] + f["model_s"] + f["solve_s"]
+
+
+def _rel(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return abs(a - b) / max(1.0, abs(b))
+
+
+def measure_joint(
+    args: argparse.Namespace, scratch: Path, failures: list[str]
+) -> list[dict[str, Any]]:
+    """Solve the ring study of every size with its strategies; print each row.
+
+    Returns
+    -------
+    list of dict
+        One record per (size, strategy), with the figures of :func:`child_joint`.
+    """
+    rows: list[dict[str, Any]] = []
+    print(_table_header("1. Joint solve of the ring (one connected component)"), flush=True)
+    for sites in args.sizes:
+        path = write_study(sites, scratch / f"ring{sites}")
+        strategies = args.strategies if sites <= args.compare_up_to else args.large_strategies
+        reference: float | None = None
+        for k, strategy in enumerate(strategies):
+            print(f"  solving {sites} site(s) with {strategy} ...", file=sys.stderr, flush=True)
+            limit = args.time_limit if k == 0 else min(args.time_limit, args.compare_time_limit)
+            request = {
+                "scenario": str(path),
+                "hours": args.hours,
+                "options": _options(strategy, limit),
+            }
+            try:
+                f = run_python_child(CHILD_JOINT, request, scratch)
+            except ChildFailed as exc:
+                failures.append(f"{sites} sites, {strategy}: {exc}")
+                print(f"  {sites} sites, {strategy}: FAILED {exc}", flush=True)
+                continue
+            record = {"sites": sites, "strategy": strategy, **f}
+            if reference is None and strategy not in INEXACT and f["status"] == "Optimal":
+                reference = f["objective"]
+            record["objective_rel_diff"] = _rel(f["objective"], reference)
+            rows.append(record)
+            print(_table_row(record, rows), flush=True)
+            if f["status"] != "Optimal" and f["status"] != "Time limit reached":
+                failures.append(f"{sites} sites, {strategy}: {f['status']}")
+            diff = record["objective_rel_diff"]
+            if diff is not None and diff > OBJECTIVE_RTOL and strategy not in INEXACT:
+                failures.append(f"{sites} sites, {strategy}: objective differs by {diff:.1e}")
+    return rows
+
+
+def _one_site_total(rows: list[dict[str, Any]]) -> float | None:
+    ones = [r for r in rows if r["sites"] == 1 and r["status"] == "Optimal"]
+    return _total(ones[0]) if ones else None
+
+
+def _table_header(title: str) -> str:
+    return "\n".join(
+        [
+            "",
+            title,
+            f"{'sites':>5} {'strategy':<14}{'variables':>11}{'constraints':>12}{'nonzeros':>12}"
+            f"{'build':>7}{'model':>7}{'solve':>8}{'(CPU)':>8}{'total':>8}{'ratio':>7}"
+            f"{'peak RSS':>9}{'objective':>16}{'rel.diff':>9}  status",
+            f"{'':>5} {'':<14}{'':>11}{'':>12}{'':>12}{'[s]':>7}{'[s]':>7}{'[s]':>8}"
+            f"{'[s]':>8}{'[s]':>8}{'[x1]':>7}{'[MiB]':>9}{'':>16}{'':>9}  (load)",
+            "-" * WIDTH,
+        ]
+    )
+
+
+def _table_row(r: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    one = _one_site_total(rows)
+    total = _total(r)
+    more = ">" if r["status"] == "Time limit reached" else ""
+    ratio = f"{more + format(total / one, '.1f') + 'x':>7}" if one else f"{'':>7}"
+    objective = "" if r["objective"] is None else f"{r['objective']:,.1f}"
+    diff = r.get("objective_rel_diff")
+    diff_text = "" if diff is None else f"{diff:.0e}"
+    iterations = (
+        f"{r['simplex_iterations']:,} simplex it."
+        if not r["ipm_iterations"]
+        else f"{r['ipm_iterations']} IPM it., {r['crossover_iterations']:,} crossover it."
+    )
+    return (
+        f"{r['sites']:>5} {r['strategy']:<14}{r['variables']:>11,}{r['constraints']:>12,}"
+        f"{r['nonzeros']:>12,}{r['build_s']:>7.1f}{r['model_s']:>7.1f}{r['solve_s']:>8.1f}"
+        f"{r['solve_cpu_s']:>8.1f}{total:>8.1f}{ratio}{r['process_peak_rss_mib']:>9,.0f}"
+        f"{objective:>16}{diff_text:>9}  {r['status']} ({r['load_after']:.1f}); {iterations}"
+    )
+
+
+def measure_decomposition(
+    args: argparse.Namespace, scratch: Path, failures: list[str], one_site: float | None
+) -> list[dict[str, Any]]:
+    """Regional studies: per-component solves in workers, and joint where affordable.
+
+    Returns
+    -------
+    list of dict
+        One record per size: components, the decomposed solve and the joint one.
+    """
+    records = []
+    strategy = args.large_strategies[0]
+    options = _options(strategy, args.time_limit)
+    if args.decompose:
+        print(
+            f"\n2. Exact decomposition: regions of {args.region_size} sites on rings, no route "
+            f"between regions; strategy {strategy}, {args.workers} worker(s)",
+            flush=True,
+        )
+    for sites in args.decompose:
+        folder = scratch / f"regions{sites}"
+        path = write_study(sites, folder, region_size=args.region_size)
+        parts = write_components(path)
+        print(f"  solving {sites} sites in {len(parts)} part(s) ...", file=sys.stderr, flush=True)
+        request = {
+            "scenarios": [str(p) for p in parts],
+            "hours": args.hours,
+            "options": options,
+            "workers": args.workers,
+        }
+        try:
+            split = run_python_child(CHILD_COMPONENTS, request, scratch)
+        except ChildFailed as exc:
+            failures.append(f"{sites} sites decomposed: {exc}")
+            print(f"  {sites} sites decomposed: FAILED {exc}", flush=True)
+            continue
+        record: dict[str, Any] = {"sites": sites, "components": len(parts), "split": split}
+        objectives = [p["objective"] for p in split["parts"]]
+        record["objective"] = None if None in objectives else sum(objectives)
+        if sites <= args.joint_up_to:
+            print(f"  solving {sites} sites jointly ...", file=sys.stderr, flush=True)
+            request = {"scenario": str(path), "hours": args.hours, "options": options}
+            try:
+                record["joint"] = run_python_child(CHILD_JOINT, request, scratch)
+            except ChildFailed as exc:
+                failures.append(f"{sites} sites joint (regions): {exc}")
+        joint = record.get("joint")
+        record["objective_rel_diff"] = _rel(
+            record["objective"], joint["objective"] if joint else None
+        )
+        if record["objective_rel_diff"] is not None and (
+            record["objective_rel_diff"] > OBJECTIVE_RTOL
+        ):
+            failures.append(f"{sites} sites: decomposed and joint optima differ")
+        if record["objective"] is None:
+            failures.append(f"{sites} sites decomposed: a part did not solve")
+        records.append(record)
+        print(format_decomposition(record, strategy, one_site), flush=True)
+    return records
+
+
+def format_decomposition(record: dict[str, Any], strategy: str, one_site: float | None) -> str:
+    """The decomposed and joint solves of one regional study, as lines.
+
+    Parameters
+    ----------
+    record
+        The figures of one size from :func:`measure_decomposition`.
+    strategy
+        Name of the HiGHS strategy used.
+    one_site
+        Total (build + model + solve) of the 1-site ring case, if measured [s].
+    """
+    split, joint = record["split"], record.get("joint")
+    parts = split["parts"]
+    work = sum(_total(p) for p in parts)
+    peak = max(p["peak_rss_mib"] for p in parts)
+    lines = [
+        f"  {record['sites']} sites, {record['components']} components of "
+        f"{'/'.join(str(p['sites']) for p in parts)} sites: "
+        f"{sum(p['variables'] for p in parts):,} variables, "
+        f"{sum(p['constraints'] for p in parts):,} constraints in all",
+        f"    decomposed: wall {split['wall_s']:.1f} s"
+        + ("" if not one_site else f" = {split['wall_s'] / one_site:.1f}x one site")
+        + f" in workers (+ {split['import_s']:.1f} s "
+        f"import once), {split['process_wall_s']:.1f} s whole process; sum over parts "
+        f"{work:.1f} s (build {sum(p['build_s'] for p in parts):.1f}, model "
+        f"{sum(p['model_s'] for p in parts):.1f}, solve {sum(p['solve_s'] for p in parts):.1f});"
+        f" largest worker peak {peak:,.0f} MiB, process tree peak "
+        f"{split['process_peak_rss_mib']:,.0f} MiB",
+        "      parts [s]: "
+        + ", ".join(
+            f"{_total(p):.1f} (solve {p['solve_s']:.1f}, CPU {p['solve_cpu_s']:.1f}; {p['status']})"
+            for p in parts
+        )
+        + f"; objective {record['objective'] or float('nan'):,.1f}",
+    ]
+    if joint:
+        diff = record["objective_rel_diff"]
+        verdict = (
+            "n/a"
+            if diff is None
+            else ("equal (rel. diff " + f"{diff:.1e} <= {OBJECTIVE_RTOL:g})")
+            if diff <= OBJECTIVE_RTOL
+            else f"DIFFERENT (rel. diff {diff:.1e})"
+        )
+        joint_obj = "none" if joint["objective"] is None else f"{joint['objective']:,.1f}"
+        lines += [
+            f"    joint ({strategy}): total {_total(joint):.1f} s (build {joint['build_s']:.1f}, "
+            f"model {joint['model_s']:.1f}, solve {joint['solve_s']:.1f}, CPU "
+            f"{joint['solve_cpu_s']:.1f}), peak RSS {joint['process_peak_rss_mib']:,.0f} MiB, "
+            f"{joint['status']}, objective {joint_obj}",
+            f"    optimum of the parts vs joint: {verdict}; decomposed wall / joint total "
+            f"{split['wall_s'] / _total(joint):.2f}",
+        ]
+    else:
+        lines.append("    joint: not solved (above --joint-up-to)")
+    return "\n".join(lines)
+
+
+def measure_baseline(
+    args: argparse.Namespace, scratch: Path, failures: list[str]
+) -> dict[str, Any] | None:
+    """The baseline run of the ring of ``--baseline-sites``: joint and per site."""
+    sites = args.baseline_sites
+    if not sites:
+        return None
+    strategy = args.large_strategies[0]
+    options = _options(strategy, args.time_limit)
+    folder = scratch / f"baseline{sites}"
+    path = write_study(sites, folder)
+    # The same sites without routes: one component per site, in the ring's order.
+    singles = write_components(write_study(sites, folder / "single", region_size=1))
+    print(f"  solving the baseline of {sites} sites ...", file=sys.stderr, flush=True)
+    try:
+        joint = run_python_child(
+            CHILD_JOINT,
+            {"scenario": str(path), "hours": args.hours, "options": options, "baseline": True},
+            scratch,
+        )
+        split = run_python_child(
+            CHILD_COMPONENTS,
+            {
+                "scenarios": [str(s) for s in singles],
+                "hours": args.hours,
+                "options": options,
+                "workers": args.workers,
+                "baseline": True,
+            },
+            scratch,
+        )
+    except ChildFailed as exc:
+        failures.append(f"baseline of {sites} sites: {exc}")
+        return None
+    objectives = [p["objective"] for p in split["parts"]]
+    total = None if None in objectives else sum(objectives)
+    diff = _rel(total, joint["objective"])
+    if diff is None or diff > OBJECTIVE_RTOL:
+        failures.append(f"baseline of {sites} sites: per-site and joint optima differ")
+    record = {"sites": sites, "joint": joint, "split": split, "objective_rel_diff": diff}
+    work = sum(_total(p) for p in split["parts"])
+    print(
+        f"\n3. Baseline run of the {sites}-site ring ({strategy}): routes carry nothing, so it "
+        "separates by site\n"
+        f"    joint: total {_total(joint):.1f} s (solve {joint['solve_s']:.1f}), peak RSS "
+        f"{joint['process_peak_rss_mib']:,.0f} MiB, objective {joint['objective']:,.1f}\n"
+        f"    per site: wall {split['wall_s']:.1f} s in {args.workers} worker(s), sum "
+        f"{work:.1f} s, largest worker peak "
+        f"{max(p['peak_rss_mib'] for p in split['parts']):,.0f} MiB, objective "
+        f"{total or float('nan'):,.1f}; rel. diff "
+        f"{'n/a' if diff is None else f'{diff:.1e}'}",
+        flush=True,
+    )
+    return record
+
+
+def format_machine(info: dict[str, Any], args: argparse.Namespace) -> str:
+    """The machine, versions, load and settings as printed above the tables."""
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    memory = f", {info['memory_gib']:.1f} GiB RAM" if info["memory_gib"] else ""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        "=" * WIDTH,
+        "dispatch multi-site benchmark (issue 3: speed and memory)",
+        f"Machine:    {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable)"
+        f"{memory}, {info['system']}; load average {load} (1, 5, 15 min)",
+        f"Parallel:   two CPU-bound processes at once take {info['two_process_slowdown']:.2f}x "
+        "as long as one (1.0: two free cores)",
+        f"Python:     {info['python']}; packages: {versions}",
+        f"Repository: {info['repository']} @ {info['commit'] or 'unknown'}",
+        f"Settings:   sizes {' '.join(map(str, args.sizes))}; "
+        + ("full year (8760 h)" if args.hours is None else f"first {args.hours:g} h")
+        + f"; time limit {args.time_limit:g} s per solve; strategies "
+        f"{', '.join(args.strategies)} up to {args.compare_up_to} sites, "
+        f"{', '.join(args.large_strategies)} above",
+        "Strategies: "
+        + "; ".join(
+            f"{name} = {STRATEGIES[name][1]} {STRATEGIES[name][0] or ''}".rstrip()
+            for name in dict.fromkeys([*args.strategies, *args.large_strategies])
+        ),
+        "Study:      sites on a ring, routes to both neighbours (both ways), "
+        f"{ROUTE_SHARE:.0%} of IT capacity, cost {ROUTE_COST:g}/MWh, "
+        f"{HOP_LATENCY_MS:g} ms per hop, firm budget {FIRM_BUDGET_MS:g} ms",
+        "=" * WIDTH,
+    ]
+    return "\n".join(lines)
+
+
+def format_verdict(rows: list[dict[str, Any]]) -> str:
+    """Targets of issue 3 for the largest size measured, per strategy."""
+    one = _one_site_total(rows)
+    largest = max((r["sites"] for r in rows), default=0)
+    lines = ["", f"Targets (issue 3) at {largest} sites:"]
+    for r in rows:
+        if r["sites"] != largest:
+            continue
+        total, rss = _total(r), r["process_peak_rss_mib"]
+        ratio = "n/a" if not one else f"{total / one:.1f}x one site"
+        met = one and r["status"] == "Optimal" and total <= TARGET_RATIO * one
+        lines.append(
+            f"  {r['strategy']}: {r['status']}, total {total:.1f} s = {ratio} "
+            f"(target <= {TARGET_RATIO:g}x: {'met' if met else 'missed'}); peak RSS "
+            f"{rss:,.0f} MiB (target < {TARGET_RSS_MIB:,} MiB: "
+            f"{'met' if rss < TARGET_RSS_MIB else 'missed'})"
+        )
+    lines.append(
+        "  (a solve stopped by the time limit counts as missed; its total is a lower bound)"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, measure every case, print and optionally save.
+
+    Parameters
+    ----------
+    argv
+        The arguments (``sys.argv[1:]`` if None).
+
+    Returns
+    -------
+    int
+        0 if every case solved and every objective check passed, else 1.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in ([CHILD_JOINT], [CHILD_COMPONENTS]):
+        return _child_main(argv[0], argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 5, 20], help="numbers of sites")
+    parser.add_argument("--hours", type=float, help="keep only the first HOURS [h]")
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        choices=list(STRATEGIES),
+        default=list(DEFAULT_STRATEGIES),
+        help=f"HiGHS strategies for small sizes (default {' '.join(DEFAULT_STRATEGIES)})",
+    )
+    parser.add_argument(
+        "--large-strategies",
+        nargs="+",
+        choices=list(STRATEGIES),
+        default=list(DEFAULT_LARGE),
+        help="strategies above --compare-up-to sites; the first is used for sections 2, 3",
+    )
+    parser.add_argument(
+        "--compare-up-to",
+        type=int,
+        default=5,
+        metavar="N",
+        help="sizes up to N sites use --strategies (default 5)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=450.0,
+        help="HiGHS time limit of a size's first strategy [s] (default 450)",
+    )
+    parser.add_argument(
+        "--compare-time-limit",
+        type=float,
+        default=120.0,
+        help="time limit of every strategy but the first at a size [s] (default 120)",
+    )
+    parser.add_argument(
+        "--decompose",
+        type=int,
+        nargs="*",
+        default=[10, 20],
+        metavar="N",
+        help="sizes of the regional studies solved per component (default 10 20; none: skip)",
+    )
+    parser.add_argument("--region-size", type=int, default=5, help="sites per region")
+    parser.add_argument(
+        "--joint-up-to",
+        type=int,
+        default=10,
+        metavar="N",
+        help="also solve regional studies of up to N sites jointly (default 10)",
+    )
+    parser.add_argument(
+        "--baseline-sites",
+        type=int,
+        default=5,
+        metavar="N",
+        help="baseline of the N-site ring, joint and per site (default 5; 0: skip)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2,
+        help="worker processes for the decomposed solves (default: usable cores)",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures here")
+    args = parser.parse_args(argv)
+
+    info = machine()
+    print(format_machine(info, args), flush=True)
+    failures: list[str] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="dispatch-multisite-") as tmp:
+        scratch = Path(tmp)
+        rows = measure_joint(args, scratch, failures)
+        if rows:
+            print(format_verdict(rows), flush=True)
+        decomposed = measure_decomposition(args, scratch, failures, _one_site_total(rows))
+        baseline = measure_baseline(args, scratch, failures)
+    total = time.perf_counter() - started
+    print(f"\nbenchmark time {total:.0f} s; load average now {os.getloadavg()[0]:.2f}")
+    if args.json is not None:
+        report = {
+            "machine": info,
+            "settings": {k: v for k, v in vars(args).items() if k != "json"},
+            "benchmark_s": total,
+            "joint": rows,
+            "decomposition": decomposed,
+            "baseline": baseline,
+            "failures": failures,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"figures written to {args.json}")
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,645 @@
+"""Solving every variant of a sweep on local processes or a Dask cluster, resumably.
+
+The output folder ``DIR`` holds ``variants/NAME/`` (the files of ``dispatch run``,
+each folder written all or nothing by :meth:`Result.write`), ``manifest.json`` (each
+variant's input hash, status and error) and ``summary.csv`` / ``summary.nc`` (one
+row per variant, rebuilt at the end of every run). Only this process writes the
+manifest and the summaries, each atomically (a temporary file, then a rename); the
+workers write the variant folders. A rerun skips the variants whose recorded inputs
+match and whose outcome stands (solved, infeasible or bad input); it retries those
+that failed otherwise. Leftovers of a killed run (staging folders, temporary files)
+are removed when the next run starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import secrets
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from dispatch._errors import InfeasibleError, ScenarioError
+from dispatch._study import parse_scenario, study_from_scenario
+from dispatch._sweep import Sweep, Variant, field_value, inputs_hash, load_sweep
+
+if TYPE_CHECKING:
+    import distributed
+    import pandas as pd
+
+OK, INFEASIBLE, BAD_INPUT, ERROR, PENDING = "ok", "infeasible", "bad-input", "error", "pending"
+SETTLED = (OK, INFEASIBLE, BAD_INPUT)
+"""Outcomes a rerun keeps while the inputs are unchanged; ``error`` is retried."""
+MANIFEST, SUMMARY_CSV, SUMMARY_NC, VARIANTS = (
+    "manifest.json",
+    "summary.csv",
+    "summary.nc",
+    "variants",
+)
+LOCK = ".lock"
+IN_FLIGHT_PER_WORKER = 2
+"""Variants handed to the local pool per worker at a time: one running, one queued."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs to solve one variant: small, and independent of this process.
+
+    Attributes
+    ----------
+    name
+        The variant.
+    scenario
+        The validated scenario as a JSON-compatible mapping.
+    source
+        The base scenario file, absolute: series references are relative to it.
+    hours
+        Horizon kept [h]; None: all of it.
+    inputs
+        The input hash the variant was validated with.
+    folder
+        The variant's result folder, absolute.
+    """
+
+    name: str
+    scenario: dict[str, Any]
+    source: Path
+    hours: float | None
+    inputs: str
+    folder: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How solving a variant ended.
+
+    Attributes
+    ----------
+    name
+        The variant.
+    status
+        ``ok``, ``infeasible``, ``bad-input`` or ``error``.
+    error
+        The one-line error; empty if ``ok``.
+    seconds
+        Wall time in the worker, solve and write [s].
+    """
+
+    name: str
+    status: str
+    error: str
+    seconds: float
+
+
+_ONE_AT_A_TIME = threading.Lock()
+"""Variants run one at a time per process: plotting and silencing HiGHS are
+process-wide, so a Dask worker with several threads must not run two at once."""
+
+
+def solve_variant(task: Task) -> Outcome:
+    """Solve one variant and write its result folder (in a worker process).
+
+    The baseline is solved in the same process (``parallel=False``): the workers
+    already use the cores. Never raises: every failure is an :class:`Outcome`.
+    """
+    from dispatch._solve import solve
+
+    start = time.perf_counter()
+    try:
+        with _ONE_AT_A_TIME:
+            scenario = parse_scenario(task.scenario, str(task.source))
+            study = study_from_scenario(scenario, task.source, task.hours)
+            if inputs_hash(study, task.hours) != task.inputs:
+                raise ScenarioError(
+                    str(task.source), "", "changed while the batch ran: run the batch again"
+                )
+            solve(study, parallel=False).write(task.folder)
+    except InfeasibleError as exc:
+        return _failed(task, INFEASIBLE, exc, time.perf_counter() - start)
+    except ScenarioError as exc:
+        return _failed(task, BAD_INPUT, exc, time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - recorded for the variant, the batch goes on
+        return _failed(task, ERROR, exc, time.perf_counter() - start)
+    return Outcome(task.name, OK, "", time.perf_counter() - start)
+
+
+def _failed(task: Task, status: str, exc: Exception, seconds: float) -> Outcome:
+    """The outcome of a failure, its error on one line (the type named if unexpected)."""
+    error = f"{type(exc).__name__}: {exc}" if status == ERROR else str(exc)
+    return Outcome(task.name, status, " ".join(error.split()), seconds)
+
+
+@dataclass
+class BatchReport:
+    """What a batch run did.
+
+    Attributes
+    ----------
+    out
+        The output folder.
+    statuses
+        Status of every variant of the sweep after the run (``pending`` if not run).
+    errors
+        The one-line error of every variant that failed, by name.
+    skipped
+        Variants settled by an earlier run with the same inputs, not solved again.
+    solved
+        Variants solved in this run, whatever their outcome.
+    interrupted
+        Whether the run was stopped (Ctrl-C) before every variant was solved.
+    """
+
+    out: Path
+    statuses: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0
+    solved: int = 0
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[str]:
+        """Variants whose outcome is not ``ok`` (``pending`` ones excluded)."""
+        return [n for n, s in self.statuses.items() if s not in (OK, PENDING)]
+
+    @property
+    def complete(self) -> int:
+        """Variants with an outcome, success or failure."""
+        return sum(s != PENDING for s in self.statuses.values())
+
+
+def run_sweep(
+    sweep: Sweep | str | Path,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    stream: IO[str] | None = None,
+) -> BatchReport:
+    """Solve every variant of a sweep not already solved with the same inputs.
+
+    Parameters
+    ----------
+    sweep
+        A sweep from :func:`~dispatch.load_sweep`, or the sweep file.
+    out
+        Output folder: ``variants/NAME/``, ``manifest.json``, ``summary.csv``,
+        ``summary.nc``.
+    workers
+        Local worker processes; default one per core available to this process.
+    scheduler
+        Address of a Dask scheduler (``tcp://HOST:PORT``) to solve on instead of
+        local processes; its workers must see ``out`` and the base study at the same
+        paths.
+    progress
+        A progress bar on ``stream``; default when ``stream`` is a terminal.
+        Without it, one line per variant solved.
+    stream
+        Where progress goes; default ``sys.stderr``.
+
+    Returns
+    -------
+    BatchReport
+        Status of every variant; ``interrupted`` if Ctrl-C stopped the run, which a
+        rerun then resumes.
+
+    Raises
+    ------
+    ScenarioError
+        The sweep file or a variant is invalid (nothing is solved), or the
+        scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> from dispatch import run_sweep
+    >>> report = run_sweep("networks/olkaria/sweep.yaml", "results/sweep")  # doctest: +SKIP
+    >>> report.failed  # doctest: +SKIP
+    []
+    """
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    folder = BatchFolder(out)
+    report = BatchReport(folder.path)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_dask_client(scheduler)) if scheduler else None
+        stack.enter_context(folder.lock())
+        folder.clean()
+        todo = folder.todo(sweep)
+        report.skipped = len(sweep.variants) - len(todo)
+        by_name = {v.name: v for v in todo}
+        tasks = [folder.task(v, sweep) for v in todo]
+        if client is None:
+            workers = min(workers or _cores(), max(len(tasks), 1))
+            outcomes = _on_processes(tasks, workers)
+            where = f"{workers} local worker{'s' * (workers > 1)}"
+        else:
+            outcomes = _on_dask(tasks, client)
+            where = f"the Dask scheduler {scheduler}"
+        heading = (
+            f"{sweep.source}: {len(sweep.variants)} variants, {report.skipped} already "
+            f"complete; solving {len(tasks)} on {where}"
+        )
+        meter = _Progress(len(tasks), stream or sys.stderr, progress, heading)
+        try:
+            with contextlib.closing(outcomes):
+                for outcome in outcomes:
+                    folder.record(by_name[outcome.name], outcome)
+                    report.solved += 1
+                    meter.update(outcome)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            meter.close()
+        table = folder.write_summary(sweep)
+    report.statuses = dict(zip(table.index, table["status"], strict=True))
+    report.errors = {n: e for n, e in zip(table.index, table["error"], strict=True) if e}
+    return report
+
+
+def _cores() -> int:
+    """Cores this process may run on (a SLURM or container limit, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C reaches the whole process group; the parent handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
+    """Solve on a pool of local processes, yielding outcomes as they come.
+
+    A worker that dies (killed, out of memory) breaks the pool: every variant in
+    the pool at that moment is recorded as an error (a rerun solves them again) and
+    a new pool takes the rest. Closing the generator early (Ctrl-C) ends the
+    workers at once: their result folders are written all or nothing.
+    """
+    if not tasks:
+        return
+    # Workers are forked from a clean single-threaded server process, never from
+    # this one, which may hold threads (tqdm's monitor, the pool's own).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+
+    pool = new_pool()
+    queue = iter(tasks)
+    running: dict[Future, Task] = {}
+
+    def submit(count: int) -> None:
+        nonlocal pool
+        for task in list(itertools.islice(queue, count)):
+            try:
+                future = pool.submit(solve_variant, task)
+            except BrokenProcessPool:
+                pool.shutdown(wait=False)
+                pool = new_pool()
+                future = pool.submit(solve_variant, task)
+            running[future] = task
+
+    try:
+        submit(IN_FLIGHT_PER_WORKER * workers)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield _result(future, running.pop(future))
+            submit(len(done))
+    finally:
+        if running:
+            # ProcessPoolExecutor.terminate_workers() from Python 3.14 on.
+            for process in list(pool._processes.values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask_client(address: str) -> Iterator[distributed.Client]:
+    """A client of the scheduler at ``address``, connected before anything is written.
+
+    It waits for the scheduler as long as Dask's ``distributed.comm.timeouts.connect``
+    (30 s unless configured).
+    """
+    from distributed import Client
+
+    try:
+        client = Client(address, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ScenarioError(address, "", f"cannot reach the Dask scheduler ({exc})") from None
+    with client:
+        yield client
+
+
+def _on_dask(tasks: list[Task], client: distributed.Client) -> Iterator[Outcome]:
+    """Solve on a Dask cluster, yielding outcomes as they come; closing cancels the rest."""
+    from distributed import as_completed
+
+    running: dict[distributed.Future, Task] = {}
+    run = secrets.token_hex(4)  # keys of a cancelled earlier run may linger on the scheduler
+    try:
+        for task in tasks:
+            key = f"dispatch-{task.name}-{run}"
+            running[client.submit(solve_variant, task, key=key, pure=False)] = task
+        for future in as_completed(list(running), loop=client.loop):
+            yield _result(future, running.pop(future))
+    finally:
+        if running:
+            client.cancel(list(running))
+
+
+def _result(future: Any, task: Task) -> Outcome:
+    """The outcome of a finished future; a worker's death is the variant's error."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool, KilledWorker
+        return _failed(task, ERROR, exc, math.nan)
+
+
+class _Progress:
+    """A tqdm bar (count, failures, ETA), or one plain line per variant for logs."""
+
+    def __init__(self, total: int, stream: IO[str], bar: bool | None, heading: str) -> None:
+        self.stream, self.total, self.count, self.failures = stream, total, 0, 0
+        self.note(heading)
+        if bar is None:
+            bar = stream.isatty()
+        self.bar = None
+        if bar and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=stream, unit="variant", dynamic_ncols=True)
+            self.bar.set_postfix(failed=0)
+
+    def note(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    def update(self, outcome: Outcome) -> None:
+        self.count += 1
+        failed = outcome.status != OK
+        self.failures += failed
+        line = f"[{self.count}/{self.total}] {outcome.name}: {outcome.status}"
+        if failed:
+            line += f": {outcome.error}"
+        if self.bar is None:
+            self.note(f"{line} ({outcome.seconds:.1f} s)")
+            return
+        if failed:
+            self.bar.write(line, file=self.stream)
+        self.bar.set_postfix(failed=self.failures, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class BatchFolder:
+    """The output folder of a batch: variant folders, manifest and summaries.
+
+    Parameters
+    ----------
+    out
+        The folder; created when first written.
+    """
+
+    def __init__(self, out: str | Path) -> None:
+        self.path = Path(out)
+        self.variants = self.path / VARIANTS
+        self.manifest_path = self.path / MANIFEST
+        self.manifest = self._read_manifest()
+
+    def _read_manifest(self) -> dict[str, dict[str, Any]]:
+        if not self.manifest_path.is_file():
+            return {}
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            return dict(manifest["variants"])
+        except (ValueError, KeyError, TypeError):
+            raise ScenarioError(
+                str(self.manifest_path), "", "not a batch manifest: remove it to start over"
+            ) from None
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for this process: a second batch into it fails at once."""
+        self.variants.mkdir(parents=True, exist_ok=True)
+        with open(self.path / LOCK, "w") as handle:
+            if os.name == "posix":
+                import fcntl
+
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ScenarioError(
+                        str(self.path), "", "another dispatch batch is writing into this folder"
+                    ) from None
+            self.manifest = self._read_manifest()  # as the last run left it
+            yield
+
+    def clean(self) -> None:
+        """Remove what a killed run left: staging folders and temporary files."""
+        for leftover in [*self.variants.glob(".*"), *self.path.glob(".*.tmp")]:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+    def folder(self, variant: Variant) -> Path:
+        """The result folder of a variant."""
+        return self.variants / variant.name
+
+    def status(self, variant: Variant) -> tuple[str, str]:
+        """Status and error of a variant with its current inputs; ``pending`` if none."""
+        entry = self.manifest.get(variant.name)
+        if entry is None or entry["inputs"] != variant.inputs:
+            return PENDING, ""
+        if entry["status"] == OK and not (self.folder(variant) / "summary.json").is_file():
+            return PENDING, ""
+        return entry["status"], entry["error"]
+
+    def todo(self, sweep: Sweep) -> list[Variant]:
+        """Variants to solve: not settled with the same inputs."""
+        return [v for v in sweep.variants if self.status(v)[0] not in SETTLED]
+
+    def task(self, variant: Variant, sweep: Sweep) -> Task:
+        """The worker's job for a variant."""
+        return Task(
+            variant.name,
+            variant.scenario.model_dump(mode="json"),
+            sweep.base.resolve(),
+            sweep.hours,
+            variant.inputs,
+            self.folder(variant).resolve(),
+        )
+
+    def record(self, variant: Variant, outcome: Outcome) -> None:
+        """Write a variant's outcome into the manifest (a failure removes old results)."""
+        if outcome.status != OK:
+            shutil.rmtree(self.folder(variant), ignore_errors=True)
+        self.manifest[variant.name] = {
+            "inputs": variant.inputs,
+            "status": outcome.status,
+            "error": outcome.error,
+            "seconds": None if math.isnan(outcome.seconds) else round(outcome.seconds, 3),
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        text = json.dumps({"format": 1, "variants": self.manifest}, indent=1) + "\n"
+        _write_atomic(self.manifest_path, lambda path: path.write_text(text, encoding="utf-8"))
+
+    def summary_table(self, sweep: Sweep) -> tuple[pd.DataFrame, dict[str, str]]:
+        """One row per variant: status, error, swept parameters, key figures.
+
+        Returns
+        -------
+        table
+            Indexed by variant; the parameters' columns are their dotted paths
+            (values the variant has, changed or not), the figures' are those of
+            :func:`flat_figures`; NaN where a variant has no result.
+        units
+            Unit of each figure column.
+        """
+        import pandas as pd
+
+        rows, units = [], {}
+        for variant in sweep.variants:
+            status, error = self.status(variant)
+            row = {"variant": variant.name, "status": status, "error": error}
+            row.update({p: field_value(variant.scenario, p) for p in sweep.parameters})
+            if status == OK:
+                summary = json.loads((self.folder(variant) / "summary.json").read_text())
+                figures, figure_units = flat_figures(summary)
+                row.update(figures)
+                units.update(figure_units)
+            rows.append(row)
+        table = pd.DataFrame(rows).set_index("variant")
+        for path in sweep.parameters:
+            table[path] = _column(table[path])
+        return table, units
+
+    def write_summary(self, sweep: Sweep) -> pd.DataFrame:
+        """Write ``summary.csv`` and ``summary.nc`` from every variant's folder."""
+        import xarray as xr
+
+        table, units = self.summary_table(sweep)
+        _write_atomic(self.path / SUMMARY_CSV, table.to_csv)
+        ds = xr.Dataset.from_dataframe(table).set_coords(sweep.parameters)
+        for path in sweep.parameters:
+            ds[path].attrs["long_name"] = f"Scenario field {path}"
+        for name, unit in units.items():
+            ds[name].attrs["units"] = unit
+        ds["status"].attrs["long_name"] = "ok, infeasible, bad-input, error or pending"
+        ds.attrs.update(
+            title=f"Key figures of the variants of sweep {sweep.source.name}",
+            sweep=str(sweep.source),
+            base=str(sweep.base),
+            hours=sweep.hours if sweep.hours is not None else "all",
+            Conventions="CF-1.8",
+        )
+        _write_atomic(self.path / SUMMARY_NC, ds.to_netcdf)
+        return table
+
+
+def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
+    """The numbers of a ``summary.json`` as one flat mapping, and their units.
+
+    Nested mappings join their keys with ``_``: ``baseline_total_cost``,
+    ``curtailment_by_carrier_mwh_solar``, ``routes_a->b_moved_mwh``; per-site figures
+    (``sites_SITE_...``) only where the study has more than one site, since one
+    site's equal the study's. Strings (``study``, ``currency``) and ``units`` are
+    left out.
+
+    Returns
+    -------
+    figures
+        Name -> value [unit of the name].
+    units
+        Name -> unit, from the summary's ``units`` or the name's ending
+        (``_mwh``, ``_h``, ``_tco2``, ``cost``).
+    """
+    known = {"hours": "h", **summary.get("units", {})}
+    currency = summary.get("currency", "")
+    figures: dict[str, float] = {}
+    units: dict[str, str] = {}
+
+    def walk(mapping: dict, prefix: tuple[str, ...]) -> None:
+        for key, value in mapping.items():
+            keys = (*prefix, str(key))
+            if isinstance(value, dict):
+                walk(value, keys)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                name = "_".join(keys)
+                figures[name] = float(value)
+                units[name] = _unit(keys, known, currency)
+
+    skip = {"units"} | ({"sites"} if len(summary.get("sites", {})) <= 1 else set())
+    walk({k: v for k, v in summary.items() if k not in skip}, ())
+    return figures, {k: v for k, v in units.items() if v}
+
+
+def _unit(keys: tuple[str, ...], known: dict[str, str], currency: str) -> str:
+    for key in reversed(keys):
+        if key in known:
+            return known[key]
+    leaf = keys[-1]
+    for ending, unit in (("_mwh", "MWh"), ("_h", "h"), ("_tco2", "tCO2"), ("cost", currency)):
+        if leaf.endswith(ending):
+            return unit
+    return ""
+
+
+def _column(values: pd.Series) -> pd.Series:
+    """A parameter column: numbers as floats (None as NaN), anything else as text."""
+    if all(v is None or isinstance(v, int | float) for v in values):
+        return values.astype(float)
+    return values.map(
+        lambda v: json.dumps(v.model_dump(mode="json")) if isinstance(v, BaseModel) else str(v)
+    )
+
+
+def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write a file through ``write(temporary_path)`` and rename it into place."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def plan(sweep: Sweep, out: str | Path) -> tuple[list[Variant], list[Variant]]:
+    """The variants already settled in ``out`` and those a run would solve."""
+    folder = BatchFolder(out)
+    todo = folder.todo(sweep)
+    names = {v.name for v in todo}
+    return [v for v in sweep.variants if v.name not in names], todo
+
+
+def describe(report: BatchReport) -> str:
+    """One line: how many variants ended how, and where the summary is."""
+    statuses = list(report.statuses.values())
+    counts = {s: statuses.count(s) for s in (*SETTLED, ERROR, PENDING) if s in statuses}
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return (
+        f"{len(report.statuses)} variants: {parts} ({report.skipped} already complete); "
+        f"summary in {report.out / SUMMARY_CSV}"
+    )
