@@ -22,9 +22,10 @@ What it measures (wall-clock times [s]):
    reported), each into a fresh folder: the whole command (start-up,
    validation, workers starting and importing PyPSA once each, every solve and
    result folder, summaries). Throughput is variants per minute of that wall time;
-   "per variant" is the wall time over 24, and "in worker" the mean time a worker
-   spent on one variant (solve and write, from ``manifest.json``). The two runs'
-   ``summary.csv`` must be equal.
+   "per variant" is the wall time over 24, "in worker" the mean wall time a worker
+   spent on one variant (solve and write) and "CPU" the worker's CPU time meanwhile
+   (both from ``manifest.json``): "in worker" well above "CPU" means other processes
+   had the cores. The runs' ``summary.csv`` must be equal.
 3. ``dispatch run`` of single variants as subprocesses (first, middle and last of
    the sweep, each written as a study folder of its own with the base's series),
    median wall time: what each variant would cost without ``dispatch batch``.
@@ -93,6 +94,7 @@ def run_batch(sweep: Path, out: Path, workers: int, logs: Path) -> dict[str, Any
         "workers": workers,
         "wall_s": wall,
         "in_worker_s": statistics.mean(e["seconds"] for e in entries),
+        "cpu_s": statistics.mean(e["cpu_seconds"] for e in entries),
         "variants": len(entries),
         "two_process_slowdown": slowdown,
         "load_before": load,
@@ -148,13 +150,13 @@ def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
         f"load_sweep (validate {n} variants, series included): {figures['load_sweep_s']:.2f} s",
         "",
         f"{'':<12}{'wall [s]':>10}{'variants/min':>14}{'per variant [s]':>17}"
-        f"{'in worker [s]':>15}{'2-proc':>8}  load before -> after",
+        f"{'in worker [s]':>15}{'CPU [s]':>9}{'2-proc':>8}  load before -> after",
     ]
     for run in (one, two):
         lines.append(
             f"{run['workers']} worker{'s' if run['workers'] > 1 else ' '}   "
             f"{run['wall_s']:>10.1f}{60 * n / run['wall_s']:>14.1f}{run['wall_s'] / n:>17.2f}"
-            f"{run['in_worker_s']:>15.2f}{run['two_process_slowdown']:>7.2f}x  "
+            f"{run['in_worker_s']:>15.2f}{run['cpu_s']:>9.2f}{run['two_process_slowdown']:>7.2f}x  "
             f"{run['load_before']} -> {run['load_after']}"
         )
     runs = ", ".join(f"{t:.2f}" for t in figures["single_run_s"])

@@ -626,10 +626,10 @@ def _table_header(title: str) -> str:
             "",
             title,
             f"{'sites':>5} {'strategy':<14}{'variables':>11}{'constraints':>12}{'nonzeros':>12}"
-            f"{'build':>7}{'model':>7}{'solve':>8}{'(CPU)':>8}{'total':>8}{'ratio':>7}"
+            f"{'build':>7}{'model':>7}{'solve':>8}{'(CPU)':>8}{'total':>8}{'ratio':>8}"
             f"{'peak RSS':>9}{'objective':>16}{'rel.diff':>9}  status",
             f"{'':>5} {'':<14}{'':>11}{'':>12}{'':>12}{'[s]':>7}{'[s]':>7}{'[s]':>8}"
-            f"{'[s]':>8}{'[s]':>8}{'[x1]':>7}{'[MiB]':>9}{'':>16}{'':>9}  (load)",
+            f"{'[s]':>8}{'[s]':>8}{'[x1]':>8}{'[MiB]':>9}{'':>16}{'':>9}  (load)",
             "-" * WIDTH,
         ]
     )
@@ -639,7 +639,7 @@ def _table_row(r: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     one = _one_site_total(rows)
     total = _total(r)
     more = ">" if r["status"] == "Time limit reached" else ""
-    ratio = f"{more + format(total / one, '.1f') + 'x':>7}" if one else f"{'':>7}"
+    ratio = f"{more + format(total / one, '.1f') + 'x':>8}" if one else f"{'':>8}"
     objective = "" if r["objective"] is None else f"{r['objective']:,.1f}"
     diff = r.get("objective_rel_diff")
     diff_text = "" if diff is None else f"{diff:.0e}"

@@ -99,12 +99,16 @@ class Outcome:
         The one-line error; empty if ``ok``.
     seconds
         Wall time in the worker, solve and write [s].
+    cpu_seconds
+        CPU time of the worker process meanwhile: below ``seconds`` where other
+        processes took the core [s].
     """
 
     name: str
     status: str
     error: str
     seconds: float
+    cpu_seconds: float
 
 
 _ONE_AT_A_TIME = threading.Lock()
@@ -120,7 +124,8 @@ def solve_variant(task: Task) -> Outcome:
     """
     from dispatch._solve import solve
 
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    status, error = OK, ""
     try:
         with _ONE_AT_A_TIME:
             scenario = parse_scenario(task.scenario, str(task.source))
@@ -131,18 +136,18 @@ def solve_variant(task: Task) -> Outcome:
                 )
             solve(study, parallel=False).write(task.folder)
     except InfeasibleError as exc:
-        return _failed(task, INFEASIBLE, exc, time.perf_counter() - start)
+        status, error = INFEASIBLE, str(exc)
     except ScenarioError as exc:
-        return _failed(task, BAD_INPUT, exc, time.perf_counter() - start)
+        status, error = BAD_INPUT, str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded for the variant, the batch goes on
-        return _failed(task, ERROR, exc, time.perf_counter() - start)
-    return Outcome(task.name, OK, "", time.perf_counter() - start)
-
-
-def _failed(task: Task, status: str, exc: Exception, seconds: float) -> Outcome:
-    """The outcome of a failure, its error on one line (the type named if unexpected)."""
-    error = f"{type(exc).__name__}: {exc}" if status == ERROR else str(exc)
-    return Outcome(task.name, status, " ".join(error.split()), seconds)
+        status, error = ERROR, f"{type(exc).__name__}: {exc}"
+    return Outcome(
+        task.name,
+        status,
+        " ".join(error.split()),
+        time.perf_counter() - start,
+        time.process_time() - start_cpu,
+    )
 
 
 @dataclass
@@ -371,7 +376,8 @@ def _result(future: Any, task: Task) -> Outcome:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool, KilledWorker
-        return _failed(task, ERROR, exc, math.nan)
+        error = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return Outcome(task.name, ERROR, error, math.nan, math.nan)
 
 
 class _Progress:
@@ -499,7 +505,8 @@ class BatchFolder:
             "inputs": variant.inputs,
             "status": outcome.status,
             "error": outcome.error,
-            "seconds": None if math.isnan(outcome.seconds) else round(outcome.seconds, 3),
+            "seconds": _rounded(outcome.seconds),
+            "cpu_seconds": _rounded(outcome.cpu_seconds),
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         text = json.dumps({"format": 1, "variants": self.manifest}, indent=1) + "\n"
@@ -613,6 +620,11 @@ def _column(values: pd.Series) -> pd.Series:
     return values.map(
         lambda v: json.dumps(v.model_dump(mode="json")) if isinstance(v, BaseModel) else str(v)
     )
+
+
+def _rounded(seconds: float) -> float | None:
+    """Seconds for the manifest: to the millisecond, None if unknown [s]."""
+    return None if math.isnan(seconds) else round(seconds, 3)
 
 
 def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:

@@ -481,8 +481,8 @@ def test_progress_bar_shows_count_and_failures(tmp_path: Path) -> None:
 
     terminal = Terminal()
     meter = _Progress(2, terminal, None, "sweep.yaml: 2 variants")  # type: ignore[arg-type]
-    meter.update(Outcome("a", "ok", "", 1.0))
-    meter.update(Outcome("b", "infeasible", "no way", 1.0))
+    meter.update(Outcome("a", "ok", "", 1.0, 1.0))
+    meter.update(Outcome("b", "infeasible", "no way", 1.0, 1.0))
     meter.close()
     assert terminal.text.startswith("sweep.yaml: 2 variants\n")
     assert "2/2" in terminal.text and "failed=1" in terminal.text
