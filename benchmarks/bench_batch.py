@@ -11,7 +11,7 @@ The sweep: the shipped Olkaria study (``networks/olkaria``) on its first ``--hou
 (default 672 h, four weeks), solar capacity 20/40/60/80 MW x longest deferral
 4/8/12 h x grid export limit 5/2 MW: 24 variants. Everything is written into a
 temporary folder that is removed at the end; only ``--json PATH`` leaves a file.
-It takes about 4 minutes on 2 cores.
+It takes about 3 minutes on 2 cores (5 with ``--repeat 2``).
 
 What it measures (wall-clock times [s]):
 
