@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DATA
-from independent_lp import independent_objectives
 
+from conftest import DATA
 from dispatch import Result
 from dispatch.testing import assert_invariants, assert_same_optimum
+from independent_lp import independent_objectives
 
 STUDIES = {
     "tiny": "4 h: deferral into the solar hour, battery, interruptible work",

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from independent_lp import independent_objectives
 from numpy.typing import ArrayLike
 from typer.testing import CliRunner
 
@@ -27,6 +26,7 @@ from dispatch import Result, solve
 from dispatch._study import parse_scenario, read_scenario, study_from_scenario
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
 from dispatch.testing import assert_invariants, assert_same_optimum
+from independent_lp import independent_objectives
 
 STUDIES = {
     "two_sites": "both classes share one route (route bus), deferral into the solar hour",

@@ -16,8 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_hand_cases import datacentre, exactly, scenario, solve_case  # noqa: F401
-from test_invariants import with_dispatch
 from typer.testing import CliRunner
 
 from conftest import DATA
@@ -25,6 +23,8 @@ from dispatch import Result, load_study
 from dispatch._network import annuity_factor, build_network
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.testing import assert_invariants
+from test_hand_cases import datacentre, exactly, scenario, solve_case  # noqa: F401
+from test_invariants import with_dispatch
 
 HOURS_PER_YEAR = 8760
 
