@@ -193,9 +193,7 @@ def patched(
 
 
 @contextlib.contextmanager
-def instrumented(
-    targets: list[tuple[Any, str, str]], times: dict[str, float]
-) -> Iterator[None]:
+def instrumented(targets: list[tuple[Any, str, str]], times: dict[str, float]) -> Iterator[None]:
     """Add the time spent in some callables to ``times`` while the block runs.
 
     Parameters
@@ -456,9 +454,7 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
                 with instrumented([(network, "export_to_netcdf", "export")], record):
                     original(*args)
             finally:
-                record.update(
-                    {k: v for k, v in times.items() if k.startswith("solve_baseline")}
-                )
+                record.update({k: v for k, v in times.items() if k.startswith("solve_baseline")})
                 record["total"] = time.perf_counter() - start
                 Path(side_file).write_text(json.dumps(record), encoding="utf-8")
 
@@ -478,9 +474,7 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
     code: int | str | None = 0
     with contextlib.ExitStack() as stack:
         stack.enter_context(patched(solve_module, "_solve_run", timed_solve_run))
-        stack.enter_context(
-            patched(solve_module, "_solve_baseline_child", timed_baseline_child)
-        )
+        stack.enter_context(patched(solve_module, "_solve_baseline_child", timed_baseline_child))
         stack.enter_context(patched(results.Result, "write", timed_write))
         stack.enter_context(
             instrumented(
@@ -688,9 +682,7 @@ def run_python_child(
     answer, stderr = scratch / "child.json", scratch / "stderr.txt"
     command = [sys.executable, str(Path(__file__).resolve()), mode]
     launched = _monotonic()
-    wall, rss, code = run_child(
-        command + [json.dumps({**request, "out": str(answer)})], stderr
-    )
+    wall, rss, code = run_child(command + [json.dumps({**request, "out": str(answer)})], stderr)
     ended = _monotonic()
     _check(code, f"the {mode.removeprefix('--child-')} process", stderr)
     figures = json.loads(answer.read_text(encoding="utf-8"))
@@ -728,8 +720,7 @@ def cli_breakdown(cli: dict[str, Any], process: dict[str, float]) -> dict[str, f
         "build_network": get("build_network", 0.0) - get("import_pypsa", 0.0),
         "create_model": timings.get("model_s", 0.0),
         "flexible.highs_run": get("solve_flexible.highs_run", 0.0),
-        "flexible.around": get("solve_flexible", 0.0)
-        - get("solve_flexible.highs_run", 0.0),
+        "flexible.around": get("solve_flexible", 0.0) - get("solve_flexible.highs_run", 0.0),
         "extract_flexible": get("extract_flexible", 0.0),
         "baseline_wait": timings.get("baseline_wait_s", 0.0),
     }
@@ -749,9 +740,7 @@ def cli_breakdown(cli: dict[str, Any], process: dict[str, float]) -> dict[str, f
     return parts
 
 
-def measure_study(
-    study: Path, repeat: int, hours: float | None, scratch: Path
-) -> dict[str, Any]:
+def measure_study(study: Path, repeat: int, hours: float | None, scratch: Path) -> dict[str, Any]:
     """Measure one study: cold stages, instrumented run, bare HiGHS, ``dispatch run``.
 
     Parameters
@@ -773,9 +762,7 @@ def measure_study(
     scratch.mkdir(parents=True)
     mps, stderr = scratch / "flexible.mps", scratch / "stderr.txt"
     request = {"study_path": str(study), "hours": hours}
-    stages, stages_process = run_python_child(
-        CHILD_STAGES, {**request, "mps": str(mps)}, scratch
-    )
+    stages, stages_process = run_python_child(CHILD_STAGES, {**request, "mps": str(mps)}, scratch)
     stages["stages"]["startup"] = stages_process["startup_s"]
 
     cli_request = {
@@ -869,9 +856,7 @@ def two_process_slowdown(loops: int = 15_000_000) -> float:
 
     def run(count: int) -> float:
         processes = [
-            subprocess.Popen(
-                [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-            )
+            subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
             for _ in range(count)
         ]
         return max(float(p.communicate()[0]) for p in processes)
@@ -920,9 +905,7 @@ def machine() -> dict[str, Any]:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "usable_cores": (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count()
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         ),
         "memory_gib": memory,
         "system": f"{platform.system()} {platform.release()} {platform.machine()}",
@@ -942,9 +925,7 @@ def machine() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def _row(
-    label: str, seconds: float | None, total: float | None = None, note: str = ""
-) -> str:
+def _row(label: str, seconds: float | None, total: float | None = None, note: str = "") -> str:
     """One table line: label, time [s], share of ``total`` [%], note."""
     value = "" if seconds is None else f"{seconds:8.2f}"
     share = "" if not total or seconds is None else f"{seconds / total:6.0%}"
@@ -1029,8 +1010,7 @@ def format_study(s: dict[str, Any]) -> str:
             "solve ended"
         )
         out += [
-            f"  forked baseline process: result ready after {child['ready_s']:.2f} s"
-            f"{when};",
+            f"  forked baseline process: result ready after {child['ready_s']:.2f} s{when};",
             f"    in it: linopy solve {child['solve_s']:.2f} s (HiGHS run() "
             f"{child['highs_run_s']:.2f} s), network_baseline.nc "
             f"{child['export_s'] or 0.0:.2f} s",
@@ -1040,9 +1020,7 @@ def format_study(s: dict[str, Any]) -> str:
     runs = " ".join(f"{b['run_s']:.2f}" for b in bare["runs"])
     out += [
         "",
-        _header(
-            f"3. Bare HiGHS, separate process (highspy), median of {len(bare['runs'])}"
-        ),
+        _header(f"3. Bare HiGHS, separate process (highspy), median of {len(bare['runs'])}"),
         _row("import highspy", bare["import_s"]),
         _row("Highs.readModel(MPS)", bare["read_s"]),
         _row("Highs.run()  = bare HiGHS solve", bare["run_s"], note=f"runs: {runs}"),
@@ -1134,9 +1112,7 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of dispatch run and of bare HiGHS per study; medians (default 3)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures here")
-    parser.add_argument(
-        "--hours", type=float, help="keep only the first HOURS of each study [h]"
-    )
+    parser.add_argument("--hours", type=float, help="keep only the first HOURS of each study [h]")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")

@@ -70,13 +70,14 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows, nested = [], []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        text, unit = _unit(field.description or "")
+        text, unit = _unit(" ".join((field.description or "").split()))
         default = "required" if field.is_required() else f"`{field.default!r}`"
         rows.append(f"| `{path}` | {_type_name(field.annotation)} | {unit} | {default} | {text} |")
         for arg in [field.annotation, *typing.get_args(field.annotation)]:
             inner = typing.get_args(arg)[1] if typing.get_origin(arg) is dict else arg
             if isinstance(inner, type) and issubclass(inner, BaseModel):
-                child = f"{path}.SITE." if typing.get_origin(arg) is dict else f"{path}."
+                key = "SITE" if name == "sites" else name.removesuffix("s").upper()
+                child = f"{path}.{key}." if typing.get_origin(arg) is dict else f"{path}."
                 nested.extend(_rows(inner, child))
     return rows + nested
 

@@ -81,12 +81,12 @@ def envelope_of_network(
         raise ScenarioError(
             source, "window_h", f"{window_h:g} h is not a whole number of {step_h:g} h steps"
         )
-    names = n.generators.index[(n.generators.carrier == "grid_import") & (n.generators.bus == site)]
+    names = n.links.index[(n.links.carrier == "grid_import") & (n.links.bus1 == site)]
     if not len(names):
         raise ScenarioError(source, f"sites.{site}.grid", "the site has no grid connection")
     m = build_model(n, study)
     lp = _WindowedLP(m, n, source)
-    imports = lp.positions("Generator-p", names[0])
+    imports = lp.positions("Link-p", names[0])
     edges = lp.edges(imports, int(half))
     plan = lp.x[imports] / lp.scaling[imports] + 0.0  # no -0
     upper = np.maximum(edges[:, 0] / lp.scaling[imports], plan)

@@ -460,15 +460,10 @@ def _study_of(folder: Path, dataset: xr.Dataset, scenario: str | Path) -> Study:
 
 def _limits(n: pypsa.Network, site: str) -> dict[str, np.ndarray]:
     """Import and export limits of the site's grid connection in the network [MW]."""
-    gens = n.generators[n.generators.bus == site]
     limits = {}
-    for name, carrier, attr, sign in (
-        ("import_limit", "grid_import", "p_max_pu", 1.0),
-        ("export_limit", "grid_export", "p_min_pu", -1.0),
-    ):
-        generator = gens.index[gens.carrier == carrier][0]
-        per_unit = n.get_switchable_as_dense("Generator", attr)[generator].to_numpy(float)
-        limits[name] = sign * per_unit * float(gens.at[generator, "p_nom"]) + 0.0
+    for name, link in (("import_limit", "grid import"), ("export_limit", "grid export")):
+        per_unit = n.get_switchable_as_dense("Link", "p_max_pu")[f"{site} {link}"].to_numpy(float)
+        limits[name] = per_unit * float(n.links.at[f"{site} {link}", "p_nom"]) + 0.0
     return limits
 
 

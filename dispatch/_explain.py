@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dispatch._errors import InfeasibleError
-from dispatch._network import VARIABLE_RENEWABLES, it_capacity_bound, route_names
+from dispatch._network import (
+    BATTERY_POWER,
+    VARIABLE_RENEWABLES,
+    it_capacity_bound,
+    route_names,
+)
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -109,6 +114,20 @@ def check_hourly_balance(study: Study) -> None:
                 )
 
 
+_CONNECTION_POINT = (" grid", " grid supply", " grid demand")
+
+
+def _describe_region(constraint: str, asset: str, region: str) -> str:
+    """Scenario terms for a constraint on grid region ``region``'s connection point."""
+    if constraint == "Bus-nodal_balance":
+        return f"power balance at the connection point of grid region {region}"
+    if asset.endswith("supply") and "upper" in constraint:
+        return f"grid_regions.{region}.import_limit_mw"
+    if asset.endswith("demand") and "lower" in constraint:
+        return f"grid_regions.{region}.export_limit_mw"
+    return f"grid_regions.{region} (import and export are never negative)"
+
+
 def _describe(constraint: str, asset: str, site: str, routes: dict[str, int]) -> str:
     """Scenario terms for a PyPSA constraint on a component."""
     route = asset.split(" ")[0]
@@ -127,20 +146,26 @@ def _describe(constraint: str, asset: str, site: str, routes: dict[str, int]) ->
             "IT": f"IT power balance at site {site} (idle draw and compute)",
             "work": f"work balance at site {site} (firm + deferrable + interruptible)",
             "queue": f"deferrable arrivals at site {site}",
+            "battery": f"sites.{site}.battery: charge, discharge and level (its own bus)",
+            "grid": f"power balance at the grid connection point of site {site}",
         }.get(kind if asset != site else site, f"balance of {asset}")
     if constraint.startswith("cfe_target"):
         return f"sites.{site}.cfe_target" if site else "cfe_target"
+    if constraint.startswith(BATTERY_POWER):
+        return f"sites.{site}.battery.expansion (discharge power = charge power)"
     if constraint == "emission_cap":
         return "emission_cap_tco2"
     fields = {
         ("Generator", "lower", "geothermal"): "geothermal.min_stable_pu",
         ("Generator", "upper", "geothermal"): "geothermal.capacity_mw",
         ("Generator", "ramp", "geothermal"): "geothermal.ramp_pu_per_h",
-        ("Generator", "upper", "grid import"): "grid.import_limit_mw",
-        ("Generator", "lower", "grid import"): "grid (import is never negative)",
-        ("Generator", "upper", "grid export"): "grid (export is never negative)",
+        ("Link", "upper", "grid import"): "grid.import_limit_mw",
+        ("Link", "lower", "grid import"): "grid (import is never negative)",
+        ("Link", "upper", "grid export"): "grid.export_limit_mw",
+        ("Link", "lower", "grid export"): "grid (export is never negative)",
+        ("Generator", "upper", "grid supply"): "grid.import_limit_mw",
+        ("Generator", "lower", "grid demand"): "grid.export_limit_mw",
         ("Link", "lower", "deferrable"): "datacentre.deferrable (service is never negative)",
-        ("Generator", "lower", "grid export"): "grid.export_limit_mw",
         ("Generator", "upper", "lost work"): "datacentre.interruptible.offered_mw",
         ("Generator", "lower", "lost work"): "datacentre.interruptible (served <= offered)",
         ("Link", "upper", "compute"): "datacentre.it_capacity_mw",
@@ -161,13 +186,14 @@ def _describe(constraint: str, asset: str, site: str, routes: dict[str, int]) ->
             break
     if kind in VARIABLE_RENEWABLES:
         return f"sites.{site}.{kind}.capacity_mw x availability"
-    if kind in ("battery", "reservoir"):
+    storage = kind.removesuffix(" charger").removesuffix(" discharger")
+    if storage in ("battery", "reservoir"):
         what = (
             "level recursion (cyclic or initial level)"
             if part == "energy_balance"
             else (f"{'lower' if part == 'lower' else 'upper'} limit on power or level")
         )
-        return f"sites.{site}.{kind}: {what}"
+        return f"sites.{site}.{storage}: {what}"
     field = fields.get((component, part, kind))
     return f"sites.{site}.{field}" if field else f"{constraint} on {asset}"
 
@@ -213,8 +239,14 @@ def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: s
         asset = str(coords.get("name", coords.get("Bus", "")))
         snapshot = coords.get("snapshot")
         site = next((s for s in study.sites if asset == s or asset.startswith(f"{s} ")), "")
+        region = asset.split(" grid")[0] if asset.endswith(_CONNECTION_POINT) else ""
+        if region in study.scenario.grid_regions:
+            conflicts.setdefault(_describe_region(constraint, asset, region), []).append(snapshot)
+            continue
         if constraint.startswith("cfe_target "):
             site = constraint.removeprefix("cfe_target ")
+        if constraint.startswith(f"{BATTERY_POWER} "):
+            site = constraint.removeprefix(f"{BATTERY_POWER} ")
         conflicts.setdefault(_describe(constraint, asset, site, routes), []).append(snapshot)
     if not conflicts:
         return f"{head}; HiGHS named no conflicting constraints"

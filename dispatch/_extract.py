@@ -124,9 +124,10 @@ def extract_run(
         )
     if spec.battery is not None:
         name = f"{site} battery"
-        battery_charge = _column(su_t.p_store, name, length)
-        output["battery"] = _column(su_t.p_dispatch, name, length) - battery_charge
-        battery_level = _column(su_t.state_of_charge, name, length)
+        battery_charge = _column(n.links_t.p0, f"{name} charger", length)
+        discharge = -_column(n.links_t.p1, f"{name} discharger", length)
+        output["battery"] = discharge - battery_charge
+        battery_level = _column(n.stores_t.e, name, length)
 
     dc = spec.datacentre
     idle = dc.idle_fraction
@@ -150,8 +151,8 @@ def extract_run(
         "deferrable": (1 - idle) * (deferred_here + moved_in["deferrable"]),
         "interruptible": (1 - idle) * interruptible,
     }
-    grid_import = _column(gen_p, f"{site} grid import", length)
-    grid_export = -_column(gen_p, f"{site} grid export", length)
+    grid_import = _column(n.links_t.p0, f"{site} grid import", length)
+    grid_export = _column(n.links_t.p0, f"{site} grid export", length)
     return RunDispatch(
         output=output,
         available=available,
@@ -181,23 +182,29 @@ def extract_run(
 def _capacities(n: pypsa.Network, site: str) -> tuple[dict[str, float], float]:
     """Capacities of a site's assets as solved, and its capital cost for the horizon.
 
-    Keys: the carrier for generators [MW]; ``battery`` power [MW] and
-    ``battery_energy`` [MWh]; ``reservoir`` turbine [MW]; ``it`` IT capacity [MW].
+    Keys: the carrier for generators [MW]; ``battery`` power [MW] (the charger's
+    capacity) and ``battery_energy`` [MWh] (the Store's); ``reservoir`` turbine
+    [MW]; ``it`` IT capacity [MW]. The capital cost sums capacity x capital cost over
+    the site's components (Stores by energy capacity).
     """
     capacities, capital_cost = {}, 0.0
     prefix = f"{site} "
-    for frame in (n.generators, n.storage_units, n.links):
+    for frame, nom in (
+        (n.generators, "p_nom_opt"),
+        (n.storage_units, "p_nom_opt"),
+        (n.links, "p_nom_opt"),
+        (n.stores, "e_nom_opt"),
+    ):
         ours = frame.loc[[name for name in frame.index if str(name).startswith(prefix)]]
-        capital_cost += float((ours.capital_cost * ours.p_nom_opt).sum())
+        capital_cost += float((ours.capital_cost * ours[nom]).sum())
     for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
         if prefix + carrier in n.generators.index:
             capacities[carrier] = float(n.generators.at[prefix + carrier, "p_nom_opt"])
-    for carrier in ("reservoir", "battery"):
-        if prefix + carrier in n.storage_units.index:
-            unit = n.storage_units.loc[prefix + carrier]
-            capacities[carrier] = float(unit.p_nom_opt)
-            if carrier == "battery":
-                capacities["battery_energy"] = float(unit.p_nom_opt * unit.max_hours)
+    if prefix + "reservoir" in n.storage_units.index:
+        capacities["reservoir"] = float(n.storage_units.at[prefix + "reservoir", "p_nom_opt"])
+    if prefix + "battery" in n.stores.index:
+        capacities["battery"] = float(n.links.at[prefix + "battery charger", "p_nom_opt"])
+        capacities["battery_energy"] = float(n.stores.at[prefix + "battery", "e_nom_opt"])
     compute = n.links.loc[prefix + "compute"]
     capacities["it"] = float(compute.p_nom_opt * compute.efficiency)
     return capacities, capital_cost

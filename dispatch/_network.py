@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dispatch._schema import DataCentre, Expansion, Route
+from dispatch._schema import Battery, DataCentre, EnergyExpansion, Expansion, Route
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ CARRIERS: dict[str, dict] = {
     "battery": {"nice_name": "Battery", "color": "#ace37f"},
     "grid_import": {"nice_name": "Grid import", "color": "#8c8c8c"},
     "grid_export": {"nice_name": "Grid export", "color": "#bfbfbf"},
+    "grid": {"nice_name": "Grid connection point", "color": "#4d4d4d"},
     "electricity": {"nice_name": "Site electricity", "color": "#666666"},
     "it": {"nice_name": "IT power", "color": "#8e44ad"},
     "facility": {"nice_name": "Facility (PUE)", "color": "#9b59b6"},
@@ -96,23 +97,29 @@ def annuity_factor(discount_rate: float, lifetime_years: float) -> float:
 
 
 def _expansion(
-    expansion: Expansion | None, study: Study, scale: float = 1.0, hours: float = 0.0
+    expansion: Expansion | EnergyExpansion | None, study: Study, scale: float = 1.0
 ) -> dict[str, float | bool]:
-    """PyPSA attributes of an extendable asset, or none for a fixed one.
+    """PyPSA attributes of an extendable capacity, or none for a fixed one.
 
-    ``scale`` converts the scenario's MW into the component's capacity unit (e.g.
-    (1 - idle) for the compute Link); ``hours`` adds ``capex_per_mwh`` for a
-    storage of that duration.
+    An :class:`Expansion` sizes a power capacity (``p_nom``), an
+    :class:`EnergyExpansion` a Store's energy capacity (``e_nom``). ``scale``
+    converts the scenario's unit into the component's (e.g. (1 - idle) for the
+    compute Link). The capital cost per unit is capex x annuity factor x the
+    horizon's share of a year.
     """
     if expansion is None:
         return {}
+    if isinstance(expansion, EnergyExpansion):
+        nom, capex = "e_nom", expansion.capex_per_mwh
+        smallest, largest = expansion.min_mwh, expansion.max_mwh
+    else:
+        nom, capex = "p_nom", expansion.capex_per_mw
+        smallest, largest = expansion.min_mw, expansion.max_mw
     horizon_share = len(study.snapshots) * study.step_h / HOURS_PER_YEAR
-    capex = expansion.capex_per_mw + hours * expansion.capex_per_mwh
-    maximum = float("inf") if expansion.max_mw is None else expansion.max_mw * scale
     return {
-        "p_nom_extendable": True,
-        "p_nom_min": expansion.min_mw * scale,
-        "p_nom_max": maximum,
+        f"{nom}_extendable": True,
+        f"{nom}_min": smallest * scale,
+        f"{nom}_max": float("inf") if largest is None else largest * scale,
         "capital_cost": annuity_factor(expansion.discount_rate, expansion.lifetime_years)
         * capex
         * horizon_share
@@ -181,6 +188,13 @@ def build_network(study: Study) -> pypsa.Network:
     )
     routes = route_names(study)
     firm_routed = {r.origin for r, classes in routes.values() if "firm" in classes}
+    for region in study.scenario.grid_regions:
+        _add_connection_point(
+            n,
+            f"{region} grid",
+            study.region_values(region, "import_limit_mw"),
+            study.region_values(region, "export_limit_mw"),
+        )
     for name in study.sites:
         _add_supply(n, study, name)
         _add_datacentre(n, study, name, firm_routed)
@@ -207,6 +221,35 @@ def tie_idle_draw_to_it_capacity(n: pypsa.Network, study: Study) -> None:
         idle = n.model["Generator-p_nom"].sel(name=f"{name} idle", drop=True)
         compute = n.model["Link-p_nom"].sel(name=f"{name} compute", drop=True)
         n.model.add_constraints(idle == share * compute, name=f"idle draw {name}")
+
+
+BATTERY_POWER = "battery power"
+"""Prefix of the constraints ``"battery power SITE"`` of sized battery power."""
+
+
+def tie_battery_discharge_to_charge(n: pypsa.Network) -> None:
+    """For sized battery power: discharger capacity x its efficiency = charger capacity.
+
+    Both Links then carry at most the same power P at the site bus (the discharger's
+    capacity counts at its input, the battery bus). Found from the network alone
+    (extendable Links ``S battery discharger``), so a network read from a file gets
+    the same constraints.
+    """
+    links = n.links
+    dischargers = links.index[
+        (links.carrier == "battery")
+        & links.p_nom_extendable
+        & links.index.str.endswith(" battery discharger")
+    ]
+    for discharger in dischargers:
+        site = discharger.removesuffix(" battery discharger")
+        p_nom = n.model["Link-p_nom"]
+        discharge = p_nom.sel(name=discharger, drop=True)
+        charge = p_nom.sel(name=f"{site} battery charger", drop=True)
+        n.model.add_constraints(
+            links.at[discharger, "efficiency"] * discharge == charge,
+            name=f"{BATTERY_POWER} {site}",
+        )
 
 
 def _add_heat(n: pypsa.Network, study: Study, name: str) -> str:
@@ -306,6 +349,54 @@ def _add_route(n: pypsa.Network, name: str, route: Route, classes: tuple[str, ..
         )
 
 
+def _add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None:
+    """A battery: a Store on a bus of its own, charged and discharged by one-way Links.
+
+    ``S battery charger`` (site bus -> ``S battery``, efficiency = charge
+    efficiency) and ``S battery discharger`` (``S battery`` -> site bus, efficiency =
+    discharge efficiency) each carry at most the power P at the site bus: the
+    discharger's capacity counts at its input, so it is P / discharge efficiency.
+    The Store ``S battery`` holds the level: energy capacity E, standing loss
+    compounding (1 - loss)^w, cyclic or from an initial level. Sized power: both
+    Links are extendable, the charger bears the capital cost and
+    :func:`tie_battery_discharge_to_charge` ties the discharger to it. Sized energy:
+    the Store is extendable.
+    """
+    battery, efficiency = f"{name} battery", bat.discharge_efficiency
+    n.add("Bus", battery, carrier="battery", unit="MW")
+    n.add(
+        "Store",
+        battery,
+        bus=battery,
+        carrier="battery",
+        e_nom=bat.energy_mwh,
+        standing_loss=bat.standing_loss_per_h,
+        e_cyclic=bat.initial_level_pu is None,
+        e_initial=(bat.initial_level_pu or 0.0) * bat.energy_mwh,
+        **_expansion(bat.energy_expansion, study),
+    )
+    n.add(
+        "Link",
+        f"{battery} charger",
+        bus0=name,
+        bus1=battery,
+        carrier="battery",
+        efficiency=bat.charge_efficiency,
+        p_nom=bat.power_mw,
+        **_expansion(bat.expansion, study),
+    )
+    n.add(
+        "Link",
+        f"{battery} discharger",
+        bus0=battery,
+        bus1=name,
+        carrier="battery",
+        efficiency=efficiency,
+        p_nom=bat.power_mw / efficiency,
+        p_nom_extendable=bat.expansion is not None,
+    )
+
+
 def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
     site, w, sns = study.sites[name], study.step_h, n.snapshots
     n.add("Bus", name, carrier="electricity", unit="MW")
@@ -354,48 +445,83 @@ def _add_supply(n: pypsa.Network, study: Study, name: str) -> None:
             cyclic_state_of_charge=res.initial_level_pu is None,
             state_of_charge_initial=initial,
         )
-    if (bat := site.battery) is not None:
-        n.add(
-            "StorageUnit",
-            f"{name} battery",
-            bus=name,
-            carrier="battery",
-            p_nom=bat.power_mw,
-            max_hours=bat.energy_mwh / bat.power_mw,
-            efficiency_store=bat.charge_efficiency,
-            efficiency_dispatch=bat.discharge_efficiency,
-            standing_loss=bat.standing_loss_per_h,
-            cyclic_state_of_charge=bat.initial_level_pu is None,
-            state_of_charge_initial=(bat.initial_level_pu or 0.0) * bat.energy_mwh,
-            **_expansion(bat.expansion, study, hours=bat.energy_mwh / bat.power_mw),
-        )
+    if site.battery is not None:
+        _add_battery(n, study, name, site.battery)
     if site.grid is not None:
-        price = study.scenario.carbon_price
-        import_nom, import_pu = _per_unit(study.values(name, "grid.import_limit_mw"))
-        export_nom, export_pu = _per_unit(study.values(name, "grid.export_limit_mw"))
-        n.add(
-            "Generator",
-            f"{name} grid import",
-            bus=name,
-            carrier="grid_import",
-            p_nom=import_nom,
-            p_max_pu=pd.Series(import_pu, sns),
-            marginal_cost=pd.Series(
-                study.values(name, "grid.import_price")
-                + price * study.values(name, "grid.carbon_intensity_t_per_mwh"),
-                sns,
-            ),
-        )
-        n.add(
-            "Generator",
-            f"{name} grid export",
-            bus=name,
-            carrier="grid_export",
-            p_nom=export_nom,
-            p_min_pu=pd.Series(-export_pu, sns),
-            p_max_pu=0.0,
-            marginal_cost=pd.Series(study.values(name, "grid.export_price"), sns),
-        )
+        _add_grid_connection(n, study, name)
+
+
+def grid_bus(study: Study, site: str) -> str:
+    """The bus of the connection point behind which ``site``'s grid connection sits."""
+    region = study.sites[site].grid.region
+    return f"{site if region is None else region} grid"
+
+
+def _add_connection_point(
+    n: pypsa.Network, bus: str, import_limit: np.ndarray, export_limit: np.ndarray
+) -> None:
+    """A grid connection point: a bus the grid feeds up to the import limit and takes
+    up to the export limit from, free of charge (the tariffs are on the connections)."""
+    import_nom, import_pu = _per_unit(import_limit)
+    export_nom, export_pu = _per_unit(export_limit)
+    n.add("Bus", bus, carrier="grid", unit="MW")
+    n.add(
+        "Generator",
+        f"{bus} supply",
+        bus=bus,
+        carrier="grid",
+        p_nom=import_nom,
+        p_max_pu=pd.Series(import_pu, n.snapshots),
+    )
+    n.add(
+        "Generator",
+        f"{bus} demand",
+        bus=bus,
+        carrier="grid",
+        p_nom=export_nom,
+        p_min_pu=pd.Series(-export_pu, n.snapshots),
+        p_max_pu=0.0,
+    )
+
+
+def _add_grid_connection(n: pypsa.Network, study: Study, name: str) -> None:
+    """The site's grid import and export, as Links to and from its connection point.
+
+    A site with a connection point of its own gets one (bus ``S grid``); the sites
+    of a grid region share the region's (bus ``R grid``, added by ``build_network``).
+    """
+    sns, carbon_price = n.snapshots, study.scenario.carbon_price
+    bus = grid_bus(study, name)
+    import_limit = study.values(name, "grid.import_limit_mw")
+    export_limit = study.values(name, "grid.export_limit_mw")
+    if study.sites[name].grid.region is None:
+        _add_connection_point(n, bus, import_limit, export_limit)
+    import_nom, import_pu = _per_unit(import_limit)
+    export_nom, export_pu = _per_unit(export_limit)
+    n.add(
+        "Link",
+        f"{name} grid import",
+        bus0=bus,
+        bus1=name,
+        carrier="grid_import",
+        p_nom=import_nom,
+        p_max_pu=pd.Series(import_pu, sns),
+        marginal_cost=pd.Series(
+            study.values(name, "grid.import_price")
+            + carbon_price * study.values(name, "grid.carbon_intensity_t_per_mwh"),
+            sns,
+        ),
+    )
+    n.add(
+        "Link",
+        f"{name} grid export",
+        bus0=name,
+        bus1=bus,
+        carrier="grid_export",
+        p_nom=export_nom,
+        p_max_pu=pd.Series(export_pu, sns),
+        marginal_cost=pd.Series(-study.values(name, "grid.export_price"), sns),
+    )
 
 
 def _add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[str]) -> None:

@@ -40,25 +40,47 @@ class Snapshots(_Model):
     """Step length w [h]."""
 
 
-class Expansion(_Model):
-    """Sizing: the optimisation chooses the capacity, paying annualised capital cost.
+class _Investment(_Model):
+    """Sizing: the optimisation chooses a capacity, paying annualised capital cost.
 
-    The capital cost charged is capex times the annuity factor r / (1 - (1 + r)^-n)
-    (1/n if r = 0), times the horizon's share of a year.
+    The capital cost charged per unit of capacity is its capex times the annuity
+    factor r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
     """
 
-    capex_per_mw: NonNegative
-    """Overnight investment per MW of capacity (battery: of power) [currency/MW]."""
-    capex_per_mwh: NonNegative = 0.0
-    """Batteries only: overnight investment per MWh of energy capacity [currency/MWh]."""
     lifetime_years: Annotated[float, Field(gt=0)]
     """Economic lifetime n [a]."""
     discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.07
     """Discount rate r per year [p.u./a]."""
+
+
+class Expansion(_Investment):
+    """Sizing of a power capacity: the optimisation chooses it, paying annualised capex.
+
+    The capital cost charged per MW is capex_per_mw times the annuity factor
+    r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
+    """
+
+    capex_per_mw: NonNegative
+    """Overnight investment per MW of capacity (battery: of power) [currency/MW]."""
     min_mw: NonNegative = 0.0
     """Smallest capacity (battery: power) [MW]."""
     max_mw: NonNegative | None = None
     """Largest capacity (battery: power); none: unbounded [MW]."""
+
+
+class EnergyExpansion(_Investment):
+    """Sizing of a battery's energy capacity, independent of its power.
+
+    The capital cost charged per MWh is capex_per_mwh times the annuity factor
+    r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
+    """
+
+    capex_per_mwh: NonNegative
+    """Overnight investment per MWh of energy capacity [currency/MWh]."""
+    min_mwh: NonNegative = 0.0
+    """Smallest energy capacity [MWh]."""
+    max_mwh: NonNegative | None = None
+    """Largest energy capacity; none: unbounded [MWh]."""
 
 
 class VariableRenewable(_Model):
@@ -116,7 +138,7 @@ class Battery(_Model):
     """A battery: charged from and discharged to the site bus."""
 
     power_mw: Annotated[float, Field(gt=0)]
-    """Charge and discharge power P [MW]."""
+    """Charge and discharge power P, both at the site bus [MW]."""
     energy_mwh: NonNegative
     """Energy capacity E [MWh]."""
     charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
@@ -128,7 +150,9 @@ class Battery(_Model):
     initial_level_pu: PerUnit | None = None
     """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
     expansion: Expansion | None = None
-    """Size power and energy by optimisation at the duration energy_mwh / power_mw."""
+    """Size the charge and discharge power by optimisation; ``power_mw`` is then ignored."""
+    energy_expansion: EnergyExpansion | None = None
+    """Size the energy capacity on its own; ``energy_mwh`` is then ignored (cyclic only)."""
 
 
 class Grid(_Model):
@@ -148,6 +172,23 @@ class Grid(_Model):
     """Share q_t of imported electricity that is carbon-free [p.u.]."""
     surplus_mw: Series | None = None
     """Surplus (curtailed) power s_t the grid partner offers to absorb [MW]."""
+    region: SiteName | None = None
+    """Grid region (a key of ``grid_regions``) whose shared connection point this
+    connection sits behind; none: the site has a connection point of its own [-]."""
+
+
+class GridRegion(_Model):
+    """A grid region whose connection point several sites share.
+
+    Each site keeps its own tariff and connection limits; the region's limits bound
+    the net import and net export of its sites together, and power one site exports
+    may flow to another site of the region (each at its own tariff).
+    """
+
+    import_limit_mw: Series
+    """Limit on the net import of the region's sites together [MW]."""
+    export_limit_mw: Series = 0.0
+    """Limit on the net export of the region's sites together [MW]."""
 
 
 class Deferrable(_Model):
@@ -294,6 +335,9 @@ class Scenario(_Model):
     """Price on the carbon intensity of imported electricity [currency/tCO2]."""
     sites: dict[SiteName, Site] = Field(min_length=1)
     """The sites by name."""
+    grid_regions: dict[SiteName, GridRegion] = Field(default_factory=dict)
+    """Grid regions whose connection point several sites share, by name; sites name
+    theirs in ``grid.region``."""
     cfe_target: PerUnit | None = None
     """The study's hourly carbon-free-energy score must reach this; none: no target
     [p.u.]."""

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import Extracted, extract_all, extract_shadow_values
-from dispatch._network import build_network, tie_idle_draw_to_it_capacity, to_baseline
+from dispatch._network import (
+    build_network,
+    tie_battery_discharge_to_charge,
+    tie_idle_draw_to_it_capacity,
+    to_baseline,
+)
 from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
 from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
@@ -103,9 +108,10 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
 def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
     """The linopy model of a study's network, as :func:`solve` builds it.
 
-    PyPSA's model plus what PyPSA has no component for: the idle draw of sized IT
-    capacity and the carbon targets (both need the study; without it, e.g. for a
-    network read from ``network.nc``, PyPSA's model alone).
+    PyPSA's model plus what PyPSA has no component for: the discharge power of a
+    sized battery tied to its charge power (from the network alone), the idle draw of
+    sized IT capacity and the carbon targets (both need the study; without it, e.g.
+    for a network read from ``network.nc``, they are left out).
     """
     try:
         model = n.optimize.create_model(include_objective_constant=False)
@@ -118,6 +124,7 @@ def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
             "nothing to optimise: every cost, price and value of lost work is zero "
             "(give an asset a marginal cost or the grid a price)",
         ) from None
+    tie_battery_discharge_to_charge(n)
     if study is not None:
         tie_idle_draw_to_it_capacity(n, study)
         add_carbon_targets(n, study)

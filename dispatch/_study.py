@@ -37,6 +37,7 @@ SERIES_FIELDS: dict[str, str] = {
     "datacentre.heat_reuse.demand_mw": ">= 0",
     "datacentre.heat_reuse.price": "finite",
 }
+REGION_SERIES_FIELDS = ("import_limit_mw", "export_limit_mw")
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +80,18 @@ class Study:
     def values(self, site: str, path: str) -> np.ndarray:
         """Values of series field ``path`` of ``site``, one per snapshot [field's unit]."""
         return self.series[f"{site}/{path}"]
+
+    def region_values(self, region: str, field: str) -> np.ndarray:
+        """Values of series field ``field`` of grid region ``region`` [MW]."""
+        return self.series[f"grid_regions.{region}/{field}"]
+
+    def region_sites(self, region: str) -> list[str]:
+        """The sites whose grid connection sits behind grid region ``region``."""
+        return [
+            name
+            for name, site in self.sites.items()
+            if site.grid is not None and site.grid.region == region
+        ]
 
     def baseline_work(self, site: str) -> np.ndarray:
         """Work ``site`` serves in each step when all of it is served as it arrives:
@@ -239,6 +252,12 @@ def study_from_scenario(
             values = reader.read(value, field_name, source)
             _check_range(values, rule, snapshots, field_name, str(source))
             series[f"{site_name}/{path_in_site}"] = values
+    for region_name, region in scenario.grid_regions.items():
+        for path_in_region in REGION_SERIES_FIELDS:
+            field_name = f"grid_regions.{region_name}.{path_in_region}"
+            values = reader.read(getattr(region, path_in_region), field_name, source)
+            _check_range(values, ">= 0", snapshots, field_name, str(source))
+            series[f"grid_regions.{region_name}/{path_in_region}"] = values
     study = Study(scenario, source, snapshots, series)
     _check_consistency(study)
     return study
@@ -441,26 +460,77 @@ def _check_routing(study: Study) -> None:
             )
 
 
+def _check_grid_regions(study: Study) -> None:
+    """Every named region exists, and no site of a region exports above another's import price.
+
+    Power may flow between the sites of a region, each at its own tariff: an export
+    price above another site's import price would pay to pass power round in circles.
+    """
+    file, when = str(study.source), study.snapshots
+    for region in study.scenario.grid_regions:
+        if region in study.sites:
+            raise ScenarioError(
+                file, f"grid_regions.{region}", "has the name of a site; give it another"
+            )
+    for name, site in study.sites.items():
+        region = None if site.grid is None else site.grid.region
+        if region is not None and region not in study.scenario.grid_regions:
+            known = ", ".join(study.scenario.grid_regions) or "none"
+            raise ScenarioError(
+                file,
+                f"sites.{name}.grid.region",
+                f"unknown grid region {region!r} (grid_regions: {known})",
+            )
+    for region in study.scenario.grid_regions:
+        members = study.region_sites(region)
+        for seller in members:
+            for buyer in members:
+                above = np.flatnonzero(
+                    study.values(seller, "grid.export_price")
+                    > study.values(buyer, "grid.import_price")
+                )
+                if seller != buyer and len(above):
+                    raise ScenarioError(
+                        file,
+                        f"sites.{seller}.grid.export_price",
+                        f"exceeds the import price of site {buyer} in the same grid region "
+                        f"{region} at {when[above[0]].isoformat()} (it would pay to pass "
+                        "power between them)",
+                    )
+
+
 def _check_consistency(study: Study) -> None:
     """Cross-field rules of MODEL.md that no single field can check."""
     file, w, when = str(study.source), study.step_h, study.snapshots
     _check_routing(study)
+    _check_grid_regions(study)
     for name, site in study.sites.items():
         prefix = f"sites.{name}"
         dc = site.datacentre
         for asset_name, asset in site:
-            for expansion_field in ("expansion", "it_expansion"):
+            for expansion_field, unit in (
+                ("expansion", "mw"),
+                ("energy_expansion", "mwh"),
+                ("it_expansion", "mw"),
+            ):
                 expansion = getattr(asset, expansion_field, None)
-                if (
-                    expansion is not None
-                    and expansion.max_mw is not None
-                    and (expansion.min_mw > expansion.max_mw)
-                ):
+                if expansion is None:
+                    continue
+                smallest, largest = (getattr(expansion, f"{m}_{unit}") for m in ("min", "max"))
+                if largest is not None and smallest > largest:
                     raise ScenarioError(
                         file,
-                        f"{prefix}.{asset_name}.{expansion_field}.min_mw",
-                        "exceeds max_mw",
+                        f"{prefix}.{asset_name}.{expansion_field}.min_{unit}",
+                        f"exceeds max_{unit}",
                     )
+        bat = site.battery
+        if bat is not None and bat.energy_expansion and bat.initial_level_pu is not None:
+            raise ScenarioError(
+                file,
+                f"{prefix}.battery.initial_level_pu",
+                "cannot be combined with energy_expansion (the initial level would follow "
+                "the sized energy capacity): leave it out for a cyclic battery",
+            )
         if (res := site.reservoir) is not None:
             if res.min_level_pu > res.max_level_pu:
                 raise ScenarioError(

@@ -41,7 +41,7 @@ def _clean_energy(n: pypsa.Network, study: Study, site: str) -> tuple:
     clean = facility * _hourly(study, np.ones(len(sns)), sns)
     if study.sites[site].grid is not None:
         dirty = 1 - study.values(site, "grid.clean_share")
-        clean = clean - m["Generator-p"].sel(name=f"{site} grid import", drop=True) * _hourly(
+        clean = clean - m["Link-p"].sel(name=f"{site} grid import", drop=True) * _hourly(
             study, dirty, sns
         )
     return clean.sum("snapshot"), (facility * study.step_h).sum("snapshot")
@@ -52,9 +52,7 @@ def _emissions(n: pypsa.Network, study: Study, site: str) -> linopy.LinearExpres
     terms = []
     if spec.grid is not None:
         intensity = _hourly(study, study.values(site, "grid.carbon_intensity_t_per_mwh"), sns)
-        terms.append(
-            (m["Generator-p"].sel(name=f"{site} grid import", drop=True) * intensity).sum()
-        )
+        terms.append((m["Link-p"].sel(name=f"{site} grid import", drop=True) * intensity).sum())
     for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
         asset = getattr(spec, carrier)
         if asset is not None and asset.co2_t_per_mwh > 0:

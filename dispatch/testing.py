@@ -10,7 +10,8 @@ are checked per site (each site's own work is conserved, whether served there or
 moved out; the work served at a site, its own and what is moved in, makes its IT
 power) and per route (capacity, latency budget, data residency;
 :func:`route_rules` states which class may move where). Sized assets are checked
-against the capacities the run chose (each within its ``min_mw`` and ``max_mw``),
+against the capacities the run chose (each within its ``min_mw`` and ``max_mw``,
+a battery's energy within ``min_mwh`` and ``max_mwh``),
 heat reuse against its waste heat and heat pump, and the flexible run against the
 study's carbon targets. :func:`assert_same_optimum` compares both runs' objectives
 with those of another formulation of the same LP.
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
     from dispatch._extract import RunDispatch
     from dispatch._results import Result
-    from dispatch._schema import Expansion, Route
+    from dispatch._schema import EnergyExpansion, Expansion, Route
     from dispatch._study import Study
 
 __all__ = ["assert_invariants", "assert_same_optimum", "deadline_window", "route_rules"]
@@ -132,11 +133,21 @@ class _Capacity:
     """An asset's capacity as the scenario gives it, and how it may be sized."""
 
     given: float
-    """Capacity when not sized [MW]."""
-    expansion: Expansion | None
+    """Capacity when not sized [``unit``]."""
+    expansion: Expansion | EnergyExpansion | None
     """Sizing; None for a fixed capacity."""
-    hours: float = 0.0
-    """Storage duration that ``capex_per_mwh`` is paid for, per MW [h]."""
+    unit: str = "MW"
+    """Unit of the capacity: MW, or MWh for a battery's energy capacity."""
+
+    def sizing(self) -> tuple[float, float, float]:
+        """Capex per unit [currency/``unit``], smallest and largest capacity (inf if
+        unbounded) [``unit``] of a sized asset."""
+        e = self.expansion
+        if self.unit == "MWh":
+            capex, smallest, largest = e.capex_per_mwh, e.min_mwh, e.max_mwh
+        else:
+            capex, smallest, largest = e.capex_per_mw, e.min_mw, e.max_mw
+        return capex, smallest, np.inf if largest is None else largest
 
 
 class _Checker:
@@ -220,9 +231,9 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
 
     For each site and for both runs, read from the result's hourly arrays and,
     separately, from the solved networks: the capacities as solved (given ones
-    unchanged, sized ones within [min_mw, max_mw], battery energy at its fixed
-    duration); energy balance at the site bus (facility power plus the heat pump's
-    electricity); every asset within the bounds of its solved capacity
+    unchanged, sized ones within [min_mw, max_mw], a battery's sized energy within
+    [min_mwh, max_mwh]); energy balance at the site bus (facility power plus the
+    heat pump's electricity); every asset within the bounds of its solved capacity
     (renewables, geothermal minimum output and ramps, battery and reservoir power
     and levels, spill, import and export limits); storage level recursions with
     their cyclic or initial conditions; the site's own firm work served here or
@@ -234,8 +245,10 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
     waste heat used within the recoverable share of IT power, heat pump output COP
     times its electricity. For each route: work moved within [0, capacity], firm
     work only within the latency budget, each class only where the origin's data
-    residency allows it. The objective recomputed from the dispatch, the work
-    moved, the capital cost of the solved capacities and the heat revenue. The
+    residency allows it. For each grid region: the net import of its sites
+    together within the region's import and export limits. The objective
+    recomputed from the dispatch, the work moved, the capital cost of the solved
+    capacities and the heat revenue. The
     baseline serves all work as it arrives, each site its own. Then: both
     readings agree, the two networks have identical inputs apart from the
     flexibility bounds, and the key figures of each site, route and the study
@@ -285,6 +298,7 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
                 _check_schedule(check, study, site, schedule, baseline)
             check = checker(f"{run} run ({source})")
             _check_routes(check, study, moved[source], baseline)
+            _check_grid_regions(check, study, by_site)
             _check_objective(check, study, by_site, moved[source])
         _check_route_links(checker(f"{run} run (network)"), study, networks[run], moved["network"])
         for site in study.sites:
@@ -493,10 +507,12 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
 
     Follows the mapping of :mod:`dispatch._network`: facility power enters the
     ``facility`` Link, IT power leaves it; the ``backlog`` Store's level is minus
-    the backlog; the reservoir's state of charge counts from its minimum level; the
-    site's own firm work served here passes the ``firm local`` Link where other
-    sites may serve it, else it is the ``firm`` Load; its own deferrable work served
-    here passes the ``deferrable`` Link. The idle draw is the ``idle`` Load, or
+    the backlog; the battery's charge enters its ``charger`` Link, its discharge
+    leaves its ``discharger`` Link and its level is its Store's; the reservoir's
+    state of charge counts from its minimum level; the site's own firm work served
+    here passes the ``firm local`` Link where other sites may serve it, else it is
+    the ``firm`` Load; its own deferrable work served here passes the ``deferrable``
+    Link. The idle draw is the ``idle`` Load, or
     for sized IT capacity the ``idle`` Generator's consumption; waste heat used is
     what the ``heat pump`` Link draws from its bus2 or the ``heat exchanger`` Link
     passes on; heat delivered is what ``heat sale`` takes. ``moved`` is the work
@@ -516,9 +532,9 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
     )
     if spec.battery is not None:
         name = f"{site} battery"
-        storage["battery_charge"] = _column(su.p_store, name, length)
-        storage["battery_discharge"] = _column(su.p_dispatch, name, length)
-        storage["battery_level"] = _column(su.state_of_charge, name, length)
+        storage["battery_charge"] = _column(links.p0, f"{name} charger", length)
+        storage["battery_discharge"] = -_column(links.p1, f"{name} discharger", length)
+        storage["battery_level"] = _column(n.stores_t.e, name, length)
     if (res := spec.reservoir) is not None:
         name = f"{site} reservoir"
         storage["reservoir_dispatch"] = _column(su.p_dispatch, name, length)
@@ -541,8 +557,8 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
         },
         geothermal=(_column(gen, f"{site} geothermal", length) if spec.geothermal else None),
         **storage,
-        grid_import=_column(gen, f"{site} grid import", length),
-        grid_export=-_column(gen, f"{site} grid export", length),
+        grid_import=_column(links.p0, f"{site} grid import", length),
+        grid_export=_column(links.p0, f"{site} grid export", length),
         firm_local=(
             _column(links.p0, f"{site} firm local", length)
             if f"{site} firm local" in n.links.index
@@ -565,11 +581,12 @@ def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _S
 
 
 def _capacities_from_network(study: Study, site: str, n: pypsa.Network) -> dict[str, float]:
-    """Capacities as solved, from ``p_nom_opt`` [MW; ``battery_energy`` MWh].
+    """Capacities as solved, from ``p_nom_opt`` and ``e_nom_opt`` [MW;
+    ``battery_energy`` MWh].
 
-    Generators and the reservoir by carrier; the battery's power and energy (power
-    times ``max_hours``); the IT capacity C from the ``compute`` Link, whose
-    capacity is (1 - idle) C.
+    Generators and the reservoir by carrier; the battery's power from its
+    ``charger`` Link and its energy from its Store; the IT capacity C from the
+    ``compute`` Link, whose capacity is (1 - idle) C.
     """
     spec = study.sites[site]
     capacities = {
@@ -577,13 +594,11 @@ def _capacities_from_network(study: Study, site: str, n: pypsa.Network) -> dict[
         for carrier in (*VARIABLE_RENEWABLES, "geothermal")
         if getattr(spec, carrier) is not None
     }
-    for carrier in ("reservoir", "battery"):
-        if getattr(spec, carrier) is not None:
-            unit = n.storage_units.loc[f"{site} {carrier}"]
-            capacities[carrier] = float(unit.p_nom_opt)
+    if spec.reservoir is not None:
+        capacities["reservoir"] = float(n.storage_units.at[f"{site} reservoir", "p_nom_opt"])
     if spec.battery is not None:
-        unit = n.storage_units.loc[f"{site} battery"]
-        capacities["battery_energy"] = float(unit.p_nom_opt * unit.max_hours)
+        capacities["battery"] = float(n.links.at[f"{site} battery charger", "p_nom_opt"])
+        capacities["battery_energy"] = float(n.stores.at[f"{site} battery", "e_nom_opt"])
     compute = float(n.links.at[f"{site} compute", "p_nom_opt"])
     capacities["it"] = compute / (1 - spec.datacentre.idle_fraction)
     return capacities
@@ -600,7 +615,8 @@ def _sizable(study: Study, site: str) -> dict[str, _Capacity]:
     if spec.reservoir is not None:
         assets["reservoir"] = _Capacity(spec.reservoir.turbine_mw, None)
     if (bat := spec.battery) is not None:
-        assets["battery"] = _Capacity(bat.power_mw, bat.expansion, bat.energy_mwh / bat.power_mw)
+        assets["battery"] = _Capacity(bat.power_mw, bat.expansion)
+        assets["battery_energy"] = _Capacity(bat.energy_mwh, bat.energy_expansion, "MWh")
     dc = spec.datacentre
     assets["it"] = _Capacity(dc.it_capacity_mw, dc.it_expansion)
     return assets
@@ -610,8 +626,8 @@ def _capital_cost(study: Study, site: str, capacities: Mapping[str, float]) -> f
     """Capital cost of a site's sized assets over the study's horizon [currency].
 
     Each sized asset pays capex times the annuity factor times the horizon's share
-    of a year (8760 h) per MW of its solved capacity; a battery pays
-    ``capex_per_mw + duration x capex_per_mwh`` per MW of power.
+    of a year (8760 h) per unit of its solved capacity: a battery ``capex_per_mw``
+    per MW of power and ``capex_per_mwh`` per MWh of energy capacity.
 
     Parameters
     ----------
@@ -620,7 +636,8 @@ def _capital_cost(study: Study, site: str, capacities: Mapping[str, float]) -> f
     site
         Name of the site.
     capacities
-        Capacities as solved, keyed as ``RunDispatch.capacities`` [MW].
+        Capacities as solved, keyed as ``RunDispatch.capacities`` [MW;
+        ``battery_energy`` MWh].
 
     Returns
     -------
@@ -630,7 +647,7 @@ def _capital_cost(study: Study, site: str, capacities: Mapping[str, float]) -> f
     horizon_share = len(study.snapshots) * study.step_h / HOURS_PER_YEAR
     return sum(
         annuity_factor(e.discount_rate, e.lifetime_years)
-        * (e.capex_per_mw + asset.hours * e.capex_per_mwh)
+        * asset.sizing()[0]
         * horizon_share
         * capacities[name]
         for name, asset in _sizable(study, site).items()
@@ -692,32 +709,26 @@ def _check_schedule(check: _Checker, study: Study, site: str, s: _Schedule, base
 
 
 def _check_capacities(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
-    """Given capacities as given, sized ones within [min_mw, max_mw]; battery
-    energy at the fixed duration."""
+    """Given capacities as given, sized ones within [min_mw, max_mw] (a battery's
+    energy within [min_mwh, max_mwh]), power and energy of a battery each sized or
+    given on its own."""
     assets = _sizable(study, site)
-    expected = set(assets) | ({"battery_energy"} if "battery" in assets else set())
-    assert s.capacities.keys() == expected, (
-        f"{check.where}: capacities of {sorted(s.capacities)}, not of {sorted(expected)}"
+    assert s.capacities.keys() == assets.keys(), (
+        f"{check.where}: capacities of {sorted(s.capacities)}, not of {sorted(assets)}"
     )
     for name, asset in assets.items():
-        if (e := asset.expansion) is None:
-            check.equal(f"{name} capacity as given", s.capacities[name], asset.given, "MW")
+        if asset.expansion is None:
+            check.equal(f"{name} capacity as given", s.capacities[name], asset.given, asset.unit)
         else:
-            upper = np.inf if e.max_mw is None else e.max_mw
+            _, smallest, largest = asset.sizing()
+            bounds = "[min_mwh, max_mwh]" if asset.unit == "MWh" else "[min_mw, max_mw]"
             check.within(
-                f"sized {name} capacity in [min_mw, max_mw]",
+                f"sized {name} capacity in {bounds}",
                 s.capacities[name],
-                e.min_mw,
-                upper,
-                "MW",
+                smallest,
+                largest,
+                asset.unit,
             )
-    if (bat := study.sites[site].battery) is not None:
-        check.equal(
-            "battery energy = power x duration (energy_mwh / power_mw)",
-            s.capacities["battery_energy"],
-            s.capacities["battery"] * bat.energy_mwh / bat.power_mw,
-            "MWh",
-        )
 
 
 def _local_supply(s: _Schedule) -> np.ndarray:
@@ -772,6 +783,23 @@ def _check_supply(check: _Checker, study: Study, site: str, s: _Schedule) -> Non
         _series(study, site, "grid.export_limit_mw"),
         "MW",
     )
+
+
+def _check_grid_regions(check: _Checker, study: Study, by_site: dict[str, _Schedule]) -> None:
+    """The net import of each grid region's sites together within the region's limits."""
+    for region in study.scenario.grid_regions:
+        members = study.region_sites(region)
+        net_import = sum(
+            (by_site[site].grid_import - by_site[site].grid_export for site in members),
+            np.zeros(len(study.snapshots)),
+        )
+        check.within(
+            f"net import of grid region {region} in [-X_R, I_R]",
+            net_import,
+            -study.region_values(region, "export_limit_mw"),
+            study.region_values(region, "import_limit_mw"),
+            "MW",
+        )
 
 
 def _check_storage(check: _Checker, study: Study, site: str, s: _Schedule) -> None:
@@ -1165,7 +1193,7 @@ def _check_summary(result: Result, rtol: float, atol: float) -> None:
                 f"{run}: capacity of {name} = sum over sites",
                 totals["capacities"][name],
                 sum(f["capacities"].get(name, 0.0) for f in per_site),
-                "MW",
+                "MWh" if name == "battery_energy" else "MW",
             )
         check.equal(
             f"{run}: max_delay_h = largest over sites",

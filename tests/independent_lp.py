@@ -10,12 +10,16 @@ interruptible work is the served part ``v_t`` with the constant ``V sum_t w O_t`
 added back, import and export are separate flows. Work moved between sites is one
 variable per route, class (where :func:`dispatch.testing.route_rules` allows it)
 and step, the classes sharing the route's capacity: it counts as served for the
-origin's firm work or backlog and as work served at the destination.
+origin's firm work or backlog and as work served at the destination. A sized
+battery has one variable for its power and one for its energy capacity, paying
+capex x the annuity factor (closed form r (1 + r)^n / ((1 + r)^n - 1)) x the
+horizon's share of 8760 h; charge, discharge and level stay below them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +29,9 @@ from scipy.optimize import linprog
 from dispatch import Study
 from dispatch._network import VARIABLE_RENEWABLES
 from dispatch.testing import deadline_window, route_rules
+
+if TYPE_CHECKING:
+    from dispatch._schema import EnergyExpansion, Expansion
 
 Term = tuple[ArrayLike, np.ndarray]
 """A coefficient (scalar or one per row) and the column index of each row's variable."""
@@ -40,7 +47,8 @@ def _each(value: ArrayLike, count: int) -> np.ndarray:
 
 
 class LinearProgram:
-    """A minimisation LP assembled from blocks of one variable per step.
+    """A minimisation LP assembled from blocks of one variable per step, and of
+    single variables for the whole horizon (capacities).
 
     Parameters
     ----------
@@ -75,6 +83,23 @@ class LinearProgram:
         self.cost.append(_each(cost, self.steps))
         self.bounds.append(np.column_stack([_each(lower, self.steps), _each(upper, self.steps)]))
         return columns
+
+    def capacity(self, cost: float, lower: float, upper: float) -> np.ndarray:
+        """Add one variable for the whole horizon; return its column index once per
+        step, so that it enters rows of one per step.
+
+        Parameters
+        ----------
+        cost
+            Objective coefficient [currency per unit].
+        lower, upper
+            Bounds [unit of the variable].
+        """
+        column = self.columns
+        self.columns += 1
+        self.cost.append(np.array([float(cost)]))
+        self.bounds.append(np.array([[lower, upper]], float))
+        return np.full(self.steps, column)
 
     def constraint(self, terms: list[Term], lower: ArrayLike, upper: ArrayLike) -> None:
         """Add rows ``lower <= sum_j coefficient_j x[column_j] <= upper``.
@@ -143,8 +168,42 @@ def _ramp(lp: LinearProgram, columns: np.ndarray, limit: float) -> None:
     lp.constraint([(1.0, columns[1:]), (-1.0, columns[:-1])], -limit, limit)
 
 
-def _add_supply(lp: LinearProgram, study: Study, site: str) -> list[Term]:
-    """Local assets and grid flows of a site; return their terms of the bus balance."""
+def _sized(
+    lp: LinearProgram,
+    study: Study,
+    expansion: Expansion | EnergyExpansion,
+    capex: float,
+    smallest: float,
+    largest: float | None,
+) -> np.ndarray:
+    """A sized capacity: a variable in [smallest, largest] (none: unbounded) costing
+    ``capex`` per unit times the annuity factor of ``expansion`` times the horizon's
+    share of a year."""
+    r, years = expansion.discount_rate, expansion.lifetime_years
+    growth = (1 + r) ** years
+    annuity = r * growth / (growth - 1) if r > 0 else 1 / years
+    horizon = len(study.snapshots) * study.step_h / 8760
+    upper = np.inf if largest is None else largest
+    return lp.capacity(capex * annuity * horizon, smallest, upper)
+
+
+def _bounded(lp: LinearProgram, capacity: float | np.ndarray) -> np.ndarray:
+    """One variable per step in [0, capacity]: a bound for a given capacity, rows
+    ``x_t - capacity <= 0`` for a sized one (an array of its column)."""
+    if isinstance(capacity, np.ndarray):
+        columns = lp.variable(0.0, 0.0, np.inf)
+        lp.constraint([(1.0, columns), (-1.0, capacity)], -np.inf, 0.0)
+        return columns
+    return lp.variable(0.0, 0.0, capacity)
+
+
+def _add_supply(
+    lp: LinearProgram, study: Study, site: str, regional: dict[str, list[Term]]
+) -> list[Term]:
+    """Local assets and grid flows of a site; return their terms of the bus balance.
+
+    The net import of a site in a grid region joins the region's terms in ``regional``.
+    """
     spec, w = study.sites[site], study.step_h
     supply: list[Term] = []
     for carrier in VARIABLE_RENEWABLES:
@@ -169,9 +228,15 @@ def _add_supply(lp: LinearProgram, study: Study, site: str) -> list[Term]:
         _level(lp, level, 1.0, [(-w, spill), (-w, turbine)], w * inflow, initial)
         supply.append((1.0, turbine))
     if (bat := spec.battery) is not None:
-        charge = lp.variable(0.0, 0.0, bat.power_mw)
-        discharge = lp.variable(0.0, 0.0, bat.power_mw)
-        level = lp.variable(0.0, 0.0, bat.energy_mwh)
+        power, energy = bat.power_mw, bat.energy_mwh
+        if (e := bat.expansion) is not None:
+            power = _sized(lp, study, e, e.capex_per_mw, e.min_mw, e.max_mw)
+        if (e := bat.energy_expansion) is not None:
+            energy = _sized(lp, study, e, e.capex_per_mwh, e.min_mwh, e.max_mwh)
+        charge = _bounded(lp, power)
+        discharge = _bounded(lp, power)
+        level = _bounded(lp, energy)
+        # A battery with sized energy has no initial level (the scenario is rejected).
         initial = None if bat.initial_level_pu is None else (bat.initial_level_pu * bat.energy_mwh)
         _level(
             lp,
@@ -195,6 +260,8 @@ def _add_supply(lp: LinearProgram, study: Study, site: str) -> list[Term]:
             study.values(site, "grid.export_limit_mw"),
         )
         supply += [(1.0, grid_import), (-1.0, grid_export)]
+        if spec.grid.region is not None:
+            regional[spec.grid.region] += [(1.0, grid_import), (-1.0, grid_export)]
     return supply
 
 
@@ -288,10 +355,17 @@ def optimum(study: Study, baseline: bool) -> float:
     """
     lp = LinearProgram(len(study.snapshots))
     moves = _add_routes(lp, study, baseline)
+    regional: dict[str, list[Term]] = defaultdict(list)
     for site in study.sites:
-        supply = _add_supply(lp, study, site)
+        supply = _add_supply(lp, study, site, regional)
         facility = _add_datacentre(lp, study, site, baseline, moves)
         lp.constraint([*supply, (-1.0, facility)], 0.0, 0.0)
+    for region, net_import in regional.items():
+        lp.constraint(
+            net_import,
+            -study.region_values(region, "export_limit_mw"),
+            study.region_values(region, "import_limit_mw"),
+        )
     return lp.solve()
 
 

@@ -278,7 +278,7 @@ class _FullStudy:
     def __init__(self, study: object) -> None:
         self.n = build_network(study)
         self.m = self.n.optimize.create_model(include_objective_constant=False)
-        self.p = self.m.variables["Generator-p"].sel(name=f"{SITE} grid import", drop=True)
+        self.p = self.m.variables["Link-p"].sel(name=f"{SITE} grid import", drop=True)
         self.fixed: str | None = None
 
     def solve_with_import(self, step: int, value: float) -> float | None:

@@ -22,6 +22,7 @@ STUDIES = {
     "geothermal_solar": "geothermal pmin and ramp, solar, grid with carbon price",
     "reservoir_wind": "reservoir min/initial level and spill, wind, initial backlog",
     "battery_congested": "battery standing loss, solar, hourly import/export limits",
+    "battery_sizing": "battery power and energy sized independently, each within bounds",
     "min_it_ramp": "minimum IT power above the idle draw, facility ramp",
     "no_delay": "D = 0 with an initial backlog, battery with initial level",
     "two_hour_step": "2-hour steps, every asset, varying PUE, facility ramp",

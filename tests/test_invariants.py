@@ -77,12 +77,10 @@ def negative_interruptible(result: Result) -> Result:
 
 
 def battery_level_jump(result: Result) -> Result:
-    """0.5 MWh more in the baseline network's battery after hour 2."""
+    """0.5 MWh more in the baseline network's battery (its Store) after hour 2."""
 
     def change(n: pypsa.Network) -> None:
-        n.storage_units_t.state_of_charge.loc[:, "s battery"] = bumped(
-            n.storage_units_t.state_of_charge["s battery"].to_numpy(), 2, 0.5
-        )
+        n.stores_t.e.loc[:, "s battery"] = bumped(n.stores_t.e["s battery"].to_numpy(), 2, 0.5)
 
     return with_network(result, "baseline", change)
 

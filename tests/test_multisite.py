@@ -33,6 +33,7 @@ STUDIES = {
     "three_sites_latency": "firm work barred by latency, one-class routes, idle draw and PUE",
     "residency_pinned": "deferrable work pinned to its site: a cheap route stays unused",
     "two_way_2h": "routes both ways, 2-hour steps, firm work pinned by firm_sites",
+    "shared_grid": "two sites behind one grid connection point, no routes",
 }
 """Multi-site test studies in ``tests/data`` and what each exercises."""
 
@@ -190,6 +191,32 @@ def test_two_way_routes_in_two_hour_steps(solved: Callable[..., Result]) -> None
     )
 
 
+def test_shared_grid_carries_surplus_between_sites(solved: Callable[..., Result]) -> None:
+    # 4 h, grid region "west": net import <= 7 MW, net export <= 2 MW. "sunny": firm
+    # 1 MW, solar 10 MW in hour 2, imports at 50, exports at 10 EUR/MWh. "city": firm
+    # 4 MW, 2 MWh deferrable arriving in hour 0 (D = 3 h), imports at 100 EUR/MWh.
+    result = solved(DATA / "shared_grid")
+    summary = result.summary
+    # Baseline: hour 0 sunny 1 x 50 + city 6 x 100 = 650 (net import 7, the region's
+    # limit); hours 1 and 3: 50 + 400 = 450. Hour 2: city imports 4 (400); sunny
+    # exports x with net import 4 - x >= -2, so x = 6 (-60): 340, 3 MW curtailed.
+    # 650 + 450 + 340 + 450 = 1890 EUR.
+    assert summary["baseline"]["objective"] == exactly(650 + 450 + 340 + 450)
+    # Flexible: city's 2 MWh cost 100 each in any hour, but served in hour 2 they let
+    # sunny export 2 MW more (net import 6 - 8 = -2): hour 0 450, hour 2 600 - 80.
+    # 450 + 450 + 520 + 450 = 1870 EUR; curtailment 1 MW, 2 MWh absorbed.
+    assert summary["objective"] == exactly(450 + 450 + 520 + 450)
+    sunny, city = result.flexible["sunny"], result.flexible["city"]
+    assert sunny.grid_export == exactly([0, 0, 8, 0])
+    assert city.grid_import == exactly([4, 4, 6, 4])
+    assert city.deferred_served == exactly([0, 0, 2, 0])
+    assert summary["absorbed_mwh"] == exactly(2)
+    assert summary["sites"]["sunny"]["total_cost"] == exactly(150 - 80)
+    net_import = sunny.grid_import - sunny.grid_export + city.grid_import - city.grid_export
+    assert net_import == exactly([5, 5, -2, 5])
+    assert "west grid" in result.network.buses.index
+
+
 def with_moved(result: Result, run: str, route: str, workload: str, by: float) -> Result:
     """A copy of ``result`` whose ``workload`` moved on ``route`` in ``run`` is ``by``
     [MW] higher in step 2 (a class the route does not carry starts at zero)."""
@@ -297,10 +324,10 @@ BAD_ROUTING = [
 ]
 
 
-def edited_two_sites(folder: Path, old: str, new: str) -> Path:
-    """A copy of the two_sites study in ``folder`` with ``old`` replaced by ``new`` in
-    its scenario file."""
-    study = Path(shutil.copytree(DATA / "two_sites", folder / "two_sites"))
+def edited_study(folder: Path, old: str, new: str, name: str = "two_sites") -> Path:
+    """A copy of the test study ``name`` in ``folder`` with ``old`` replaced by ``new``
+    in its scenario file."""
+    study = Path(shutil.copytree(DATA / name, folder / name))
     scenario = study / "scenario.yaml"
     text = scenario.read_text()
     assert old in text
@@ -312,7 +339,29 @@ def edited_two_sites(folder: Path, old: str, new: str) -> Path:
 def test_bad_routing_is_one_line_from_validate(
     tmp_path: Path, old: str, new: str, words: list[str]
 ) -> None:
-    study = edited_two_sites(tmp_path, old, new)
+    study = edited_study(tmp_path, old, new)
+    result = CliRunner().invoke(app, ["validate", str(study)])
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    message = result.output.strip()
+    assert message.startswith("error: ") and "\n" not in message
+    for word in words:
+        assert word in message
+
+
+BAD_GRID_REGIONS = [
+    # (old text, new text, words the one-line error must contain)
+    ("region: west}", "region: east}", ["sites.city.grid.region", "unknown grid region 'east'"]),
+    ("  west: {import", "  city: {import", ["grid_regions.city", "has the name of a site"]),
+    ("export_price: 10", "export_price: 120", ["sites.sunny.grid.export_price", "site city"]),
+    ("export_limit_mw: 2}", "export_limit_mw: -2}", ["grid_regions.west.export_limit_mw"]),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "words"), BAD_GRID_REGIONS)
+def test_bad_grid_region_is_one_line_from_validate(
+    tmp_path: Path, old: str, new: str, words: list[str]
+) -> None:
+    study = edited_study(tmp_path, old, new, "shared_grid")
     result = CliRunner().invoke(app, ["validate", str(study)])
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     message = result.output.strip()
@@ -332,7 +381,7 @@ def test_infeasible_routing_names_the_route_capacity(tmp_path: Path) -> None:
     # most 3 MW moved in from city: the route's capacity is one of the conflicting
     # constraints and must be named as the scenario field behind it (docs/model.md,
     # Infeasible studies), not as PyPSA's "Link-fix-p-upper on city->sunny".
-    study = edited_two_sites(tmp_path, "firm_mw: 1\n", "firm_mw: 1\n      min_it_pu: 0.5\n")
+    study = edited_study(tmp_path, "firm_mw: 1\n", "firm_mw: 1\n      min_it_pu: 0.5\n")
     result = CliRunner().invoke(app, ["run", str(study), "--out", str(tmp_path / "out")])
     assert result.exit_code == EXIT_INFEASIBLE, result.output
     assert "sites.sunny.datacentre.min_it_pu" in result.output

@@ -66,45 +66,93 @@ def test_sizing_study_builds_solar_up_to_the_sunny_hours_load(solved: Callable) 
     assert summary["curtailment_mwh"] == exactly(0)
 
 
-def test_battery_is_sized_at_its_fixed_duration(solve_case: Callable[..., Result]) -> None:
-    # r = 0.07, n = 25 a over 2 h: capex per MW x annuity x 2 / 8760 = 20 EUR/MW of
-    # power, per MWh 15 EUR/MWh. Duration 2 MWh / 1 MW = 2 h: 20 + 2 x 15 = 50 EUR
-    # per MW of power. Firm 2 MW; grid at 10 then 110 EUR/MWh: each MW charged in
-    # hour 0 and discharged in hour 1 (efficiencies 1) saves 100 EUR, up to the 2 MW
-    # load of hour 1.
-    scale = annuity_factor(0.07, 25) * 2 / HOURS_PER_YEAR
+def battery_sizing(cost: float, rate: float, years: float, unit: str, hours: float) -> dict:
+    """Sizing of battery power (``unit`` "mw") or energy ("mwh") at ``cost`` per MW or
+    MWh over a horizon of ``hours``, at discount rate ``rate`` over ``years``."""
+    capex = cost * HOURS_PER_YEAR / hours / annuity_factor(rate, years)
+    return {f"capex_per_{unit}": capex, "lifetime_years": years, "discount_rate": rate}
+
+
+@pytest.mark.parametrize(
+    ("power_cost", "energy_cost", "power", "energy", "grid_import", "capital_cost", "objective"),
+    [
+        # Power dear, energy cheap: a 2 h battery, charged in hours 0 and 1.
+        (60, 20, 2, 4, [4, 4, 0, 0], 2 * 60 + 4 * 20, 480),
+        # Energy dear, power cheap: a 1 h battery, charged in hour 0 only.
+        (20, 60, 4, 4, [6, 2, 0, 0], 4 * 20 + 4 * 60, 500),
+        # Power given (1 MW), energy sized: E = 2P.
+        (None, 20, 1, 2, [3, 3, 1, 1], 2 * 20, 470),
+        # Energy given (1 MWh), power sized: P = E / 2.
+        (60, None, 0.5, 1, [2.5, 2.5, 1.5, 1.5], 0.5 * 60, 535),
+    ],
+)
+def test_battery_power_and_energy_are_sized_independently(
+    solve_case: Callable[..., Result],
+    power_cost: float | None,
+    energy_cost: float | None,
+    power: float,
+    energy: float,
+    grid_import: list[float],
+    capital_cost: float,
+    objective: float,
+) -> None:
+    """Firm 2 MW for 4 h; grid at 10, 60, 110, 110 EUR/MWh (import up to 10 MW, no
+    export); battery with efficiencies 1, no standing loss, cyclic. Costs over the
+    horizon: power_cost per MW (r = 0.07, n = 15 a), energy_cost per MWh (r = 0.05,
+    n = 10 a); None: given at 1 MW or 1 MWh.
+
+    Charged a in hour 0 and b in hour 1 (each <= P), discharged in hours 2 and 3
+    (each <= P and <= the 2 MW load), the battery saves 100 a + 50 b with a + b <= E
+    and a + b <= 4. So a = min(P, E) and b = min(E, 2P) - a: savings
+    100 min(P, E) + 50 max(0, min(E, 2P) - P), concave in (P, E), with vertices
+    (P, E) = (2, 2): 200, (2, 4): 300, (4, 4): 400.
+
+    * 60/MW, 20/MWh: net savings (2, 2) 200 - 160 = 40, (2, 4) 300 - 200 = 100,
+      (4, 4) 400 - 320 = 80. From (2, 4), one more MW moves 1 MWh from b to a: +50
+      for 60; 1 MWh less loses 50 and saves 20: P = 2 MW, E = 4 MWh. Import 2 + 2 in
+      hours 0 and 1: 4 x 10 + 4 x 60 = 280, plus capital 200: 480.
+    * 20/MW, 60/MWh: (2, 2) 200 - 160 = 40, (2, 4) 300 - 280 = 20, (4, 4) 400 - 320
+      = 80; along E = P each MW and MWh together earn 100 for 80: P = E = 4. Import
+      2 + 4 in hour 0: 60 + 2 x 60 = 180, plus capital 320: 500.
+    * P = 1 MW: savings 100 min(1, E) + 50 max(0, min(E, 2) - 1); the second MWh
+      still earns 50 for 20: E = 2 MWh. Import (3, 3, 1, 1): 430, plus 40: 470.
+    * E = 1 MWh: savings 150 P up to P = 0.5 (a = b = P), then 50 + 50 P: 0.5 MW
+      earns 75 for 30, 1 MW 100 for 60: P = 0.5 MW. Import (2.5, 2.5, 1.5, 1.5):
+      25 + 150 + 330 = 505, plus 30: 535.
+
+    Without a battery the study costs 2 x (10 + 60 + 110 + 110) = 580; there is no
+    flexible work, so the baseline sizes the same battery.
+    """
+    battery = {
+        "power_mw": 1,
+        "energy_mwh": 1,
+        "charge_efficiency": 1,
+        "discharge_efficiency": 1,
+    }
+    if power_cost is not None:
+        battery["expansion"] = {**battery_sizing(power_cost, 0.07, 15, "mw", 4), "max_mw": 10}
+    if energy_cost is not None:
+        battery["energy_expansion"] = battery_sizing(energy_cost, 0.05, 10, "mwh", 4)
     result = solve_case(
         scenario(
             "battery_sizing",
-            2,
+            4,
             {
                 "datacentre": datacentre(firm_mw=2),
-                "battery": {
-                    "power_mw": 1,
-                    "energy_mwh": 2,
-                    "charge_efficiency": 1,
-                    "discharge_efficiency": 1,
-                    "expansion": {
-                        "capex_per_mw": 20 / scale,
-                        "capex_per_mwh": 15 / scale,
-                        "lifetime_years": 25,
-                        "discount_rate": 0.07,
-                        "max_mw": 10,
-                    },
-                },
+                "battery": battery,
                 "grid": {"import_limit_mw": 10, "import_price": "profiles.csv:price"},
             },
         ),
-        pd.DataFrame({"price": [10.0, 110]}),
+        pd.DataFrame({"price": [10.0, 60, 110, 110]}),
     )
     summary = result.summary
-    assert summary["capacities"]["battery"] == exactly(2)
-    assert summary["capacities"]["battery_energy"] == exactly(2 * 2)  # 2 MW x 2 h
-    assert summary["capital_cost"] == exactly(2 * (20 + 2 * 15))
-    # Import 2 + 2 MW in hour 0 at 10, nothing in hour 1: 40 EUR, plus capital 100.
-    assert result.flexible["s"].grid_import == exactly([4, 0])
-    assert summary["objective"] == exactly(40 + 100)
-    assert summary["baseline"]["objective"] == exactly(140)  # no workload to shift
+    for figures in (summary, summary["baseline"]):
+        assert figures["capacities"]["battery"] == exactly(power)
+        assert figures["capacities"]["battery_energy"] == exactly(energy)
+        assert figures["capital_cost"] == exactly(capital_cost)
+        assert figures["energy_cost"] == exactly(objective - capital_cost)
+        assert figures["objective"] == exactly(objective)
+    assert result.flexible["s"].grid_import == exactly(grid_import)
 
 
 def test_sized_it_capacity_covers_the_peak_work_and_its_idle_draw_follows(
@@ -363,16 +411,29 @@ runner = CliRunner()
         (("solar", "expansion", "capex_per_mw"), -1, "greater than or equal to 0"),
         (("solar", "expansion", "min_mw"), 11, "exceeds max_mw"),
         (("datacentre", "it_expansion"), expansion(1, 2), "max_mw: is required"),
+        (("battery", "expansion", "min_mw"), 3, "exceeds max_mw"),
+        (("battery", "energy_expansion", "capex_per_mwh"), -1, "greater than or equal to 0"),
+        (("battery", "energy_expansion", "min_mwh"), 9, "exceeds max_mwh"),
+        (("battery", "expansion", "capex_per_mwh"), 5, "unknown field"),
+        (("battery", "initial_level_pu"), 0.5, "cannot be combined with energy_expansion"),
         (("cfe_target",), 1.5, "less than or equal to 1"),
     ],
 )
 def test_bad_planning_values_give_one_line_errors(
     write_study: Callable[..., Path], path: tuple[str, ...], value: object, words: str
 ) -> None:
-    # The sizing study (solar up to 10 MW) with the value at ``path`` made bad.
+    # The sizing study (solar up to 10 MW) and a battery (power up to 2 MW, energy up
+    # to 8 MWh) with the value at ``path`` made bad.
+    energy_expansion = {"capex_per_mwh": 1000, "lifetime_years": 10, "max_mwh": 8}
     site = {
         "datacentre": datacentre(it_capacity_mw=5, firm_mw=4),
         "solar": {"capacity_mw": 0, "availability": 1, "expansion": expansion(50, 2, max_mw=10)},
+        "battery": {
+            "power_mw": 1,
+            "energy_mwh": 2,
+            "expansion": expansion(20, 2, max_mw=2),
+            "energy_expansion": energy_expansion,
+        },
         "grid": {"import_limit_mw": 10, "import_price": 100},
     }
     *parents, last = path
@@ -391,6 +452,24 @@ def test_invariants_catch_a_sized_capacity_above_max_mw(solved: Callable) -> Non
     result = solved(DATA / "sizing")
     capacities = {**result.flexible["s"].capacities, "solar": 11.0}
     with pytest.raises(AssertionError, match=r"sized solar capacity in \[min_mw, max_mw\]"):
+        assert_invariants(with_dispatch(result, "flexible", capacities=capacities))
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [
+        ("battery", r"battery (charge|discharge) in \[0, P\] \(upper bound\)"),
+        ("battery_energy", r"battery level in \[0, E\] \(upper bound\)"),
+    ],
+)
+def test_invariants_hold_a_battery_to_its_sized_power_and_energy(
+    solved: Callable, capacity: str, message: str
+) -> None:
+    # tests/data/battery_sizing sizes both; its flexible run uses each to the full.
+    result = solved(DATA / "battery_sizing")
+    capacities = dict(result.flexible["s"].capacities)
+    capacities[capacity] *= 0.9
+    with pytest.raises(AssertionError, match=message):
         assert_invariants(with_dispatch(result, "flexible", capacities=capacities))
 
 
