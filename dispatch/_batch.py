@@ -35,6 +35,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from dispatch._cores import usable_cores
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._study import parse_scenario, study_from_scenario
 from dispatch._sweep import Sweep, Variant, field_value, inputs_hash, load_sweep
@@ -250,7 +251,7 @@ def run_sweep(
         by_name = {v.name: v for v in todo}
         tasks = [folder.task(v, sweep) for v in todo]
         if client is None:
-            workers = min(workers or _cores(), max(len(tasks), 1))
+            workers = min(workers or usable_cores(), max(len(tasks), 1))
             outcomes = _on_processes(tasks, workers)
             where = f"{workers} local worker{'s' * (workers > 1)}"
         else:
@@ -275,13 +276,6 @@ def run_sweep(
     report.statuses = dict(zip(table.index, table["status"], strict=True))
     report.errors = {n: e for n, e in zip(table.index, table["error"], strict=True) if e}
     return report
-
-
-def _cores() -> int:
-    """Cores this process may run on (a SLURM or container limit, not the machine's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _ignore_interrupts() -> None:

@@ -152,6 +152,18 @@ def backlog_window(study: Study, site: str) -> np.ndarray:
     return window
 
 
+def carrier_co2(study: Study) -> list[float]:
+    """CO2 intensity of each carrier of ``CARRIERS``: the largest of the study's sites
+    (PyPSA's statistics use it; the key figures use each site's own) [tCO2/MWh]."""
+    co2 = dict.fromkeys(CARRIERS, 0.0)
+    for site in study.sites.values():
+        for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
+            asset = getattr(site, carrier)
+            if asset is not None:
+                co2[carrier] = max(co2[carrier], asset.co2_t_per_mwh)
+    return list(co2.values())
+
+
 def build_network(study: Study) -> pypsa.Network:
     """Build the PyPSA network of the flexible run of ``study``.
 
@@ -173,18 +185,12 @@ def build_network(study: Study) -> pypsa.Network:
     n.snapshot_weightings.loc[:, :] = study.step_h
     n.meta = {"study": study.name, "run": "flexible", "currency": study.scenario.currency}
 
-    co2 = {"geothermal": 0.0, **dict.fromkeys(VARIABLE_RENEWABLES, 0.0)}
-    for site in study.sites.values():
-        for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
-            asset = getattr(site, carrier)
-            if asset is not None:
-                co2[carrier] = max(co2[carrier], asset.co2_t_per_mwh)
     n.add(
         "Carrier",
         list(CARRIERS),
         nice_name=[c["nice_name"] for c in CARRIERS.values()],
         color=[c["color"] for c in CARRIERS.values()],
-        co2_emissions=[co2.get(name, 0.0) for name in CARRIERS],
+        co2_emissions=carrier_co2(study),
     )
     routes = route_names(study)
     firm_routed = {r.origin for r, classes in routes.values() if "firm" in classes}

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dispatch._cores import usable_cores
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import Extracted, extract_all, extract_shadow_values
@@ -22,6 +25,7 @@ from dispatch._network import (
     tie_idle_draw_to_it_capacity,
     to_baseline,
 )
+from dispatch._parts import independent_parts, merge_networks, merge_runs
 from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
 from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     import pypsa
 
 SOLVER_OPTIONS = {"output_flag": False}
+RUNS = ("flexible", "baseline")
 
 
 def solve(study: Study, solver_options: dict | None = None, parallel: bool | None = None) -> Result:
@@ -39,7 +44,10 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
     Both runs share one network and one linopy model: the baseline only tightens
     the bounds of the backlog and of lost interruptible work, so the model is built
     once. Where the machine allows, the baseline is solved in a forked process
-    beside the flexible run.
+    beside the flexible run. Sites that no route, shared grid region or study-wide
+    target joins are solved as separate LPs (:func:`dispatch._parts.independent_parts`),
+    side by side where the machine allows: the optimum is the same, the time grows
+    linearly with the number of parts.
 
     Parameters
     ----------
@@ -48,8 +56,9 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
     solver_options
         Extra HiGHS options (e.g. ``{"time_limit": 600}``).
     parallel
-        Solve the two runs side by side in two processes; by default whenever the
-        platform can fork and has two or more cores.
+        Solve the two runs (and the independent parts) side by side in forked
+        processes; by default whenever the platform can fork and has two or more
+        cores.
 
     Returns
     -------
@@ -69,6 +78,12 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
     True
     """
     check_hourly_balance(study)
+    options = {**SOLVER_OPTIONS, **(solver_options or {})}
+    if parallel is None:
+        parallel = _can_fork()
+    parts = independent_parts(study)
+    if len(parts) > 1:
+        return _solve_parts(study, parts, options, parallel)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     n = build_network(study)
@@ -76,9 +91,6 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
     start = time.perf_counter()
     build_model(n, study)
     timings["model_s"] = time.perf_counter() - start
-    options = {**SOLVER_OPTIONS, **(solver_options or {})}
-    if parallel is None:
-        parallel = _can_fork()
     baseline_job = _BaselineProcess(n, study, options) if parallel else None
 
     start = time.perf_counter()
@@ -103,6 +115,84 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         baseline = extract_all(network_baseline, study)
     timings["baseline_wait_s"] = time.perf_counter() - start
     return Result(study, flexible, baseline, n, network_baseline, timings, shadow_values)
+
+
+@dataclasses.dataclass
+class _PartSolution:
+    """One run of one part of a study, solved."""
+
+    run: str
+    extracted: Extracted
+    network: pypsa.Network
+    shadow_values: dict
+    timings: dict[str, float]
+
+
+def _solve_part(study: Study, run: str, sites: list[str], options: dict) -> _PartSolution:
+    """Build, solve and read one run of the part of ``study`` made of ``sites``."""
+    part = study.subset(sites)
+    start = time.perf_counter()
+    n = build_network(part)
+    build_model(n, part)
+    timings = {"build_s": time.perf_counter() - start}
+    if run == "baseline":
+        _to_baseline(n)
+    start = time.perf_counter()
+    _solve_run(n, part, run, options)
+    timings[f"solve_{run}_s"] = time.perf_counter() - start
+    shadow_values = {}
+    if run == "flexible":
+        shadow_values = {**extract_shadow_values(n, part), "targets": target_shadow_prices(n)}
+    extracted = extract_all(n, part)
+    n.model.solver_model = None
+    n._model = None  # the parent needs the solution, not the model
+    return _PartSolution(run, extracted, n, shadow_values, timings)
+
+
+def _solve_parts(study: Study, parts: list[list[str]], options: dict, parallel: bool) -> Result:
+    """Solve both runs of each independent part, largest parts first, and join them."""
+    tasks = [(run, part) for part in sorted(parts, key=len, reverse=True) for run in RUNS]
+    start = time.perf_counter()
+    if parallel:
+        solutions = _on_forked_workers(study, tasks, options)
+    else:
+        solutions = [_solve_part(study, run, part, options) for run, part in tasks]
+    timings = {"parts": len(parts), "wall_s": time.perf_counter() - start}
+    for solution in solutions:
+        for key, seconds in solution.timings.items():
+            timings[key] = timings.get(key, 0.0) + seconds
+    runs = {}
+    for run in RUNS:
+        ours = [solution for solution in solutions if solution.run == run]
+        runs[run] = (
+            merge_runs(study, [solution.extracted for solution in ours]),
+            merge_networks(study, [solution.network for solution in ours]),
+        )
+    shadow_values: dict[str, dict] = {"sites": {}, "routes": {}, "targets": {}}
+    for solution in solutions:
+        for kind, values in solution.shadow_values.items():
+            shadow_values[kind].update(values)
+    (flexible, n), (baseline, network_baseline) = runs["flexible"], runs["baseline"]
+    network_baseline.meta = {**n.meta, "run": "baseline"}
+    return Result(study, flexible, baseline, n, network_baseline, timings, shadow_values)
+
+
+def _on_forked_workers(
+    study: Study, tasks: list[tuple[str, list[str]]], options: dict
+) -> list[_PartSolution]:
+    """Solve the tasks on forked worker processes, one per core at most."""
+    workers = min(len(tasks), usable_cores())
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = [pool.submit(_solve_part, study, run, part, options) for run, part in tasks]
+        return [future.result() for future in futures]
+    except BaseException:
+        # Stop the other parts at once: the first failure decides the outcome.
+        for process in list(pool._processes.values()):
+            process.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
@@ -139,7 +229,7 @@ def _to_baseline(n: pypsa.Network) -> None:
 def _can_fork() -> bool:
     return (
         sys.platform.startswith("linux")
-        and (os.cpu_count() or 1) >= 2
+        and usable_cores() >= 2
         and "fork" in multiprocessing.get_all_start_methods()
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,30 @@ class Study:
             for name, site in self.sites.items()
             if site.grid is not None and site.grid.region == region
         ]
+
+    def subset(self, sites: Collection[str]) -> Study:
+        """The study of some of its sites: the routes between them and their grid
+        regions, on the same snapshots and series."""
+        keep = set(sites)
+        routing = self.scenario.routing
+        if routing is not None:
+            routes = [r for r in routing.routes if {r.origin, r.destination} <= keep]
+            routing = routing.model_copy(update={"routes": routes}) if routes else None
+        regions = {
+            name: region
+            for name, region in self.scenario.grid_regions.items()
+            if keep.intersection(self.region_sites(name))
+        }
+        scenario = self.scenario.model_copy(
+            update={
+                "sites": {name: self.sites[name] for name in self.sites if name in keep},
+                "routing": routing,
+                "grid_regions": regions,
+            }
+        )
+        owners = keep | {f"grid_regions.{name}" for name in regions}
+        series = {key: v for key, v in self.series.items() if key.split("/")[0] in owners}
+        return Study(scenario, self.source, self.snapshots, series)
 
     def baseline_work(self, site: str) -> np.ndarray:
         """Work ``site`` serves in each step when all of it is served as it arrives:

@@ -22,7 +22,8 @@ from numpy.typing import ArrayLike
 from typer.testing import CliRunner
 
 from conftest import DATA
-from dispatch import Result, solve
+from dispatch import Result, load_study, solve
+from dispatch._parts import independent_parts
 from dispatch._study import parse_scenario, read_scenario, study_from_scenario
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
 from dispatch.testing import assert_invariants, assert_same_optimum
@@ -34,6 +35,7 @@ STUDIES = {
     "residency_pinned": "deferrable work pinned to its site: a cheap route stays unused",
     "two_way_2h": "routes both ways, 2-hour steps, firm work pinned by firm_sites",
     "shared_grid": "two sites behind one grid connection point, no routes",
+    "two_parts": "two_sites and shared_grid side by side: solved as two separate LPs",
 }
 """Multi-site test studies in ``tests/data`` and what each exercises."""
 
@@ -215,6 +217,39 @@ def test_shared_grid_carries_surplus_between_sites(solved: Callable[..., Result]
     net_import = sunny.grid_import - sunny.grid_export + city.grid_import - city.grid_export
     assert net_import == exactly([5, 5, -2, 5])
     assert "west grid" in result.network.buses.index
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_independent_parts_are_solved_apart_with_the_same_optimum(parallel: bool) -> None:
+    # two_parts = two_sites (612 flexible, 1350 baseline) + shared_grid (1870, 1890),
+    # each worked out in its own test above; nothing joins them.
+    study = load_study(DATA / "two_parts")
+    assert independent_parts(study) == [["sunny", "city"], ["bright", "town"]]
+    result = solve(study, parallel=parallel)
+    assert result.timings["parts"] == 2
+    assert result.summary["objective"] == exactly(612 + 1870)
+    assert result.summary["baseline"]["objective"] == exactly(1350 + 1890)
+    assert result.network.objective == exactly(612 + 1870)
+    assert result.network_baseline.objective == exactly(1350 + 1890)
+    assert result.summary["routes"]["city->sunny"]["moved_mwh"] == exactly(12)
+    assert result.flexible["bright"].grid_export == exactly([0, 0, 8, 0])
+    assert_invariants(result)
+    # The joined network is one network of the whole study: PyPSA alone re-solves it
+    # to the same optimum.
+    network = result.network.copy()
+    network.optimize(
+        solver_name="highs",
+        solver_options={"output_flag": False},
+        include_objective_constant=False,
+    )
+    assert network.objective == exactly(612 + 1870)
+
+
+def test_study_wide_target_joins_every_site() -> None:
+    scenario = read_scenario(DATA / "two_parts" / "scenario.yaml")
+    joined = scenario.model_copy(update={"emission_cap_tco2": 1e6})
+    study = study_from_scenario(joined, DATA / "two_parts" / "scenario.yaml")
+    assert independent_parts(study) == [["sunny", "city", "bright", "town"]]
 
 
 def with_moved(result: Result, run: str, route: str, workload: str, by: float) -> Result:
