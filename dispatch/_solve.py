@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from dispatch._network import (
     to_baseline,
 )
 from dispatch._parts import independent_parts, merge_networks, merge_runs
+from dispatch._progress import SolveProgress
 from dispatch._results import BaselineNetwork, Result
 from dispatch._study import Study
 from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
@@ -35,10 +35,14 @@ if TYPE_CHECKING:
     import pypsa
 
 SOLVER_OPTIONS = {"output_flag": False}
-RUNS = ("flexible", "baseline")
 
 
-def solve(study: Study, solver_options: dict | None = None, parallel: bool | None = None) -> Result:
+def solve(
+    study: Study,
+    solver_options: dict | None = None,
+    parallel: bool | None = None,
+    progress: bool = False,
+) -> Result:
     """Co-optimise a study: the flexible run and the baseline of MODEL.md §5.
 
     Both runs share one network and one linopy model: the baseline only tightens
@@ -59,6 +63,9 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         Solve the two runs (and the independent parts) side by side in forked
         processes; by default whenever the platform can fork and has two or more
         cores.
+    progress
+        Show a progress bar (stage and time taken; parts done) on stderr, or in a
+        notebook a widget.
 
     Returns
     -------
@@ -83,16 +90,33 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         parallel = _can_fork()
     parts = independent_parts(study)
     if len(parts) > 1:
-        return _solve_parts(study, parts, options, parallel)
+        return _solve_parts(study, parts, options, parallel, progress)
+    with SolveProgress(len(STAGES), study.name, progress) as meter:
+        return Result(study, *_solve_runs(study, options, parallel, meter))
+
+
+STAGES = ("building the network", "building the model", "solving", "solving the baseline")
+"""The stages of :func:`_solve_runs` that progress reports."""
+
+
+def _solve_runs(
+    study: Study, options: dict, fork_baseline: bool, meter: SolveProgress
+) -> tuple[Extracted, Extracted, pypsa.Network, pypsa.Network | BaselineNetwork, dict, dict]:
+    """Both runs of one LP: flexible and baseline dispatch, networks, timings, shadow values."""
     timings: dict[str, float] = {}
+    meter.stage(STAGES[0])
     start = time.perf_counter()
     n = build_network(study)
     timings["network_s"] = time.perf_counter() - start
+    meter.done()
+    meter.stage(STAGES[1])
     start = time.perf_counter()
     build_model(n, study)
     timings["model_s"] = time.perf_counter() - start
-    baseline_job = _BaselineProcess(n, study, options) if parallel else None
+    meter.done()
+    baseline_job = _BaselineProcess(n, study, options) if fork_baseline else None
 
+    meter.stage(STAGES[2])
     start = time.perf_counter()
     try:
         _solve_run(n, study, "flexible", options)
@@ -101,10 +125,12 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
             baseline_job.cancel()
         raise
     timings["solve_flexible_s"] = time.perf_counter() - start
+    meter.done()
     flexible = extract_all(n, study)
     shadow_values = {**extract_shadow_values(n, study), "targets": target_shadow_prices(n)}
     n.model.solver_model = None  # n.copy() refuses a network holding a solver
 
+    meter.stage(STAGES[3])
     start = time.perf_counter()
     if baseline_job is not None:
         baseline, network_baseline = baseline_job.result()
@@ -114,77 +140,66 @@ def solve(study: Study, solver_options: dict | None = None, parallel: bool | Non
         _solve_run(network_baseline, study, "baseline", options)
         baseline = extract_all(network_baseline, study)
     timings["baseline_wait_s"] = time.perf_counter() - start
-    return Result(study, flexible, baseline, n, network_baseline, timings, shadow_values)
+    meter.done()
+    return flexible, baseline, n, network_baseline, timings, shadow_values
 
 
-@dataclasses.dataclass
-class _PartSolution:
-    """One run of one part of a study, solved."""
+def _solve_part(study: Study, sites: list[str], options: dict) -> tuple:
+    """Both runs of the part of ``study`` made of ``sites``, as :func:`_solve_runs`."""
+    flexible, baseline, n, network_baseline, timings, shadow_values = _solve_runs(
+        study.subset(sites), options, False, SolveProgress(0, "", False)
+    )
+    network_baseline.model.solver_model = None
+    network_baseline._model = None  # the parent needs the solution, not the model
+    return flexible, baseline, n, network_baseline, timings, shadow_values
 
-    run: str
-    extracted: Extracted
-    network: pypsa.Network
-    shadow_values: dict
-    timings: dict[str, float]
 
-
-def _solve_part(study: Study, run: str, sites: list[str], options: dict) -> _PartSolution:
-    """Build, solve and read one run of the part of ``study`` made of ``sites``."""
-    part = study.subset(sites)
+def _solve_parts(
+    study: Study, parts: list[list[str]], options: dict, parallel: bool, progress: bool
+) -> Result:
+    """Solve each independent part, largest first, and join them into one result."""
+    parts = sorted(parts, key=len, reverse=True)
     start = time.perf_counter()
-    n = build_network(part)
-    build_model(n, part)
-    timings = {"build_s": time.perf_counter() - start}
-    if run == "baseline":
-        _to_baseline(n)
-    start = time.perf_counter()
-    _solve_run(n, part, run, options)
-    timings[f"solve_{run}_s"] = time.perf_counter() - start
-    shadow_values = {}
-    if run == "flexible":
-        shadow_values = {**extract_shadow_values(n, part), "targets": target_shadow_prices(n)}
-    extracted = extract_all(n, part)
-    n.model.solver_model = None
-    n._model = None  # the parent needs the solution, not the model
-    return _PartSolution(run, extracted, n, shadow_values, timings)
-
-
-def _solve_parts(study: Study, parts: list[list[str]], options: dict, parallel: bool) -> Result:
-    """Solve both runs of each independent part, largest parts first, and join them."""
-    tasks = [(run, part) for part in sorted(parts, key=len, reverse=True) for run in RUNS]
-    start = time.perf_counter()
-    if parallel:
-        solutions = _on_forked_workers(study, tasks, options)
-    else:
-        solutions = [_solve_part(study, run, part, options) for run, part in tasks]
-    timings = {"parts": len(parts), "wall_s": time.perf_counter() - start}
-    for solution in solutions:
-        for key, seconds in solution.timings.items():
-            timings[key] = timings.get(key, 0.0) + seconds
-    runs = {}
-    for run in RUNS:
-        ours = [solution for solution in solutions if solution.run == run]
-        runs[run] = (
-            merge_runs(study, [solution.extracted for solution in ours]),
-            merge_networks(study, [solution.network for solution in ours]),
-        )
+    with SolveProgress(len(parts), study.name, progress, unit="part") as meter:
+        meter.stage("solving")
+        if parallel:
+            solutions = _on_forked_workers(study, parts, options, meter)
+        else:
+            solutions = []
+            for sites in parts:
+                solutions.append(_solve_part(study, sites, options))
+                meter.done()
+    timings: dict[str, float] = {"parts": len(parts), "wall_s": time.perf_counter() - start}
     shadow_values: dict[str, dict] = {"sites": {}, "routes": {}, "targets": {}}
-    for solution in solutions:
-        for kind, values in solution.shadow_values.items():
+    for *_, part_timings, part_shadow_values in solutions:
+        for key, seconds in part_timings.items():
+            timings[key] = timings.get(key, 0.0) + seconds
+        for kind, values in part_shadow_values.items():
             shadow_values[kind].update(values)
-    (flexible, n), (baseline, network_baseline) = runs["flexible"], runs["baseline"]
-    network_baseline.meta = {**n.meta, "run": "baseline"}
-    return Result(study, flexible, baseline, n, network_baseline, timings, shadow_values)
+    flexible, baseline, networks, networks_baseline = (
+        [solution[i] for solution in solutions] for i in range(4)
+    )
+    return Result(
+        study,
+        merge_runs(study, flexible),
+        merge_runs(study, baseline),
+        merge_networks(study, networks),
+        merge_networks(study, networks_baseline),
+        timings,
+        shadow_values,
+    )
 
 
 def _on_forked_workers(
-    study: Study, tasks: list[tuple[str, list[str]]], options: dict
-) -> list[_PartSolution]:
-    """Solve the tasks on forked worker processes, one per core at most."""
-    workers = min(len(tasks), usable_cores())
+    study: Study, parts: list[list[str]], options: dict, meter: SolveProgress
+) -> list[tuple]:
+    """Solve the parts on forked worker processes, one per core at most."""
+    workers = min(len(parts), usable_cores())
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        futures = [pool.submit(_solve_part, study, run, part, options) for run, part in tasks]
+        futures = [pool.submit(_solve_part, study, sites, options) for sites in parts]
+        for _ in as_completed(futures):
+            meter.done()
         return [future.result() for future in futures]
     except BaseException:
         # Stop the other parts at once: the first failure decides the outcome.

@@ -91,13 +91,16 @@ def run(
     hours: HoursOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
 ) -> None:
-    """Solve the flexible and baseline runs and write the result files into OUT."""
+    """Solve the flexible and baseline runs and write the result files into OUT.
+
+    On a terminal, a progress bar on stderr shows the stage and the time taken.
+    """
     from dispatch._solve import solve
     from dispatch._study import load_study
 
     start = time.perf_counter()
     study = load_study(scenario, hours=hours)
-    result = solve(study)
+    result = solve(study, progress=not quiet and sys.stderr.isatty())
     result.write(out)
     if not quiet:
         s = result.summary

@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from conftest import DATA
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
 
 TINY = Path(__file__).parent / "data" / "tiny"
@@ -153,3 +154,23 @@ def test_schema_command_writes_the_docs(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schema", "--out", str(tmp_path)])
     assert result.exit_code == 0
     assert (tmp_path / "scenario.schema.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("folder", "words"),
+    [
+        ("tiny", ["tiny: building the network", "tiny: solving the baseline", "4/4"]),
+        ("two_parts", ["two_parts: solving", "2/2", "part"]),
+    ],
+)
+def test_solve_shows_progress_when_asked(
+    folder: str, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dispatch import load_study, solve
+
+    solve(load_study(DATA / folder), progress=True)
+    shown = capsys.readouterr().err
+    for word in [*words, "solved"]:
+        assert word in shown
+    solve(load_study(DATA / folder))
+    assert capsys.readouterr().err == ""
