@@ -85,7 +85,7 @@ TARGET_RATIO = 30.0
 TARGET_RSS_MIB = 6 * 1024
 WIDTH = 132
 CHILD_JOINT = "--child-joint"
-CHILD_COMPONENTS = "--child-components"
+CHILD_SOLVE = "--child-solve"
 
 STRATEGIES: dict[str, tuple[dict[str, Any], str]] = {
     "dual": ({}, "HiGHS default: presolve, serial dual simplex"),
@@ -252,92 +252,6 @@ def write_study(sites: int, folder: Path, region_size: int | None = None) -> Pat
     return path
 
 
-def route_components(scenario: Any) -> list[list[str]]:
-    """Sites grouped by the connected components of the route graph.
-
-    Parameters
-    ----------
-    scenario
-        A ``dispatch.Scenario``.
-
-    Returns
-    -------
-    list of list of str
-        Each component's sites in the scenario's order, largest component first.
-    """
-    parent = {name: name for name in scenario.sites}
-
-    def root(name: str) -> str:
-        while parent[name] != name:
-            parent[name] = parent[parent[name]]
-            name = parent[name]
-        return name
-
-    for route in scenario.routing.routes if scenario.routing else []:
-        parent[root(route.origin)] = root(route.destination)
-    groups: dict[str, list[str]] = {}
-    for name in scenario.sites:
-        groups.setdefault(root(name), []).append(name)
-    return sorted(groups.values(), key=len, reverse=True)
-
-
-def write_components(path: Path) -> list[Path]:
-    """Write one scenario file per connected component of a study's route graph.
-
-    Each file lies beside ``path`` (so that its series references resolve) and
-    keeps the component's sites, the routes among them and their latencies; a
-    component of one site has no routing. Residency lists keep only the
-    component's sites (the others are out of reach anyway).
-
-    Parameters
-    ----------
-    path
-        The study's scenario file.
-
-    Returns
-    -------
-    list of Path
-        The components' scenario files, largest component first.
-    """
-    import yaml
-
-    import dispatch
-
-    scenario = dispatch.read_scenario(path)
-    files = []
-    for k, names in enumerate(route_components(scenario)):
-        raw = scenario.model_dump(mode="json", exclude_none=True)
-        raw["name"] = f"{scenario.name}_part{k}"
-        raw["sites"] = {name: raw["sites"][name] for name in names}
-        for site in raw["sites"].values():
-            for residency in ("firm_sites", "deferrable_sites"):
-                if residency in site["datacentre"]:
-                    site["datacentre"][residency] = [
-                        s for s in site["datacentre"][residency] if s in names
-                    ]
-        routing = raw.pop("routing", None)
-        routes = [
-            r
-            for r in (routing or {}).get("routes", [])
-            if r["origin"] in names and r["destination"] in names
-        ]
-        if routes:
-            order = routing["latency"]["sites"]
-            index = [order.index(name) for name in names]
-            matrix = routing["latency"]["matrix_ms"]
-            routing["latency"] = {
-                "sites": names,
-                "matrix_ms": [[matrix[i][j] for j in index] for i in index],
-            }
-            routing["routes"] = routes
-            raw["routing"] = routing
-        dispatch.parse_scenario(raw, str(path))  # still a valid scenario
-        file = path.parent / f"component{k}.yaml"
-        file.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        files.append(file)
-    return files
-
-
 # --------------------------------------------------------------------------------------
 # Children: one study's solve, or components' solves in forked workers
 # --------------------------------------------------------------------------------------
@@ -456,59 +370,45 @@ def child_joint(
     return {"import_s": import_s, **solve_study(scenario, hours, options, baseline)}
 
 
-def _component_worker(args: tuple[str, float | None, dict[str, Any], bool]) -> dict[str, Any]:
-    """Solve one component in a forked worker (a fresh fork per component)."""
-    start = time.perf_counter()
-    figures = solve_study(*args)
-    figures["worker_s"] = time.perf_counter() - start
-    figures["scenario"] = args[0]
-    return figures
-
-
-def child_components(
-    scenarios: list[str],
-    hours: float | None,
-    options: dict[str, Any],
-    workers: int,
-    baseline: bool = False,
-) -> dict[str, Any]:
-    """Solve independent studies side by side in forked workers of this process.
-
-    PyPSA and ``dispatch`` are imported once, here; each study is then solved in a
-    fresh fork (``maxtasksperchild=1``), at most ``workers`` at once, largest first.
+def child_solve(scenario: str, hours: float | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``dispatch.solve`` of one study in this fresh process: both runs, as users get it.
 
     Returns
     -------
     dict
-        ``import_s`` and ``wall_s`` (first fork to last result) [s], and the
-        figures of :func:`solve_study` for each study.
+        ``import_s``, ``load_s`` and ``solve_s`` (the call) [s]; ``timings`` (the
+        result's own: per stage, summed over parts); ``parts``; the flexible and
+        baseline objectives [currency].
     """
-    import multiprocessing
-
     start = time.perf_counter()
-    import dispatch  # noqa: F401
+    import dispatch
     from dispatch._network import import_pypsa
 
     import_pypsa()
     import_s = time.perf_counter() - start
-    context = multiprocessing.get_context("fork")
     start = time.perf_counter()
-    with context.Pool(workers, maxtasksperchild=1) as pool:
-        parts = list(
-            pool.imap_unordered(
-                _component_worker, [(s, hours, options, baseline) for s in scenarios]
-            )
-        )
-    wall = time.perf_counter() - start
-    parts.sort(key=lambda p: scenarios.index(p["scenario"]))
-    return {"import_s": import_s, "wall_s": wall, "parts": parts}
+    study = dispatch.load_study(scenario, hours=hours)
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = dispatch.solve(study, solver_options=options)
+    solve_s = time.perf_counter() - start
+    return {
+        "import_s": import_s,
+        "load_s": load_s,
+        "solve_s": solve_s,
+        "sites": len(study.sites),
+        "parts": int(result.timings.get("parts", 1)),
+        "timings": result.timings,
+        "objective": result.summary["objective"],
+        "baseline_objective": result.summary["baseline"]["objective"],
+    }
 
 
 def _child_main(mode: str, request: str) -> int:
     """Run one child measurement; ``request`` is JSON naming its arguments and output."""
     args = json.loads(request)
     out = Path(args.pop("out"))
-    measure = {CHILD_JOINT: child_joint, CHILD_COMPONENTS: child_components}[mode]
+    measure = {CHILD_JOINT: child_joint, CHILD_SOLVE: child_solve}[mode]
     out.write_text(json.dumps(measure(**args)), encoding="utf-8")
     return 0
 
@@ -519,7 +419,7 @@ def run_python_child(mode: str, request: dict[str, Any], scratch: Path) -> dict[
     Parameters
     ----------
     mode
-        ``CHILD_JOINT`` or ``CHILD_COMPONENTS``.
+        ``CHILD_JOINT`` or ``CHILD_SOLVE``.
     request
         The child's keyword arguments.
     scratch
@@ -656,180 +556,95 @@ def _table_row(r: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     )
 
 
-def measure_decomposition(
-    args: argparse.Namespace, scratch: Path, failures: list[str], one_site: float | None
+def measure_solve(
+    args: argparse.Namespace, scratch: Path, failures: list[str]
 ) -> list[dict[str, Any]]:
-    """Regional studies: per-component solves in workers, and joint where affordable.
+    """``dispatch.solve`` end to end: one site, and regional studies split into parts.
 
     Returns
     -------
     list of dict
-        One record per size: components, the decomposed solve and the joint one.
+        One record per case, with the figures of :func:`child_solve` and, for regional
+        studies of up to ``--joint-up-to`` sites, the joint flexible LP's objective.
     """
-    records = []
-    strategy = args.large_strategies[0]
-    options = _options(strategy, args.time_limit)
-    if args.decompose:
+    options = _options(args.large_strategies[0], args.time_limit)
+    cases = [("1 site", write_study(1, scratch / "solve1"), None)]
+    for sites in args.decompose:
+        path = write_study(sites, scratch / f"regions{sites}", region_size=args.region_size)
+        cases.append((f"{sites} sites, regions of {args.region_size}", path, sites))
+    print(
+        "\n2. dispatch.solve end to end (both runs; sites no route joins are solved as "
+        f"separate LPs, side by side on {info_cores()} core(s))",
+        flush=True,
+    )
+    print(
+        f"{'case':<26}{'parts':>6}{'solve()':>9}{'ratio':>8}{'peak RSS':>10}  "
+        "time in the parts (summed) [s]; objective",
+        flush=True,
+    )
+    records: list[dict[str, Any]] = []
+    for label, path, sites in cases:
+        print(f"  solving {label} with dispatch.solve ...", file=sys.stderr, flush=True)
+        request = {"scenario": str(path), "hours": args.hours, "options": options}
+        try:
+            f = run_python_child(CHILD_SOLVE, request, scratch)
+        except ChildFailed as exc:
+            failures.append(f"dispatch.solve, {label}: {exc}")
+            print(f"  {label}: FAILED {exc}", flush=True)
+            continue
+        record = {"case": label, **f}
+        if sites is not None and sites <= args.joint_up_to:
+            print(f"  solving {label} jointly ...", file=sys.stderr, flush=True)
+            try:
+                joint = run_python_child(CHILD_JOINT, request, scratch)
+            except ChildFailed as exc:
+                failures.append(f"{label} joint: {exc}")
+            else:
+                record["joint_objective"] = joint["objective"]
+                record["joint_total_s"] = _total(joint)
+                diff = _rel(f["objective"], joint["objective"])
+                record["objective_rel_diff"] = diff
+                if diff is None or diff > OBJECTIVE_RTOL:
+                    failures.append(f"{label}: parts and joint optima differ ({diff})")
+        records.append(record)
+        one = records[0]["solve_s"] if records[0]["case"] == "1 site" else None
+        ratio = f"{f['solve_s'] / one:.1f}x" if one else ""
+        t = f["timings"]
+        parts_time = ", ".join(
+            f"{key.removesuffix('_s')} {t[key]:.1f}"
+            for key in ("network_s", "model_s", "solve_flexible_s", "baseline_wait_s")
+            if key in t
+        )
+        joint_text = ""
+        if "objective_rel_diff" in record:
+            joint_text = (
+                f"; joint flexible LP {record['joint_total_s']:.1f} s, optimum rel. diff "
+                f"{record['objective_rel_diff']:.1e}"
+            )
         print(
-            f"\n2. Exact decomposition: regions of {args.region_size} sites on rings, no route "
-            f"between regions; strategy {strategy}, {args.workers} worker(s)",
+            f"{label:<26}{f['parts']:>6}{f['solve_s']:>9.1f}{ratio:>8}"
+            f"{f['process_peak_rss_mib']:>10,.0f}  {parts_time}; "
+            f"objective {f['objective']:,.1f}{joint_text}",
             flush=True,
         )
-    for sites in args.decompose:
-        folder = scratch / f"regions{sites}"
-        path = write_study(sites, folder, region_size=args.region_size)
-        parts = write_components(path)
-        print(f"  solving {sites} sites in {len(parts)} part(s) ...", file=sys.stderr, flush=True)
-        request = {
-            "scenarios": [str(p) for p in parts],
-            "hours": args.hours,
-            "options": options,
-            "workers": args.workers,
-        }
-        try:
-            split = run_python_child(CHILD_COMPONENTS, request, scratch)
-        except ChildFailed as exc:
-            failures.append(f"{sites} sites decomposed: {exc}")
-            print(f"  {sites} sites decomposed: FAILED {exc}", flush=True)
-            continue
-        record: dict[str, Any] = {"sites": sites, "components": len(parts), "split": split}
-        objectives = [p["objective"] for p in split["parts"]]
-        record["objective"] = None if None in objectives else sum(objectives)
-        if sites <= args.joint_up_to:
-            print(f"  solving {sites} sites jointly ...", file=sys.stderr, flush=True)
-            request = {"scenario": str(path), "hours": args.hours, "options": options}
-            try:
-                record["joint"] = run_python_child(CHILD_JOINT, request, scratch)
-            except ChildFailed as exc:
-                failures.append(f"{sites} sites joint (regions): {exc}")
-        joint = record.get("joint")
-        record["objective_rel_diff"] = _rel(
-            record["objective"], joint["objective"] if joint else None
-        )
-        if record["objective_rel_diff"] is not None and (
-            record["objective_rel_diff"] > OBJECTIVE_RTOL
-        ):
-            failures.append(f"{sites} sites: decomposed and joint optima differ")
-        if record["objective"] is None:
-            failures.append(f"{sites} sites decomposed: a part did not solve")
-        records.append(record)
-        print(format_decomposition(record, strategy, one_site), flush=True)
+    if len(records) > 1 and records[0]["case"] == "1 site":
+        one = records[0]["solve_s"]
+        for r in records[1:]:
+            ratio, rss = r["solve_s"] / one, r["process_peak_rss_mib"]
+            print(
+                f"  target at {r['case']}: {ratio:.1f}x one site (<= {TARGET_RATIO:g}x: "
+                f"{'met' if ratio <= TARGET_RATIO else 'missed'}), peak RSS {rss:,.0f} MiB "
+                f"(< {TARGET_RSS_MIB:,}: {'met' if rss < TARGET_RSS_MIB else 'missed'})",
+                flush=True,
+            )
     return records
 
 
-def format_decomposition(record: dict[str, Any], strategy: str, one_site: float | None) -> str:
-    """The decomposed and joint solves of one regional study, as lines.
+def info_cores() -> int:
+    """Cores ``dispatch.solve`` may use for parts side by side."""
+    from dispatch._cores import usable_cores
 
-    Parameters
-    ----------
-    record
-        The figures of one size from :func:`measure_decomposition`.
-    strategy
-        Name of the HiGHS strategy used.
-    one_site
-        Total (build + model + solve) of the 1-site ring case, if measured [s].
-    """
-    split, joint = record["split"], record.get("joint")
-    parts = split["parts"]
-    work = sum(_total(p) for p in parts)
-    peak = max(p["peak_rss_mib"] for p in parts)
-    lines = [
-        f"  {record['sites']} sites, {record['components']} components of "
-        f"{'/'.join(str(p['sites']) for p in parts)} sites: "
-        f"{sum(p['variables'] for p in parts):,} variables, "
-        f"{sum(p['constraints'] for p in parts):,} constraints in all",
-        f"    decomposed: wall {split['wall_s']:.1f} s"
-        + ("" if not one_site else f" = {split['wall_s'] / one_site:.1f}x one site")
-        + f" in workers (+ {split['import_s']:.1f} s "
-        f"import once), {split['process_wall_s']:.1f} s whole process; sum over parts "
-        f"{work:.1f} s (build {sum(p['build_s'] for p in parts):.1f}, model "
-        f"{sum(p['model_s'] for p in parts):.1f}, solve {sum(p['solve_s'] for p in parts):.1f});"
-        f" largest worker peak {peak:,.0f} MiB, process tree peak "
-        f"{split['process_peak_rss_mib']:,.0f} MiB",
-        "      parts [s]: "
-        + ", ".join(
-            f"{_total(p):.1f} (solve {p['solve_s']:.1f}, CPU {p['solve_cpu_s']:.1f}; {p['status']})"
-            for p in parts
-        )
-        + f"; objective {record['objective'] or float('nan'):,.1f}",
-    ]
-    if joint:
-        diff = record["objective_rel_diff"]
-        verdict = (
-            "n/a"
-            if diff is None
-            else ("equal (rel. diff " + f"{diff:.1e} <= {OBJECTIVE_RTOL:g})")
-            if diff <= OBJECTIVE_RTOL
-            else f"DIFFERENT (rel. diff {diff:.1e})"
-        )
-        joint_obj = "none" if joint["objective"] is None else f"{joint['objective']:,.1f}"
-        lines += [
-            f"    joint ({strategy}): total {_total(joint):.1f} s (build {joint['build_s']:.1f}, "
-            f"model {joint['model_s']:.1f}, solve {joint['solve_s']:.1f}, CPU "
-            f"{joint['solve_cpu_s']:.1f}), peak RSS {joint['process_peak_rss_mib']:,.0f} MiB, "
-            f"{joint['status']}, objective {joint_obj}",
-            f"    optimum of the parts vs joint: {verdict}; decomposed wall / joint total "
-            f"{split['wall_s'] / _total(joint):.2f}",
-        ]
-    else:
-        lines.append("    joint: not solved (above --joint-up-to)")
-    return "\n".join(lines)
-
-
-def measure_baseline(
-    args: argparse.Namespace, scratch: Path, failures: list[str]
-) -> dict[str, Any] | None:
-    """The baseline run of the ring of ``--baseline-sites``: joint and per site."""
-    sites = args.baseline_sites
-    if not sites:
-        return None
-    strategy = args.large_strategies[0]
-    options = _options(strategy, args.time_limit)
-    folder = scratch / f"baseline{sites}"
-    path = write_study(sites, folder)
-    # The same sites without routes: one component per site, in the ring's order.
-    singles = write_components(write_study(sites, folder / "single", region_size=1))
-    print(f"  solving the baseline of {sites} sites ...", file=sys.stderr, flush=True)
-    try:
-        joint = run_python_child(
-            CHILD_JOINT,
-            {"scenario": str(path), "hours": args.hours, "options": options, "baseline": True},
-            scratch,
-        )
-        split = run_python_child(
-            CHILD_COMPONENTS,
-            {
-                "scenarios": [str(s) for s in singles],
-                "hours": args.hours,
-                "options": options,
-                "workers": args.workers,
-                "baseline": True,
-            },
-            scratch,
-        )
-    except ChildFailed as exc:
-        failures.append(f"baseline of {sites} sites: {exc}")
-        return None
-    objectives = [p["objective"] for p in split["parts"]]
-    total = None if None in objectives else sum(objectives)
-    diff = _rel(total, joint["objective"])
-    if diff is None or diff > OBJECTIVE_RTOL:
-        failures.append(f"baseline of {sites} sites: per-site and joint optima differ")
-    record = {"sites": sites, "joint": joint, "split": split, "objective_rel_diff": diff}
-    work = sum(_total(p) for p in split["parts"])
-    print(
-        f"\n3. Baseline run of the {sites}-site ring ({strategy}): routes carry nothing, so it "
-        "separates by site\n"
-        f"    joint: total {_total(joint):.1f} s (solve {joint['solve_s']:.1f}), peak RSS "
-        f"{joint['process_peak_rss_mib']:,.0f} MiB, objective {joint['objective']:,.1f}\n"
-        f"    per site: wall {split['wall_s']:.1f} s in {args.workers} worker(s), sum "
-        f"{work:.1f} s, largest worker peak "
-        f"{max(p['peak_rss_mib'] for p in split['parts']):,.0f} MiB, objective "
-        f"{total or float('nan'):,.1f}; rel. diff "
-        f"{'n/a' if diff is None else f'{diff:.1e}'}",
-        flush=True,
-    )
-    return record
+    return usable_cores()
 
 
 def format_machine(info: dict[str, Any], args: argparse.Namespace) -> str:
@@ -901,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         0 if every case solved and every objective check passed, else 1.
     """
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in ([CHILD_JOINT], [CHILD_COMPONENTS]):
+    if argv[:1] in ([CHILD_JOINT], [CHILD_SOLVE]):
         return _child_main(argv[0], argv[1])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 5, 20], help="numbers of sites")
@@ -945,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         default=[10, 20],
         metavar="N",
-        help="sizes of the regional studies solved per component (default 10 20; none: skip)",
+        help="regional studies solved with dispatch.solve (default 10 20; none: skip)",
     )
     parser.add_argument("--region-size", type=int, default=5, help="sites per region")
     parser.add_argument(
@@ -954,19 +769,6 @@ def main(argv: list[str] | None = None) -> int:
         default=10,
         metavar="N",
         help="also solve regional studies of up to N sites jointly (default 10)",
-    )
-    parser.add_argument(
-        "--baseline-sites",
-        type=int,
-        default=5,
-        metavar="N",
-        help="baseline of the N-site ring, joint and per site (default 5; 0: skip)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2,
-        help="worker processes for the decomposed solves (default: usable cores)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures here")
     args = parser.parse_args(argv)
@@ -980,8 +782,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = measure_joint(args, scratch, failures)
         if rows:
             print(format_verdict(rows), flush=True)
-        decomposed = measure_decomposition(args, scratch, failures, _one_site_total(rows))
-        baseline = measure_baseline(args, scratch, failures)
+        solved = measure_solve(args, scratch, failures)
     total = time.perf_counter() - started
     print(f"\nbenchmark time {total:.0f} s; load average now {os.getloadavg()[0]:.2f}")
     if args.json is not None:
@@ -990,8 +791,7 @@ def main(argv: list[str] | None = None) -> int:
             "settings": {k: v for k, v in vars(args).items() if k != "json"},
             "benchmark_s": total,
             "joint": rows,
-            "decomposition": decomposed,
-            "baseline": baseline,
+            "solve": solved,
             "failures": failures,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
