@@ -6,7 +6,7 @@ Run it from anywhere with the package installed::
     python3 benchmarks/bench_multisite.py --sizes 1 5           # the comparison only
     python3 benchmarks/bench_multisite.py --sizes 1 5 --hours 720 --json /tmp/ms.json
     python3 benchmarks/bench_multisite.py --sizes 5 --strategies dual ipx-crossover \
-        --compare-time-limit 900 --decompose --baseline-sites 0
+        --compare-time-limit 900 --decompose
 
 Synthetic studies (written into a temporary folder that is removed at the end)
 cycle the three shipped sites (``networks/olkaria``, ``networks/nordic``,
@@ -35,18 +35,15 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
    The objectives of the strategies are compared with the first exact one (relative
    difference at most 1e-6); an interior point solve without crossover stops at a
    tolerance and is not a vertex, so it may differ more.
-2. Exact decomposition: sites that no route joins form independent LPs, so a study
-   whose route graph has several connected components has the same optimum as the
-   sum of its components' optima. Studies of ``--decompose`` sizes (default 10 20)
-   with the sites on rings of ``--region-size`` (default 5) sites and no routes
-   between regions are solved per component in forked worker processes
-   (``--workers``, default the usable cores) and, up to ``--joint-up-to`` sites
-   (default 10), also jointly, to show that the optima agree.
-3. The baseline run (MODEL.md §5) of the ring of ``--baseline-sites`` (default 5)
-   sites: routes carry nothing there, so it separates by site whatever the routes;
-   solved jointly and per site. ``dispatch.solve`` solves the baseline in a forked
-   process beside the flexible run, so it costs wall time only when it takes longer
-   than the flexible run, and the memory of a second process.
+2. ``dispatch.solve`` end to end (both runs, as users get it) on one site and on
+   regional studies of ``--decompose`` sizes (default 10 20): sites on rings of
+   ``--region-size`` (default 5) with no route between regions. ``dispatch.solve``
+   finds the parts that nothing joins (``dispatch._parts.independent_parts``) and
+   solves them side by side on forked workers, one per usable core; each part's
+   baseline reuses its flexible run's model. The ratio divides the call's wall time
+   by the 1-site call's; peak RSS is that of the process tree (the largest process).
+   Regional studies of up to ``--joint-up-to`` sites (default 10) are also solved as
+   one joint LP (as in section 1) to show that the optimum is the same.
 
 The header gives the machine (CPU, cores, RAM, package versions, through
 ``bench_run.machine``) and the load average, since other work on the machine slows
@@ -253,7 +250,7 @@ def write_study(sites: int, folder: Path, region_size: int | None = None) -> Pat
 
 
 # --------------------------------------------------------------------------------------
-# Children: one study's solve, or components' solves in forked workers
+# Children: one study's flexible LP, or dispatch.solve of a study
 # --------------------------------------------------------------------------------------
 
 
