@@ -25,7 +25,11 @@ class SolveProgress:
         self.bar = None
         if not enabled:
             return
-        from tqdm.auto import tqdm
+        try:  # a widget in Jupyter, where ipywidgets is installed
+            import ipywidgets  # noqa: F401
+            from tqdm.auto import tqdm
+        except ImportError:  # text on stderr, also in a notebook
+            from tqdm import tqdm
 
         self.label = label
         self.bar = tqdm(total=total, desc=label, unit=unit, leave=True)
