@@ -133,8 +133,6 @@ def _describe(constraint: str, asset: str, site: str, routes: dict[str, int]) ->
     route = asset.split(" ")[0]
     if route in routes:
         field = f"routing.routes[{routes[route]}]"
-        if constraint == "Bus-nodal_balance":
-            return f"{field} (firm and deferrable work share the route, {route})"
         if constraint.endswith("upper"):
             return f"{field}.capacity_mw ({route})"
         return f"{field} (work moved is never negative, {route})"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch._network import VARIABLE_RENEWABLES, route_names
+from dispatch._network import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -277,8 +277,13 @@ def extract_shadow_values(n: pypsa.Network, study: Study) -> dict[str, dict[str,
                 "Store-fix-e-lower", f"{site} backlog", slice(None, -1)
             ),
         }
-    routes = {
-        name: {"capacity_value_per_mw": -dual_sum("Link-fix-p-upper", name)}
-        for name in route_names(study)
-    }
+    routes = {}
+    for name, (_, classes) in route_names(study).items():
+        # The capacity bounds each class's Link and, for two, their sum: its value is
+        # what all of these rows together are worth.
+        links = [name] if len(classes) == 1 else [f"{name} {c}" for c in classes]
+        value = sum(dual_sum("Link-fix-p-upper", link) for link in links)
+        if len(classes) > 1:
+            value += dual_sum(ROUTE_CAPACITY, name)
+        routes[name] = {"capacity_value_per_mw": -value}
     return {"sites": sites, "routes": routes}

@@ -20,6 +20,7 @@ from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import Extracted, extract_all, extract_shadow_values
 from dispatch._network import (
     build_network,
+    share_route_capacity,
     tie_battery_discharge_to_charge,
     tie_idle_draw_to_it_capacity,
     to_baseline,
@@ -213,8 +214,9 @@ def _on_forked_workers(
 def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
     """The linopy model of a study's network, as :func:`solve` builds it.
 
-    PyPSA's model plus what PyPSA has no component for: the discharge power of a
-    sized battery tied to its charge power (from the network alone), the idle draw of
+    PyPSA's model plus what PyPSA has no component for: the classes of a route
+    sharing its capacity and the discharge power of a sized battery tied to its
+    charge power (both from the network alone), the idle draw of
     sized IT capacity and the carbon targets (both need the study; without it, e.g.
     for a network read from ``network.nc``, they are left out).
     """
@@ -229,6 +231,7 @@ def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
             "nothing to optimise: every cost, price and value of lost work is zero "
             "(give an asset a marginal cost or the grid a price)",
         ) from None
+    share_route_capacity(n)
     tie_battery_discharge_to_charge(n)
     if study is not None:
         tie_idle_draw_to_it_capacity(n, study)

@@ -24,13 +24,14 @@ from typer.testing import CliRunner
 from conftest import DATA
 from dispatch import Result, load_study, solve
 from dispatch._parts import independent_parts
+from dispatch._solve import build_model
 from dispatch._study import parse_scenario, read_scenario, study_from_scenario
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
 from dispatch.testing import assert_invariants, assert_same_optimum
 from independent_lp import independent_objectives
 
 STUDIES = {
-    "two_sites": "both classes share one route (route bus), deferral into the solar hour",
+    "two_sites": "both classes share one route's capacity, deferral into the solar hour",
     "three_sites_latency": "firm work barred by latency, one-class routes, idle draw and PUE",
     "residency_pinned": "deferrable work pinned to its site: a cheap route stays unused",
     "two_way_2h": "routes both ways, 2-hour steps, firm work pinned by firm_sites",
@@ -234,14 +235,11 @@ def test_independent_parts_are_solved_apart_with_the_same_optimum(parallel: bool
     assert result.summary["routes"]["city->sunny"]["moved_mwh"] == exactly(12)
     assert result.flexible["bright"].grid_export == exactly([0, 0, 8, 0])
     assert_invariants(result)
-    # The joined network is one network of the whole study: PyPSA alone re-solves it
-    # to the same optimum.
+    # The joined network is one network of the whole study: its model (PyPSA's and the
+    # shared route capacity, read from the network alone) re-solves to the same optimum.
     network = result.network.copy()
-    network.optimize(
-        solver_name="highs",
-        solver_options={"output_flag": False},
-        include_objective_constant=False,
-    )
+    build_model(network, None)
+    network.optimize.solve_model(solver_name="highs", solver_options={"output_flag": False})
     assert network.objective == exactly(612 + 1870)
 
 
