@@ -23,7 +23,7 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
 
 1. Joint solve of the ring study of each size (``--sizes``, default 1 5 20): the
    flexible run as ``dispatch.solve`` builds it, split into ``build_network``,
-   ``n.optimize.create_model`` (linopy) and ``n.optimize.solve_model`` (HiGHS through
+   ``build_model`` (PyPSA's linopy model plus the shared route capacities) and ``n.optimize.solve_model`` (HiGHS through
    linopy, ``io_api="direct"``), with the CPU time of the solve, the LP size (linopy
    ``nvars``/``ncons``, HiGHS nonzeros), the peak RSS of the process (``ru_maxrss``
    from ``wait4``) and the objective. Sizes up to ``--compare-up-to`` (default 5) are
@@ -295,7 +295,7 @@ def solve_study(
 
     import dispatch
     from dispatch._network import build_network, to_baseline
-    from dispatch._solve import SOLVER_OPTIONS
+    from dispatch._solve import SOLVER_OPTIONS, build_model
 
     figures: dict[str, Any] = {"rss_mib": {}}
     start = time.perf_counter()
@@ -307,7 +307,7 @@ def solve_study(
     figures["build_s"] = time.perf_counter() - start
     figures["rss_mib"]["build"] = _rss_mib()
     start = time.perf_counter()
-    n.optimize.create_model(include_objective_constant=False)
+    build_model(n, study)
     figures["model_s"] = time.perf_counter() - start
     figures["rss_mib"]["model"] = _rss_mib()
     if baseline:
