@@ -14,6 +14,7 @@ import pandas as pd
 
 from dispatch._extract import CURTAILABLE, LOCAL_CARRIERS, WORKLOADS, Extracted
 from dispatch._figures import UNITS, key_figures
+from dispatch._network import route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -212,10 +213,16 @@ class Result:
                 for run in RUNS
             ]
         )
+        routes = route_names(self.study)
         return xr.DataArray(
             values,
             dims=("run", "route", "snapshot", "moved_class"),
-            coords={"route": names, "moved_class": classes},
+            coords={
+                "route": names,
+                "moved_class": classes,
+                "origin": ("route", [routes[name][0].origin for name in names]),
+                "destination": ("route", [routes[name][0].destination for name in names]),
+            },
         )
 
     def _site_dataset(self, site: str) -> xr.Dataset:

@@ -119,6 +119,7 @@ def test_two_sites_serves_city_work_at_sunny(solved: Callable[..., Result]) -> N
     assert city.backlog == exactly([3, 2, 1, 0])
     assert sunny.moved_in["firm"] == exactly([2, 2, 2, 2])
     work = result.dispatch.moved_work.sel(run="flexible", route="city->sunny")
+    assert (work.origin.item(), work.destination.item()) == ("city", "sunny")
     assert work.sel(moved_class="deferrable").to_numpy() == exactly([1, 1, 1, 1])
 
 
