@@ -23,18 +23,19 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
 
 1. Joint solve of the ring study of each size (``--sizes``, default 1 5 20): the
    flexible run as ``dispatch.solve`` builds it, split into ``build_network``,
-   ``build_model`` (PyPSA's linopy model plus the shared route capacities) and ``n.optimize.solve_model`` (HiGHS through
-   linopy, ``io_api="direct"``), with the CPU time of the solve, the LP size (linopy
-   ``nvars``/``ncons``, HiGHS nonzeros), the peak RSS of the process (``ru_maxrss``
-   from ``wait4``) and the objective. Sizes up to ``--compare-up-to`` (default 5) are
-   solved with every HiGHS strategy of ``--strategies`` (default dual, ipx);
-   larger ones with ``--large-strategies`` only (default dual). The first strategy of
-   a size has ``--time-limit`` (default 450 s), the others ``--compare-time-limit``
-   (default 120 s): enough to see that they are slower. The whole run takes about
-   25 minutes on 2 cores (more when other work loads the machine).
-   The objectives of the strategies are compared with the first exact one (relative
-   difference at most 1e-6); an interior point solve without crossover stops at a
-   tolerance and is not a vertex, so it may differ more.
+   ``build_model`` (PyPSA's linopy model plus the shared route capacities) and
+   ``n.optimize.solve_model`` (HiGHS through linopy, ``io_api="direct"``), with the CPU
+   time of the solve, the LP size (linopy ``nvars``/``ncons``, HiGHS nonzeros), the peak
+   RSS of the process (``ru_maxrss`` from ``wait4``) and the objective. Sizes up to
+   ``--compare-up-to`` (default 5) are solved with every HiGHS strategy of
+   ``--strategies`` (default dual, ipx); larger ones with ``--large-strategies`` only
+   (default dual). The first strategy of a size has ``--time-limit`` (default 450 s),
+   the others ``--compare-time-limit`` (default 120 s): enough to see that they are
+   slower. The whole run takes about 25 minutes on 2 cores (more when other work loads
+   the machine). The objectives of the strategies are compared with the first exact one
+   (relative difference at most 1e-6); an interior point solve without crossover stops
+   at a tolerance and is not a vertex, so it may differ more.
+
 2. ``dispatch.solve`` end to end (both runs, as users get it) on one site and on
    regional studies of ``--decompose`` sizes (default 10 20): sites on rings of
    ``--region-size`` (default 5) with no route between regions. ``dispatch.solve``
