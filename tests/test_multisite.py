@@ -369,19 +369,6 @@ def edited_study(folder: Path, old: str, new: str, name: str = "two_sites") -> P
     return study
 
 
-@pytest.mark.parametrize(("old", "new", "words"), BAD_ROUTING)
-def test_bad_routing_is_one_line_from_validate(
-    tmp_path: Path, old: str, new: str, words: list[str]
-) -> None:
-    study = edited_study(tmp_path, old, new)
-    result = CliRunner().invoke(app, ["validate", str(study)])
-    assert result.exit_code == EXIT_BAD_INPUT, result.output
-    message = result.output.strip()
-    assert message.startswith("error: ") and "\n" not in message
-    for word in words:
-        assert word in message
-
-
 BAD_GRID_REGIONS = [
     # (old text, new text, words the one-line error must contain)
     ("region: west}", "region: east}", ["sites.city.grid.region", "unknown grid region 'east'"]),
@@ -391,12 +378,16 @@ BAD_GRID_REGIONS = [
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "words"), BAD_GRID_REGIONS)
-def test_bad_grid_region_is_one_line_from_validate(
-    tmp_path: Path, old: str, new: str, words: list[str]
+@pytest.mark.parametrize(
+    ("study", "old", "new", "words"),
+    [("two_sites", *case) for case in BAD_ROUTING]
+    + [("shared_grid", *case) for case in BAD_GRID_REGIONS],
+)
+def test_bad_multisite_input_is_one_line_from_validate(
+    tmp_path: Path, study: str, old: str, new: str, words: list[str]
 ) -> None:
-    study = edited_study(tmp_path, old, new, "shared_grid")
-    result = CliRunner().invoke(app, ["validate", str(study)])
+    folder = edited_study(tmp_path, old, new, study)
+    result = CliRunner().invoke(app, ["validate", str(folder)])
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     message = result.output.strip()
     assert message.startswith("error: ") and "\n" not in message
