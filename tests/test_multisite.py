@@ -411,3 +411,13 @@ def test_infeasible_routing_names_the_route_capacity(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_INFEASIBLE, result.output
     assert "sites.sunny.datacentre.min_it_pu" in result.output
     assert "routing.routes[0].capacity_mw" in result.output
+
+
+def test_infeasible_grid_region_names_its_limit(tmp_path: Path) -> None:
+    # Hour 0 of shared_grid needs a net import of 7 MW (sunny 1, city 4 firm + 2
+    # deferrable in the baseline) through a region that now allows 5.
+    study = edited_study(tmp_path, "import_limit_mw: 7,", "import_limit_mw: 5,", "shared_grid")
+    result = CliRunner().invoke(app, ["run", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "grid_regions.west.import_limit_mw at 2025-06-01 00:00" in result.output
+    assert not (tmp_path / "out").exists()
