@@ -199,7 +199,8 @@ def _on_forked_workers(
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
         futures = [pool.submit(_solve_part, study, sites, options) for sites in parts]
-        for _ in as_completed(futures):
+        for future in as_completed(futures):
+            future.result()  # a failed part ends the solve at once
             meter.done()
         return [future.result() for future in futures]
     except BaseException:

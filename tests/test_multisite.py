@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from typer.testing import CliRunner
 
 from conftest import DATA
-from dispatch import Result, load_study, solve
+from dispatch import InfeasibleError, Result, load_study, solve
 from dispatch._parts import independent_parts
 from dispatch._solve import build_model
 from dispatch._study import parse_scenario, read_scenario, study_from_scenario
@@ -242,6 +242,14 @@ def test_independent_parts_are_solved_apart_with_the_same_optimum(parallel: bool
     build_model(network, None)
     network.optimize.solve_model(solver_name="highs", solver_options={"output_flag": False})
     assert network.objective == exactly(612 + 1870)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_an_infeasible_part_fails_the_study(tmp_path: Path, parallel: bool) -> None:
+    # The shared_grid part of two_parts needs 7 MW through a region that allows 5.
+    folder = edited_study(tmp_path, "import_limit_mw: 7,", "import_limit_mw: 5,", "two_parts")
+    with pytest.raises(InfeasibleError, match=r"grid_regions\.west\.import_limit_mw"):
+        solve(load_study(folder), parallel=parallel)
 
 
 def test_study_wide_target_joins_every_site() -> None:
