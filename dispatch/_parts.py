@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dispatch._extract import Extracted, RunDispatch
-from dispatch._network import carrier_co2, import_pypsa
+from dispatch._network import carrier_co2, import_pypsa, route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ def independent_parts(study: Study) -> list[list[str]]:
 
 
 def merge_runs(study: Study, runs: list[Extracted]) -> Extracted:
-    """One run of the study from the same run of its parts, in the study's site order.
+    """One run of the study from the same run of its parts, in the study's order of
+    sites and routes.
 
     Each site's ``objective`` becomes the study's: the sum of the parts' optima.
     """
@@ -69,7 +70,7 @@ def merge_runs(study: Study, runs: list[Extracted]) -> Extracted:
     by_site = {
         site: dataclasses.replace(by_site[site], objective=objective) for site in study.sites
     }
-    return by_site, routes
+    return by_site, {name: routes[name] for name in route_names(study)}
 
 
 def merge_networks(study: Study, networks: list[pypsa.Network]) -> pypsa.Network:

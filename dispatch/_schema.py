@@ -336,8 +336,8 @@ class Scenario(_Model):
     sites: dict[SiteName, Site] = Field(min_length=1)
     """The sites by name."""
     grid_regions: dict[SiteName, GridRegion] = Field(default_factory=dict)
-    """Grid regions whose connection point several sites share, by name; sites name
-    theirs in ``grid.region``."""
+    """Grid regions whose connection point several sites share, by name (not a site's
+    name); sites name theirs in ``grid.region``, and each region needs one [-]."""
     cfe_target: PerUnit | None = None
     """The study's hourly carbon-free-energy score must reach this; none: no target
     [p.u.]."""

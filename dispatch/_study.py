@@ -486,7 +486,8 @@ def _check_routing(study: Study) -> None:
 
 
 def _check_grid_regions(study: Study) -> None:
-    """Every named region exists, and no site of a region exports above another's import price.
+    """Every named region exists and has sites, and no site of a region exports above
+    another's import price.
 
     Power may flow between the sites of a region, each at its own tariff: an export
     price above another site's import price would pay to pass power round in circles.
@@ -508,6 +509,10 @@ def _check_grid_regions(study: Study) -> None:
             )
     for region in study.scenario.grid_regions:
         members = study.region_sites(region)
+        if not members:
+            raise ScenarioError(
+                file, f"grid_regions.{region}", "has no site (no sites.SITE.grid.region names it)"
+            )
         for seller in members:
             for buyer in members:
                 above = np.flatnonzero(

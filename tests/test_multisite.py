@@ -383,6 +383,11 @@ BAD_GRID_REGIONS = [
     ("  west: {import", "  city: {import", ["grid_regions.city", "has the name of a site"]),
     ("export_price: 10", "export_price: 120", ["sites.sunny.grid.export_price", "site city"]),
     ("export_limit_mw: 2}", "export_limit_mw: -2}", ["grid_regions.west.export_limit_mw"]),
+    (
+        "grid_regions:\n",
+        "grid_regions:\n  east: {import_limit_mw: 3}\n",
+        ["grid_regions.east", "has no site"],
+    ),
 ]
 
 
