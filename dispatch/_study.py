@@ -96,7 +96,25 @@ class Study:
 
     def subset(self, sites: Collection[str]) -> Study:
         """The study of some of its sites: the routes between them and their grid
-        regions, on the same snapshots and series."""
+        regions, on the same snapshots and series.
+
+        Parameters
+        ----------
+        sites
+            Names of the sites kept; routes to or from other sites are dropped.
+
+        Returns
+        -------
+        Study
+            The same source file, snapshots and series values, for these sites.
+
+        Examples
+        --------
+        >>> from dispatch import load_study
+        >>> study = load_study("networks/multi-site", hours=24)
+        >>> list(study.subset(["kenya", "spain"]).sites)
+        ['kenya', 'spain']
+        """
         keep = set(sites)
         routing = self.scenario.routing
         if routing is not None:
