@@ -17,7 +17,7 @@ two sites are alike (site 0 is ``networks/olkaria`` unchanged). The sites lie on
 ring: latency 6 ms per hop, routes from every site to its two neighbours, both
 ways, each of 20 % of the smaller IT capacity at 2 per MWh, and a firm latency
 budget of 8 ms that admits only the nearest neighbours. The route graph is thus
-connected: one LP that no exact decomposition splits.
+connected: one LP that the parts of ``dispatch._parts`` do not split.
 
 What it measures, each case in a fresh process (times are wall-clock [s]):
 
@@ -28,8 +28,10 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
    time of the solve, the LP size (linopy ``nvars``/``ncons``, HiGHS nonzeros), the peak
    RSS of the process (``ru_maxrss`` from ``wait4``) and the objective. Sizes up to
    ``--compare-up-to`` (default 5) are solved with every HiGHS strategy of
-   ``--strategies`` (default dual, ipx); larger ones with ``--large-strategies`` only
-   (default dual). The first strategy of a size has ``--time-limit`` (default 450 s),
+   ``--strategies`` (default staged, dual); larger ones with ``--large-strategies``
+   only (default staged). ``staged`` is what ``dispatch.solve`` does (sites apart,
+   then routes released group by group, ``dispatch._staged``); ``dual`` one cold
+   HiGHS solve of the same LP. The first strategy of a size has ``--time-limit`` (default 450 s),
    the others ``--compare-time-limit`` (default 120 s): enough to see that they are
    slower. The whole run takes about 25 minutes on 2 cores (more when other work loads
    the machine). The objectives of the strategies are compared with the first exact one
@@ -65,11 +67,12 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import ChildFailed, instrumented, machine, run_child  # noqa: E402
+from bench_run import ChildFailed, machine, run_child  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = ("networks/olkaria", "networks/nordic", "networks/solar-battery")
@@ -86,7 +89,12 @@ CHILD_JOINT = "--child-joint"
 CHILD_SOLVE = "--child-solve"
 
 STRATEGIES: dict[str, tuple[dict[str, Any], str]] = {
-    "dual": ({}, "HiGHS default: presolve, serial dual simplex"),
+    "staged": (
+        {},
+        "dispatch's solve: sites apart with routes at zero, then routes released "
+        "(dispatch._staged)",
+    ),
+    "dual": ({"solver": "simplex"}, "one cold HiGHS solve: presolve, serial dual simplex"),
     "pami": (
         {"simplex_strategy": 2, "parallel": "on"},
         "parallel dual simplex (PAMI), parallel on",
@@ -107,8 +115,8 @@ STRATEGIES: dict[str, tuple[dict[str, Any], str]] = {
     "pdlp": ({"solver": "pdlp"}, "first-order PDLP (CPU)"),
     "no-presolve": ({"presolve": "off"}, "dual simplex without presolve"),
 }
-DEFAULT_STRATEGIES = ("dual", "ipx")
-DEFAULT_LARGE = ("dual",)
+DEFAULT_STRATEGIES = ("staged", "dual")
+DEFAULT_LARGE = ("staged",)
 INEXACT = {"ipx", "pdlp"}
 
 
@@ -269,6 +277,36 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@contextlib.contextmanager
+def counted_runs(runs: dict[str, float]) -> Iterator[None]:
+    """Add every HiGHS solve of the block to ``runs``: ``calls``, ``seconds`` [s] and
+    ``simplex``, ``ipm`` and ``crossover`` iterations."""
+    import highspy
+
+    original = highspy.Highs.run
+
+    def run(self: highspy.Highs) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(self)
+        finally:
+            info = self.getInfo()
+            runs["calls"] = runs.get("calls", 0) + 1
+            runs["seconds"] = runs.get("seconds", 0.0) + time.perf_counter() - start
+            for key, count in (
+                ("simplex", info.simplex_iteration_count),
+                ("ipm", info.ipm_iteration_count),
+                ("crossover", info.crossover_iteration_count),
+            ):
+                runs[key] = runs.get(key, 0) + max(int(count), 0)
+
+    highspy.Highs.run = run
+    try:
+        yield
+    finally:
+        highspy.Highs.run = original
+
+
 def solve_study(
     scenario: str, hours: float | None, options: dict[str, Any], baseline: bool = False
 ) -> dict[str, Any]:
@@ -292,11 +330,10 @@ def solve_study(
         ``solve_cpu_s`` [s]; RSS after each stage and the peak [MiB]; the LP size;
         HiGHS' status, objective [currency] and iterations.
     """
-    import highspy
 
     import dispatch
     from dispatch._network import build_network, to_baseline
-    from dispatch._solve import SOLVER_OPTIONS, build_model
+    from dispatch._solve import SOLVER_OPTIONS, _solve_staged, build_model
 
     figures: dict[str, Any] = {"rss_mib": {}}
     start = time.perf_counter()
@@ -313,36 +350,37 @@ def solve_study(
     figures["rss_mib"]["model"] = _rss_mib()
     if baseline:
         to_baseline(n)
-    highs: dict[str, float] = {}
+    runs: dict[str, float] = {}
     cpu, start = time.process_time(), time.perf_counter()
-    with instrumented([(highspy.Highs, "run", "run")], highs):
-        status, condition = n.optimize.solve_model(
-            solver_name="highs",
-            solver_options={**SOLVER_OPTIONS, **options},
-            log_to_console=False,
-            io_api="direct",
-            progress=False,
-        )
+    with counted_runs(runs):
+        if not _solve_staged(n, study, {**SOLVER_OPTIONS, **options}):
+            n.optimize.solve_model(
+                solver_name="highs",
+                solver_options={**SOLVER_OPTIONS, **options},
+                log_to_console=False,
+                io_api="direct",
+                progress=False,
+            )
     figures["solve_s"] = time.perf_counter() - start
     figures["solve_cpu_s"] = time.process_time() - cpu
-    figures["highs_run_s"] = highs.get("run", math.nan)
+    figures["highs_run_s"] = runs.get("seconds", math.nan)
     figures["rss_mib"]["solve"] = _rss_mib()
-    h = n.model.solver_model
-    info = h.getInfo()
-    feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    h = n.model.solver_model  # None after a staged solve, which assigns its own result
+    optimal = n.model.termination_condition == "optimal"
     figures.update(
         {
             "sites": len(study.sites),
             "snapshots": len(study.snapshots),
             "variables": int(n.model.nvars),
             "constraints": int(n.model.ncons),
-            "nonzeros": int(h.getNumNz()),
-            "linopy_status": f"{status} ({condition})",
-            "status": h.modelStatusToString(h.getModelStatus()),
-            "objective": float(info.objective_function_value) if feasible else None,
-            "simplex_iterations": int(info.simplex_iteration_count),
-            "ipm_iterations": int(info.ipm_iteration_count),
-            "crossover_iterations": int(info.crossover_iteration_count),
+            "nonzeros": int(h.getNumNz()) if h is not None else None,
+            "linopy_status": f"{n.model.status} ({n.model.termination_condition})",
+            "status": h.modelStatusToString(h.getModelStatus()) if h is not None else "Optimal",
+            "objective": float(n.objective) if optimal else None,
+            "highs_runs": int(runs.get("calls", 0)),
+            "simplex_iterations": int(runs.get("simplex", 0)),
+            "ipm_iterations": int(runs.get("ipm", 0)),
+            "crossover_iterations": int(runs.get("crossover", 0)),
         }
     )
     figures["peak_rss_mib"] = _peak_mib()
@@ -546,14 +584,16 @@ def _table_row(r: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     objective = "" if r["objective"] is None else f"{r['objective']:,.1f}"
     diff = r.get("objective_rel_diff")
     diff_text = "" if diff is None else f"{diff:.0e}"
+    runs = f" in {r['highs_runs']} HiGHS runs" if r["highs_runs"] > 1 else ""
+    nonzeros = "-" if r["nonzeros"] is None else f"{r['nonzeros']:,}"
     iterations = (
-        f"{r['simplex_iterations']:,} simplex it."
+        f"{r['simplex_iterations']:,} simplex it.{runs}"
         if not r["ipm_iterations"]
         else f"{r['ipm_iterations']} IPM it., {r['crossover_iterations']:,} crossover it."
     )
     return (
         f"{r['sites']:>5} {r['strategy']:<14}{r['variables']:>11,}{r['constraints']:>12,}"
-        f"{r['nonzeros']:>12,}{r['build_s']:>7.1f}{r['model_s']:>7.1f}{r['solve_s']:>8.1f}"
+        f"{nonzeros:>12}{r['build_s']:>7.1f}{r['model_s']:>7.1f}{r['solve_s']:>8.1f}"
         f"{r['solve_cpu_s']:>8.1f}{total:>8.1f}{ratio}{r['process_peak_rss_mib']:>9,.0f}"
         f"{objective:>16}{diff_text:>9}  {r['status']} ({r['load_after']:.1f}); {iterations}"
     )

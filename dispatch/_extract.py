@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch._network import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_names
+from dispatch._network import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_link, route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -225,10 +225,7 @@ def extract_routes(n: pypsa.Network, study: Study) -> dict[str, dict[str, np.nda
     length, flows = len(n.snapshots), n.links_t.p0
     moved = {}
     for name, (_, classes) in route_names(study).items():
-        if len(classes) == 1:
-            moved[name] = {classes[0]: _column(flows, name, length)}
-        else:
-            moved[name] = {c: _column(flows, f"{name} {c}", length) for c in classes}
+        moved[name] = {c: _column(flows, route_link(name, classes, c), length) for c in classes}
     return moved
 
 
@@ -281,8 +278,7 @@ def extract_shadow_values(n: pypsa.Network, study: Study) -> dict[str, dict[str,
     for name, (_, classes) in route_names(study).items():
         # The capacity bounds each class's Link and, for two, their sum: its value is
         # what all of these rows together are worth.
-        links = [name] if len(classes) == 1 else [f"{name} {c}" for c in classes]
-        value = sum(dual_sum("Link-fix-p-upper", link) for link in links)
+        value = sum(dual_sum("Link-fix-p-upper", route_link(name, classes, c)) for c in classes)
         if len(classes) > 1:
             value += dual_sum(ROUTE_CAPACITY, name)
         routes[name] = {"capacity_value_per_mw": -value}

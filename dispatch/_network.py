@@ -323,6 +323,12 @@ def route_names(study: Study) -> dict[str, tuple[Route, tuple[str, ...]]]:
     return {f"{r.origin}->{r.destination}": (r, study.route_classes(r)) for r in routing.routes}
 
 
+def route_link(name: str, classes: tuple[str, ...], workload: str) -> str:
+    """The Link that carries work of class ``workload`` on route ``name``: the route's
+    name if it carries one class, ``NAME CLASS`` if it carries both."""
+    return name if len(classes) == 1 else f"{name} {workload}"
+
+
 def route_target(route: Route, workload: str) -> str:
     """The bus at the origin that work of class ``workload`` moved on ``route`` feeds."""
     return f"{route.origin} {'firm' if workload == 'firm' else 'queue'}"
@@ -340,7 +346,7 @@ def _add_route(n: pypsa.Network, name: str, route: Route, classes: tuple[str, ..
     for workload in classes:
         n.add(
             "Link",
-            name if len(classes) == 1 else f"{name} {workload}",
+            route_link(name, classes, workload),
             bus0=f"{route.destination} work",
             bus1=route_target(route, workload),
             carrier="route",

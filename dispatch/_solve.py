@@ -20,6 +20,8 @@ from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import Extracted, extract_all, extract_shadow_values
 from dispatch._network import (
     build_network,
+    route_link,
+    route_names,
     share_route_capacity,
     tie_battery_discharge_to_charge,
     tie_idle_draw_to_it_capacity,
@@ -28,6 +30,7 @@ from dispatch._network import (
 from dispatch._parts import independent_parts, merge_networks, merge_runs
 from dispatch._progress import SolveProgress
 from dispatch._results import BaselineNetwork, Result
+from dispatch._staged import solve_staged
 from dispatch._study import Study
 from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
 
@@ -52,14 +55,18 @@ def solve(
     beside the flexible run. Sites that no route, shared grid region or study-wide
     target joins are solved as separate LPs (:func:`dispatch._parts.independent_parts`),
     side by side where the machine allows: the optimum is the same, the time grows
-    linearly with the number of parts.
+    linearly with the number of parts. Sites joined by routes are solved apart
+    first and their routes released from that solution (:mod:`dispatch._staged`):
+    again the same optimum, found several times faster than by one cold solve.
 
     Parameters
     ----------
     study
         A study from :func:`dispatch.load_study`.
     solver_options
-        Extra HiGHS options (e.g. ``{"time_limit": 600}``).
+        Extra HiGHS options (e.g. ``{"time_limit": 600}``, which holds for each
+        HiGHS run). Naming a ``solver`` (``"simplex"``, ``"ipm"``, ``"pdlp"``) solves
+        each LP in one cold run of that solver.
     parallel
         Solve the two runs (and the independent parts) side by side in forked
         processes; by default whenever the platform can fork and has two or more
@@ -330,6 +337,8 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
+    if _solve_staged(n, study, options):
+        return
     with _quiet_stdout():
         status, condition = n.optimize.solve_model(
             solver_name="highs",
@@ -340,3 +349,60 @@ def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
         )
     if status != "ok":
         raise InfeasibleError(explain_infeasibility(n, study, run, condition))
+
+
+SITES_PER_GROUP = 5
+"""Sites whose routes the staged solve releases first, together, before it releases
+the routes between such groups, then between groups of twice as many sites, and so
+on (measured on rings of 10 and 20 sites)."""
+
+
+def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
+    """Solve sites joined by routes in stages (:mod:`dispatch._staged`), as
+    ``n.optimize.solve_model`` would; False (nothing done) if HiGHS was told which
+    solver to use or the stages do not apply."""
+    if "solver" in options or study.scenario.routing is None:
+        return False
+    order = _route_order(study)
+    links = [
+        (route_link(name, classes, workload), order[route.origin], order[route.destination])
+        for name, (route, classes) in route_names(study).items()
+        for workload in classes
+    ]
+    if not links:
+        return False
+    labels = n.model.variables["Link-p"].labels
+    held = [labels.sel(name=[link for link, *_ in links]).values.ravel()]
+    size = SITES_PER_GROUP
+    while size < len(study.sites):
+        between = [link for link, a, b in links if a // size != b // size]
+        if between:
+            held.append(labels.sel(name=between).values.ravel())
+        size *= 2
+    with _quiet_stdout():
+        result = solve_staged(n.model, held, options, threads=usable_cores())
+    if result is None:
+        return False
+    n.model.assign_result(result)
+    n.optimize.assign_solution()
+    n.optimize.assign_duals(False)
+    n.optimize.post_processing()
+    return True
+
+
+def _route_order(study: Study) -> dict[str, int]:
+    """Each site's place in a depth-first walk of the routes, so that sites next to
+    each other in it are near each other on the routes."""
+    neighbours: dict[str, list[str]] = {site: [] for site in study.sites}
+    for route, _ in route_names(study).values():
+        neighbours[route.origin].append(route.destination)
+        neighbours[route.destination].append(route.origin)
+    order: dict[str, int] = {}
+    for first in study.sites:
+        stack = [first]
+        while stack:
+            site = stack.pop()
+            if site not in order:
+                order[site] = len(order)
+                stack += reversed(neighbours[site])
+    return order

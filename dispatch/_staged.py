@@ -1,0 +1,415 @@
+"""Staged solve of sites joined by routes: the sites apart first, then the routes released.
+
+HiGHS's dual simplex grows much faster than linearly with the LP, so one LP of
+sites joined by routes takes far longer than its sites one by one. A warm start
+does not help as such, because HiGHS then skips its presolve, and PyPSA writes
+every capacity limit as a row of its own. Folding those single-variable rows into
+column bounds (what presolve does first) makes a warm start cheap again, and gives
+an exact scheme:
+
+1. with the joining columns (route flows) held at zero, the folded LP falls apart
+   into blocks (a site, or the sites of a grid region), each solved on its own with
+   presolve, side by side on threads;
+2. their solutions join into a basic solution of the whole folded LP, which is
+   feasible; the joining columns are released, in groups (first those within
+   groups of sites, whose blocks are again solved apart, then the rest), and the
+   dual simplex goes on from each basis to the next optimum (nothing to do when
+   they are fixed, as in the baseline);
+3. the solution is unfolded: the dual of a column held at a bound that a
+   single-variable row set is that row's dual, as a cold solve reports it.
+
+The optimum is the whole LP's. Where a stage cannot finish (e.g. a site that needs
+its routes to be feasible), :func:`solve_staged` returns None and the caller
+solves cold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+if TYPE_CHECKING:
+    import highspy
+    import linopy
+    from linopy.constants import Result
+
+_log = logging.getLogger(__name__)
+
+LOWER, BASIC, UPPER = 0, 1, 2
+"""HiGHS's basis status codes (``highspy.HighsBasisStatus``)."""
+
+_DUAL_TOLERANCE = 1e-7
+"""HiGHS's default dual feasibility tolerance [-]."""
+
+_BOUND_TOLERANCE = 1e-9
+"""Relative distance of a value from a bound that counts as on it [-]."""
+
+
+def solve_staged(
+    model: linopy.Model, held: list[np.ndarray], options: dict, threads: int = 1
+) -> Result | None:
+    """Solve ``model`` in stages, as a linopy result to assign to it.
+
+    Parameters
+    ----------
+    model
+        A linopy model as built by PyPSA, to be minimised, not yet solved.
+    held
+        Labels of the variables held at zero in each stage but the last, each a
+        subset of the one before [-]: e.g. every route, then the routes between
+        groups of sites. They must admit zero.
+    options
+        HiGHS options for each solve.
+    threads
+        How many blocks of a stage are solved at once [-].
+
+    Returns
+    -------
+    linopy.constants.Result or None
+        The optimal primal and dual solution, labelled as linopy's own solve labels
+        it; None if the stages do not apply (then solve the model cold).
+    """
+    import highspy
+    from linopy.constants import Result, Solution, Status, TerminationCondition
+
+    lp = model.to_highspy().getLp()
+    if lp.sense_ != highspy.ObjSense.kMinimize:
+        return None
+    folded = FoldedLp.of(lp)
+    del lp
+    positions = model.variables.label_index.label_to_pos
+    stages = [positions[labels] for labels in held] + [np.array([], dtype=int)]
+    start = time.perf_counter()
+    vertex = folded.solve_components(stages[0], None, options, threads)
+    _log.debug("stage 1: %.1f s", time.perf_counter() - start)
+    for stage, (before, now) in enumerate(itertools.pairwise(stages), start=2):
+        released = np.setdiff1d(before, now)
+        if vertex is not None and np.any(folded.upper[released] > folded.lower[released]):
+            start = time.perf_counter()
+            vertex = folded.solve_components(now, vertex, options, threads, released)
+            _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
+    unfolded = None if vertex is None else folded.unfold(vertex)
+    if unfolded is None:
+        return None
+    value, row_dual = unfolded
+    primal = np.full(model._xCounter, np.nan)
+    primal[model.variables.label_index.vlabels] = value
+    dual = np.full(model._cCounter, np.nan)
+    dual[model.constraints.label_index.clabels] = row_dual
+    objective = float(folded.cost @ value) + folded.offset
+    status = Status.from_termination_condition(TerminationCondition.optimal)
+    return Result(status, Solution(primal, dual, objective), solver_name="highs")
+
+
+@dataclasses.dataclass
+class Vertex:
+    """A basic solution of a folded LP."""
+
+    col_status: np.ndarray
+    row_status: np.ndarray
+    """Of the folded LP's rows."""
+    value: np.ndarray
+    col_dual: np.ndarray
+    """Reduced costs: cost minus the rows' duals times the column [currency/unit]."""
+    row_dual: np.ndarray
+    """Of the folded LP's rows [currency/unit]."""
+
+
+@dataclasses.dataclass
+class FoldedLp:
+    """An LP whose single-variable rows are folded into its column bounds."""
+
+    matrix: sp.csr_matrix
+    """The folded LP's constraint matrix: the rows of two or more variables."""
+    cost: np.ndarray
+    offset: float
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    kept: np.ndarray
+    """Rows with two or more variables, in order: the folded LP's rows."""
+    single: np.ndarray
+    """Rows with one variable."""
+    single_col: np.ndarray
+    single_coef: np.ndarray
+    lower: np.ndarray
+    """Column lower bounds with the single-variable rows folded in."""
+    upper: np.ndarray
+
+    @classmethod
+    def of(cls, lp: highspy.HighsLp) -> FoldedLp:
+        import highspy
+
+        shape = (lp.num_row_, lp.num_col_)
+        arrays = (
+            np.asarray(lp.a_matrix_.value_),
+            np.asarray(lp.a_matrix_.index_),
+            np.asarray(lp.a_matrix_.start_),
+        )
+        if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
+            rows = sp.csr_matrix(arrays, shape=shape)
+        else:
+            rows = sp.csc_matrix(arrays, shape=shape).tocsr()
+        col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+        row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+        count = np.diff(rows.indptr)
+        single = np.flatnonzero(count == 1)
+        single_col = rows.indices[rows.indptr[single]]
+        single_coef = rows.data[rows.indptr[single]]
+        positive = single_coef > 0
+        lower, upper = col_lower.copy(), col_upper.copy()
+        np.maximum.at(
+            lower,
+            single_col,
+            np.where(positive, row_lower[single], row_upper[single]) / single_coef,
+        )
+        np.minimum.at(
+            upper,
+            single_col,
+            np.where(positive, row_upper[single], row_lower[single]) / single_coef,
+        )
+        kept = np.flatnonzero(count > 1)
+        return cls(
+            rows[kept],
+            np.asarray(lp.col_cost_),
+            float(lp.offset_),
+            col_lower,
+            col_upper,
+            row_lower,
+            row_upper,
+            kept,
+            single,
+            single_col,
+            single_coef,
+            lower,
+            upper,
+        )
+
+    def highs(
+        self,
+        options: dict,
+        rows: np.ndarray | None = None,
+        cols: np.ndarray | None = None,
+        lower: np.ndarray | None = None,
+        upper: np.ndarray | None = None,
+        shift: np.ndarray | None = None,
+    ) -> highspy.Highs:
+        """HiGHS holding the folded LP, or its block of ``rows`` (of the folded LP)
+        and ``cols``, with ``shift`` the rows' activity from columns left out."""
+        import highspy
+
+        rows = np.arange(len(self.kept)) if rows is None else rows
+        cols = np.arange(len(self.cost)) if cols is None else cols
+        lower = self.lower if lower is None else lower
+        upper = self.upper if upper is None else upper
+        offset = 0.0 if shift is None else shift[rows]
+        whole = len(rows) == len(self.kept) and len(cols) == len(self.cost)
+        matrix = (self.matrix if whole else self.matrix[rows][:, cols]).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(cols), len(rows)
+        lp.col_cost_ = self.cost[cols]
+        lp.col_lower_ = lower[cols]
+        lp.col_upper_ = upper[cols]
+        lp.row_lower_ = self.row_lower[self.kept[rows]] - offset
+        lp.row_upper_ = self.row_upper[self.kept[rows]] - offset
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        solver = highspy.Highs()
+        solver.setOptionValue("output_flag", False)
+        for name, value in options.items():
+            solver.setOptionValue(name, value)
+        solver.passModel(lp)
+        return solver
+
+    def solve_components(
+        self,
+        held: np.ndarray,
+        start: Vertex | None,
+        options: dict,
+        threads: int,
+        released: np.ndarray | None = None,
+    ) -> Vertex | None:
+        """The optimum of the folded LP with the ``held`` columns at zero, solved as
+        the blocks it then falls apart into, each from its part of the basis of
+        ``start`` or, without one, cold with presolve. With ``start``, only blocks
+        holding a column ``released`` since are solved: the others are optimal.
+
+        None if a held column cannot be zero, a block has no optimum or, without
+        ``start``, the LP does not fall apart into two or more blocks.
+        """
+        if np.any(self.lower[held] > 0) or np.any(self.upper[held] < 0):
+            return None
+        lower, upper = self.lower.copy(), self.upper.copy()
+        lower[held] = upper[held] = 0.0
+        fixed = np.flatnonzero(lower == upper)
+        free = np.flatnonzero(lower != upper)
+        on_fixed = self.matrix[:, fixed]
+        shift = on_fixed @ lower[fixed]
+        graph = self.matrix[:, free].tocsr()
+        nodes = len(self.kept) + len(free)
+        # Rows and columns as the nodes of one graph, each entry an edge between them.
+        edges = sp.csr_matrix(
+            (
+                np.ones(graph.nnz, dtype=np.int8),
+                graph.indices + len(self.kept),
+                graph.indptr,
+            ),
+            shape=(len(self.kept), nodes),
+        )
+        edges.resize((nodes, nodes))
+        blocks, label = connected_components(edges, directed=False)
+        del edges
+        row_label, col_label = label[: len(self.kept)], label[len(self.kept) :]
+        occupied = np.diff(graph.indptr) > 0
+        del graph
+        empty = ~occupied
+        row_lower, row_upper = self.row_lower[self.kept], self.row_upper[self.kept]
+        slack = _BOUND_TOLERANCE * np.maximum(1.0, np.abs(shift))
+        if np.any(
+            (shift[empty] < row_lower[empty] - slack[empty])
+            | (shift[empty] > row_upper[empty] + slack[empty])
+        ):
+            return None
+        with_rows = np.zeros(blocks, dtype=bool)
+        with_rows[row_label[occupied]] = True
+        if start is None and with_rows.sum() < 2:
+            return None
+
+        if start is None:
+            vertex = Vertex(
+                col_status=np.full(len(self.cost), LOWER, dtype=np.int8),
+                row_status=np.full(len(self.kept), BASIC, dtype=np.int8),
+                value=lower.copy(),
+                col_dual=self.cost.copy(),
+                row_dual=np.zeros(len(self.kept)),
+            )
+        else:
+            vertex = dataclasses.replace(
+                start, value=start.value.copy(), col_dual=start.col_dual.copy()
+            )
+            vertex.row_dual = start.row_dual.copy()
+        # A column in no row goes to the bound its cost prefers.
+        alone = free[~with_rows[col_label]]
+        toward_upper = self.cost[alone] < 0
+        bound = np.where(toward_upper, upper[alone], lower[alone])
+        if not np.all(np.isfinite(bound)):
+            return None
+        vertex.value[alone] = bound
+        vertex.col_status[alone] = np.where(toward_upper, UPPER, LOWER)
+        vertex.col_dual[alone] = self.cost[alone]
+
+        def solve(block: int) -> bool:
+            """Solve one block into ``vertex``; whether it has an optimum."""
+            import highspy
+
+            cols = free[col_label == block]
+            rows = np.flatnonzero((row_label == block) & occupied)
+            solver = self.highs(options, rows, cols, lower, upper, shift)
+            if start is not None:
+                solver.setBasis(_highs_basis(start.col_status[cols], start.row_status[rows]))
+            solver.run()
+            _log.debug(
+                "block of %d columns: %.1f s, %d iterations",
+                len(cols),
+                solver.getRunTime(),
+                solver.getInfo().simplex_iteration_count,
+            )
+            if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return False
+            # One list from HiGHS at a time: for a large block each is big.
+            basis = solver.getBasis()
+            vertex.col_status[cols] = _codes(basis.col_status)
+            vertex.row_status[rows] = _codes(basis.row_status)
+            del basis
+            solution = solver.getSolution()
+            vertex.value[cols] = solution.col_value
+            vertex.col_dual[cols] = solution.col_dual
+            vertex.row_dual[rows] = solution.row_dual
+            return True
+
+        to_solve = with_rows.copy()
+        if start is not None and released is not None:
+            position = np.full(len(self.cost), -1)
+            position[free] = np.arange(len(free))
+            moved = position[released][position[released] >= 0]
+            to_solve &= np.isin(np.arange(blocks), col_label[moved])
+        with ThreadPoolExecutor(max(1, threads)) as pool:  # HiGHS runs without the GIL
+            optimal = list(pool.map(solve, np.flatnonzero(to_solve)))
+        _log.debug(
+            "%d blocks solved of %d; largest %d columns",
+            to_solve.sum(),
+            with_rows.sum(),
+            np.bincount(col_label[with_rows[col_label]]).max(initial=0),
+        )
+        if not all(optimal):
+            return None
+        vertex.value[fixed] = lower[fixed]
+        vertex.col_status[fixed] = LOWER
+        vertex.row_status[empty] = BASIC
+        vertex.row_dual[empty] = 0.0
+        vertex.col_dual[fixed] = self.cost[fixed] - on_fixed.T @ vertex.row_dual
+        # A fixed column is nonbasic at its lower bound, which is zero for a held
+        # column once released: a valid status either way.
+        return vertex
+
+    def unfold(self, vertex: Vertex) -> tuple[np.ndarray, np.ndarray] | None:
+        """Stage 3: values of the columns and duals of all rows of the LP as built.
+
+        A column's reduced cost becomes the dual of a single-variable row that holds
+        it at its bound, with the sign of that bound; a column held by a bound of
+        its own keeps it. None if a reduced cost finds neither.
+        """
+        value, col_dual = vertex.value, vertex.col_dual
+        row_dual = np.zeros(len(self.row_lower))
+        row_dual[self.kept] = vertex.row_dual
+        col = self.single_col
+        activity = self.single_coef * value[col]
+        dual = col_dual[col] / self.single_coef
+        near = _BOUND_TOLERANCE * np.maximum(1.0, np.abs(activity))
+        holds = (
+            (np.abs(activity - self.row_lower[self.single]) <= near) & (dual >= -_DUAL_TOLERANCE)
+        ) | ((np.abs(activity - self.row_upper[self.single]) <= near) & (dual <= _DUAL_TOLERANCE))
+        holding = np.flatnonzero(holds)
+        _, first = np.unique(col[holding], return_index=True)
+        chosen = holding[first]
+        row_dual[self.single[chosen]] = dual[chosen]
+        held_by_row = np.zeros(len(value), dtype=bool)
+        held_by_row[col[chosen]] = True
+        own = (
+            (np.abs(value - self.col_lower) <= _BOUND_TOLERANCE * np.maximum(1.0, np.abs(value)))
+            & (col_dual >= -_DUAL_TOLERANCE)
+        ) | (
+            (np.abs(value - self.col_upper) <= _BOUND_TOLERANCE * np.maximum(1.0, np.abs(value)))
+            & (col_dual <= _DUAL_TOLERANCE)
+        )
+        if np.any((np.abs(col_dual) > _DUAL_TOLERANCE) & ~held_by_row & ~own):
+            return None
+        return value, row_dual
+
+
+def _codes(statuses: list) -> np.ndarray:
+    return np.fromiter((int(status) for status in statuses), dtype=np.int8, count=len(statuses))
+
+
+def _highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
+    import highspy
+
+    by_code = np.empty(len(highspy.HighsBasisStatus.__members__), dtype=object)
+    for member in highspy.HighsBasisStatus.__members__.values():
+        by_code[int(member)] = member
+    basis = highspy.HighsBasis()
+    basis.col_status = by_code[col_status].tolist()
+    basis.row_status = by_code[row_status].tolist()
+    basis.valid = True
+    return basis

@@ -1,0 +1,148 @@
+"""The staged solve of sites joined by routes (``dispatch._staged``): its primal and
+dual solution is optimal for the LP as built (checked on the optimality conditions),
+its optimum is the cold solve's, and where a site cannot stand alone the solve falls
+back to a cold start."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pypsa
+import pytest
+import scipy.sparse as sp
+
+import dispatch._solve
+from conftest import DATA
+from dispatch import load_study
+from dispatch._network import build_network
+from dispatch._solve import SOLVER_OPTIONS, _solve_run, _solve_staged, _to_baseline, build_model
+from dispatch._staged import solve_staged
+from dispatch._study import Study
+
+EXAMPLE = Path(__file__).parents[1] / "networks" / "multi-site"
+
+COLD = {**SOLVER_OPTIONS, "solver": "simplex"}
+"""Options that name HiGHS's solver, which turns the staged start off."""
+
+
+def built(study: Study, run: str) -> pypsa.Network:
+    """The network and model of one run of ``study``, not yet solved."""
+    n = build_network(study)
+    build_model(n, study)
+    if run == "baseline":
+        _to_baseline(n)
+    return n
+
+
+def by_label(items: Iterable, attribute: str, size: int) -> np.ndarray:
+    """Values of linopy variables or constraints (``attribute``) by their labels."""
+    values = np.full(size, np.nan)
+    for _, item in items.items():
+        labels = item.labels.values.ravel()
+        values[labels[labels >= 0]] = getattr(item, attribute).values.ravel()[labels >= 0]
+    return values
+
+
+def assert_optimal(n: pypsa.Network) -> None:
+    """Assert that the solution on ``n.model`` is optimal for the LP as built: primal
+    and dual feasible, complementary, with the dual's objective equal to the primal's
+    (HiGHS's sign convention: reduced cost = cost - A^T dual)."""
+    model = n.model
+    lp = model.to_highspy().getLp()
+    shape = (lp.num_row_, lp.num_col_)
+    arrays = (lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_)
+    matrix = sp.csr_matrix(arrays, shape=shape)
+    x = by_label(model.variables, "solution", model._xCounter)
+    x = x[model.variables.label_index.vlabels]
+    y = by_label(model.constraints, "dual", model._cCounter)
+    y = y[model.constraints.label_index.clabels]
+    cost, activity = np.asarray(lp.col_cost_), matrix @ x
+    row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    scale = 1e-6 * np.maximum(1.0, np.abs(activity))
+    assert np.all(activity >= row_lower - scale) and np.all(activity <= row_upper + scale)
+    assert np.all(x >= col_lower - 1e-6) and np.all(x <= col_upper + 1e-6)
+    on_lower, on_upper = activity <= row_lower + scale, activity >= row_upper - scale
+    assert np.all(y[~on_lower] <= 1e-7) and np.all(y[~on_upper] >= -1e-7)
+    reduced = cost - matrix.T @ y
+    free = (x > col_lower + 1e-6) & (x < col_upper - 1e-6)
+    assert np.abs(reduced[free]).max(initial=0) <= 1e-6
+    y, reduced = np.where(np.abs(y) > 1e-7, y, 0.0), np.where(np.abs(reduced) > 1e-6, reduced, 0)
+    bound_part = col_lower[reduced > 0] @ reduced[reduced > 0]
+    bound_part += col_upper[reduced < 0] @ reduced[reduced < 0]
+    row_part = row_lower[y > 0] @ y[y > 0] + row_upper[y < 0] @ y[y < 0]
+    assert row_part + bound_part == pytest.approx(cost @ x, rel=1e-9)
+
+
+@pytest.mark.parametrize("run", ["flexible", "baseline"])
+@pytest.mark.parametrize(("folder", "hours"), [(DATA / "two_sites", None), (EXAMPLE, 72)])
+def test_staged_solution_is_optimal_for_the_whole_lp(
+    folder: Path, hours: int | None, run: str
+) -> None:
+    study = load_study(folder, hours=hours)
+    staged, cold = built(study, run), built(study, run)
+    assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    assert not _solve_staged(cold, study, COLD)
+    _solve_run(cold, study, run, COLD)
+
+    assert_optimal(staged)
+    assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_routes_released_group_by_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Groups of 2 of the example's 5 sites: its routes are released in three stages
+    # (within groups of 2, of 4, then all), each block from the last stage's basis.
+    monkeypatch.setattr(dispatch._solve, "SITES_PER_GROUP", 2)
+    study = load_study(EXAMPLE, hours=72)
+    staged, cold = built(study, "flexible"), built(study, "flexible")
+    stages = []
+
+    def recorded(model: object, held: list, *args: object, **kwargs: object) -> object:
+        stages.append(held)
+        return solve_staged(model, held, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch._solve, "solve_staged", recorded)
+    assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    _solve_run(cold, study, "flexible", COLD)
+
+    assert [len(held) for held in stages] == [3]
+    assert all(np.isin(later, earlier).all() for earlier, later in itertools.pairwise(stages[0]))
+    assert_optimal(staged)
+    assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_two_sites_staged_optimum_is_the_hand_worked_one() -> None:
+    # tests/test_multisite.py works out the flexible optimum of two_sites: 612 EUR.
+    study = load_study(DATA / "two_sites")
+    n = built(study, "flexible")
+    assert _solve_staged(n, study, SOLVER_OPTIONS)
+    assert n.objective == pytest.approx(612, rel=1e-9)
+
+
+def test_a_site_that_needs_its_routes_is_solved_cold(tmp_path: Path) -> None:
+    # city's grid (1 MW) cannot carry its 2 MW of firm work: without the route to
+    # sunny the LP has no solution, so the first stage fails and HiGHS starts cold.
+    folder = Path(shutil.copytree(DATA / "two_sites", tmp_path / "two_sites"))
+    scenario = folder / "scenario.yaml"
+    text = scenario.read_text()
+    old = "grid: {import_limit_mw: 10, import_price: 100}"
+    assert old in text
+    scenario.write_text(text.replace(old, "grid: {import_limit_mw: 1, import_price: 100}"))
+    study = load_study(folder)
+    n = built(study, "flexible")
+    routes = n.links.index[n.links.carrier == "route"]
+    joining = n.model.variables["Link-p"].labels.sel(name=list(routes)).values.ravel()
+    assert solve_staged(n.model, [joining], SOLVER_OPTIONS) is None
+
+    _solve_run(n, study, "flexible", SOLVER_OPTIONS)
+    assert_optimal(n)
+    assert n.links_t.p[routes].sum(axis=1).min() >= 1 - 1e-6  # firm work moved each hour
+
+
+def test_one_site_is_solved_cold() -> None:
+    study = load_study(Path(__file__).parents[1] / "networks" / "olkaria", hours=24)
+    assert not _solve_staged(built(study, "flexible"), study, SOLVER_OPTIONS)
