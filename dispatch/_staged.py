@@ -25,6 +25,8 @@ solves cold.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import itertools
 import logging
@@ -85,17 +87,25 @@ def solve_staged(
         return None
     folded = FoldedLp.of(lp)
     del lp
+    _return_freed_memory()
     positions = model.variables.label_index.label_to_pos
     stages = [positions[labels] for labels in held] + [np.array([], dtype=int)]
-    start = time.perf_counter()
-    vertex = folded.solve_components(stages[0], None, options, threads)
-    _log.debug("stage 1: %.1f s", time.perf_counter() - start)
-    for stage, (before, now) in enumerate(itertools.pairwise(stages), start=2):
-        released = np.setdiff1d(before, now)
-        if vertex is not None and np.any(folded.upper[released] > folded.lower[released]):
-            start = time.perf_counter()
-            vertex = folded.solve_components(now, vertex, options, threads, released)
-            _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
+    # A stage that releases only columns the folded bounds fix changes nothing.
+    stages = stages[:1] + [
+        now
+        for before, now in itertools.pairwise(stages)
+        if np.any(folded.upper[np.setdiff1d(before, now)] > folded.lower[np.setdiff1d(before, now)])
+    ]
+    vertex = None
+    for stage, held_now in enumerate(stages, start=1):
+        start = time.perf_counter()
+        released = None if vertex is None else np.setdiff1d(stages[stage - 2], held_now)
+        vertex = folded.solve_components(
+            held_now, vertex, options, threads, released, basis=stage < len(stages)
+        )
+        _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
+        if vertex is None:
+            break
     unfolded = None if vertex is None else folded.unfold(vertex)
     if unfolded is None:
         return None
@@ -239,11 +249,14 @@ class FoldedLp:
         options: dict,
         threads: int,
         released: np.ndarray | None = None,
+        basis: bool = True,
     ) -> Vertex | None:
         """The optimum of the folded LP with the ``held`` columns at zero, solved as
         the blocks it then falls apart into, each from its part of the basis of
-        ``start`` or, without one, cold with presolve. With ``start``, only blocks
-        holding a column ``released`` since are solved: the others are optimal.
+        ``start`` (which it takes over) or, without one, cold with presolve. With
+        ``start``, only blocks holding a column ``released`` since are solved: the
+        others are optimal.
+        Without ``basis``, the blocks' bases are not kept (for the last stage).
 
         None if a held column cannot be zero, a block has no optimum or, without
         ``start``, the LP does not fall apart into two or more blocks.
@@ -254,8 +267,7 @@ class FoldedLp:
         lower[held] = upper[held] = 0.0
         fixed = np.flatnonzero(lower == upper)
         free = np.flatnonzero(lower != upper)
-        on_fixed = self.matrix[:, fixed]
-        shift = on_fixed @ lower[fixed]
+        shift = self.matrix @ np.where(lower == upper, lower, 0.0)
         graph = self.matrix[:, free].tocsr()
         nodes = len(self.kept) + len(free)
         # Rows and columns as the nodes of one graph, each entry an edge between them.
@@ -274,12 +286,7 @@ class FoldedLp:
         occupied = np.diff(graph.indptr) > 0
         del graph
         empty = ~occupied
-        row_lower, row_upper = self.row_lower[self.kept], self.row_upper[self.kept]
-        slack = _BOUND_TOLERANCE * np.maximum(1.0, np.abs(shift))
-        if np.any(
-            (shift[empty] < row_lower[empty] - slack[empty])
-            | (shift[empty] > row_upper[empty] + slack[empty])
-        ):
+        if not self._within_bounds(np.flatnonzero(empty), shift):
             return None
         with_rows = np.zeros(blocks, dtype=bool)
         with_rows[row_label[occupied]] = True
@@ -295,10 +302,7 @@ class FoldedLp:
                 row_dual=np.zeros(len(self.kept)),
             )
         else:
-            vertex = dataclasses.replace(
-                start, value=start.value.copy(), col_dual=start.col_dual.copy()
-            )
-            vertex.row_dual = start.row_dual.copy()
+            vertex = start  # taken over: the caller goes on with the result
         # A column in no row goes to the bound its cost prefers.
         alone = free[~with_rows[col_label]]
         toward_upper = self.cost[alone] < 0
@@ -328,10 +332,11 @@ class FoldedLp:
             if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return False
             # One list from HiGHS at a time: for a large block each is big.
-            basis = solver.getBasis()
-            vertex.col_status[cols] = _codes(basis.col_status)
-            vertex.row_status[rows] = _codes(basis.row_status)
-            del basis
+            if basis:
+                statuses = solver.getBasis()
+                vertex.col_status[cols] = _codes(statuses.col_status)
+                vertex.row_status[rows] = _codes(statuses.row_status)
+                del statuses
             solution = solver.getSolution()
             vertex.value[cols] = solution.col_value
             vertex.col_dual[cols] = solution.col_dual
@@ -344,8 +349,12 @@ class FoldedLp:
             position[free] = np.arange(len(free))
             moved = position[released][position[released] >= 0]
             to_solve &= np.isin(np.arange(blocks), col_label[moved])
-        with ThreadPoolExecutor(max(1, threads)) as pool:  # HiGHS runs without the GIL
-            optimal = list(pool.map(solve, np.flatnonzero(to_solve)))
+        if to_solve.sum() > 1 and threads > 1:
+            with ThreadPoolExecutor(threads) as pool:  # HiGHS runs without the GIL
+                optimal = list(pool.map(solve, np.flatnonzero(to_solve)))
+        else:
+            optimal = [solve(block) for block in np.flatnonzero(to_solve)]
+        _return_freed_memory()
         _log.debug(
             "%d blocks solved of %d; largest %d columns",
             to_solve.sum(),
@@ -358,10 +367,19 @@ class FoldedLp:
         vertex.col_status[fixed] = LOWER
         vertex.row_status[empty] = BASIC
         vertex.row_dual[empty] = 0.0
-        vertex.col_dual[fixed] = self.cost[fixed] - on_fixed.T @ vertex.row_dual
+        vertex.col_dual[fixed] = self.cost[fixed] - (self.matrix.T @ vertex.row_dual)[fixed]
         # A fixed column is nonbasic at its lower bound, which is zero for a held
         # column once released: a valid status either way.
         return vertex
+
+    def _within_bounds(self, rows: np.ndarray, activity: np.ndarray) -> bool:
+        """Whether ``activity`` [-] of the folded LP's ``rows`` is within their bounds."""
+        kept = self.kept[rows]
+        slack = _BOUND_TOLERANCE * np.maximum(1.0, np.abs(activity[rows]))
+        return bool(
+            np.all(activity[rows] >= self.row_lower[kept] - slack)
+            and np.all(activity[rows] <= self.row_upper[kept] + slack)
+        )
 
     def unfold(self, vertex: Vertex) -> tuple[np.ndarray, np.ndarray] | None:
         """Stage 3: values of the columns and duals of all rows of the LP as built.
@@ -413,3 +431,10 @@ def _highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.High
     basis.row_status = by_code[row_status].tolist()
     basis.valid = True
     return basis
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by HiGHS back to the system (glibc keeps it otherwise), so
+    that the next stage's LP does not come on top of the last one's."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
