@@ -43,8 +43,11 @@ def check_hourly_balance(study: Study) -> None:
     Checks, per site and snapshot, that the facility power of firm work, and of all
     work served as it arrives (the baseline, which the study must allow), is within
     all local supply plus the import limit, and that geothermal minimum output fits
-    within the most the site can use, store and export.
+    within the most the site can use, store and export; and per grid region and
+    snapshot, that the net import the baseline of the region's sites needs together
+    is within the region's import limit.
     """
+    baseline_shortfall: dict[str, np.ndarray] = {}
     for name, site in study.sites.items():
         dc = site.datacentre
         pue = study.values(name, "datacentre.pue")
@@ -76,6 +79,7 @@ def check_hourly_balance(study: Study) -> None:
         if site.grid is not None:
             parts["grid import"] = study.values(name, "grid.import_limit_mw")
         supply = sum(parts.values(), np.zeros(len(pue)))
+        baseline_shortfall[name] = need["all"] - (supply - parts.get("grid import", 0.0))
         for kind, what in (
             ("firm", "firm load"),
             ("all", "the baseline (all work served as it arrives)"),
@@ -112,6 +116,20 @@ def check_hourly_balance(study: Study) -> None:
                     f"{must_run:.4g} MW but the site can take at most {sink[t]:.4g} MW "
                     "(facility at full IT capacity, export limit, battery charging)"
                 )
+    for region in study.scenario.grid_regions:
+        members = study.region_sites(region)
+        net_import = sum(baseline_shortfall[name] for name in members)
+        limit = study.region_values(region, "import_limit_mw")
+        short = np.flatnonzero(net_import > limit + 1e-6)
+        if len(short):
+            t = short[0]
+            raise InfeasibleError(
+                f"{study.source}: grid_regions.{region}.import_limit_mw at "
+                f"{study.snapshots[t]:%Y-%m-%d %H:%M} is {limit[t]:.4g} MW but the baseline "
+                f"(all work served as it arrives) of its sites ({', '.join(members)}) needs "
+                f"a net import of at least {net_import[t]:.4g} MW beyond all their local "
+                f"supply; {len(short)} snapshot(s) are short"
+            )
 
 
 _CONNECTION_POINT = (" grid", " grid supply", " grid demand")

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from conftest import DATA
 from dispatch import InfeasibleError, Result, load_study, solve
+from dispatch._explain import check_hourly_balance
 from dispatch._parts import independent_parts
 from dispatch._solve import build_model
 from dispatch._study import parse_scenario, read_scenario, study_from_scenario
@@ -424,6 +425,22 @@ def test_infeasible_routing_names_the_route_capacity(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_INFEASIBLE, result.output
     assert "sites.sunny.datacentre.min_it_pu" in result.output
     assert "routing.routes[0].capacity_mw" in result.output
+
+
+def test_hourly_check_finds_a_region_too_small_before_solving(tmp_path: Path) -> None:
+    # Hour 0 of shared_grid: no solar; the baseline serves sunny's 1 MW and city's
+    # 4 MW firm plus 2 MW of arriving deferrable work: a net import of 7 MW through a
+    # region that now allows 5. Each site alone (import limit 10 MW) is fine.
+    study = load_study(
+        edited_study(tmp_path, "import_limit_mw: 7,", "import_limit_mw: 5,", "shared_grid")
+    )
+    with pytest.raises(InfeasibleError) as error:
+        check_hourly_balance(study)
+    message = str(error.value)
+    assert "grid_regions.west.import_limit_mw at 2025-06-01 00:00 is 5 MW" in message
+    assert "sites (sunny, city) needs a net import of at least 7 MW" in message
+    assert "1 snapshot(s) are short" in message
+    check_hourly_balance(load_study(DATA / "shared_grid"))  # 7 MW allowed: passes
 
 
 def test_infeasible_grid_region_names_its_limit(tmp_path: Path) -> None:
