@@ -94,7 +94,7 @@ def solve_staged(
     stages = stages[:1] + [
         now
         for before, now in itertools.pairwise(stages)
-        if np.any(folded.upper[np.setdiff1d(before, now)] > folded.lower[np.setdiff1d(before, now)])
+        if folded.any_free(np.setdiff1d(before, now))
     ]
     vertex = None
     for stage, held_now in enumerate(stages, start=1):
@@ -372,6 +372,10 @@ class FoldedLp:
         # column once released: a valid status either way.
         return vertex
 
+    def any_free(self, cols: np.ndarray) -> bool:
+        """Whether any of ``cols`` may move within its folded bounds."""
+        return bool(np.any(self.upper[cols] > self.lower[cols]))
+
     def _within_bounds(self, rows: np.ndarray, activity: np.ndarray) -> bool:
         """Whether ``activity`` [-] of the folded LP's ``rows`` is within their bounds."""
         kept = self.kept[rows]
@@ -382,7 +386,7 @@ class FoldedLp:
         )
 
     def unfold(self, vertex: Vertex) -> tuple[np.ndarray, np.ndarray] | None:
-        """Stage 3: values of the columns and duals of all rows of the LP as built.
+        """The last step: values of the columns and duals of all rows of the LP as built.
 
         A column's reduced cost becomes the dual of a single-variable row that holds
         it at its bound, with the sign of that bound; a column held by a bound of
@@ -394,26 +398,26 @@ class FoldedLp:
         col = self.single_col
         activity = self.single_coef * value[col]
         dual = col_dual[col] / self.single_coef
-        near = _BOUND_TOLERANCE * np.maximum(1.0, np.abs(activity))
-        holds = (
-            (np.abs(activity - self.row_lower[self.single]) <= near) & (dual >= -_DUAL_TOLERANCE)
-        ) | ((np.abs(activity - self.row_upper[self.single]) <= near) & (dual <= _DUAL_TOLERANCE))
+        holds = (_on(activity, self.row_lower[self.single]) & (dual >= -_DUAL_TOLERANCE)) | (
+            _on(activity, self.row_upper[self.single]) & (dual <= _DUAL_TOLERANCE)
+        )
         holding = np.flatnonzero(holds)
         _, first = np.unique(col[holding], return_index=True)
         chosen = holding[first]
         row_dual[self.single[chosen]] = dual[chosen]
         held_by_row = np.zeros(len(value), dtype=bool)
         held_by_row[col[chosen]] = True
-        own = (
-            (np.abs(value - self.col_lower) <= _BOUND_TOLERANCE * np.maximum(1.0, np.abs(value)))
-            & (col_dual >= -_DUAL_TOLERANCE)
-        ) | (
-            (np.abs(value - self.col_upper) <= _BOUND_TOLERANCE * np.maximum(1.0, np.abs(value)))
-            & (col_dual <= _DUAL_TOLERANCE)
+        own = (_on(value, self.col_lower) & (col_dual >= -_DUAL_TOLERANCE)) | (
+            _on(value, self.col_upper) & (col_dual <= _DUAL_TOLERANCE)
         )
         if np.any((np.abs(col_dual) > _DUAL_TOLERANCE) & ~held_by_row & ~own):
             return None
         return value, row_dual
+
+
+def _on(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Which ``values`` lie on their ``bounds`` (an infinite bound never)."""
+    return np.abs(values - bounds) <= _BOUND_TOLERANCE * np.maximum(1.0, np.abs(values))
 
 
 def _codes(statuses: list) -> np.ndarray:
