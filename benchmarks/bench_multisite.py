@@ -30,7 +30,7 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
    ``--compare-up-to`` (default 5) are solved with every HiGHS strategy of
    ``--strategies`` (default staged, dual); larger ones with ``--large-strategies``
    only (default staged). ``staged`` is what ``dispatch.solve`` does (sites apart,
-   then routes released group by group, ``dispatch._staged``); ``dual`` one cold
+   then routes released week by week, then all, ``dispatch._staged``); ``dual`` one cold
    HiGHS solve of the same LP. The first strategy of a size has ``--time-limit`` (default 450 s),
    the others ``--compare-time-limit`` (default 120 s): enough to see that they are
    slower. The whole run takes about 25 minutes on 2 cores (more when other work loads

@@ -14,6 +14,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from dispatch._cores import usable_cores
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._explain import check_hourly_balance, explain_infeasibility
@@ -36,6 +38,7 @@ from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_
 
 if TYPE_CHECKING:
     import linopy
+    import pandas as pd
     import pypsa
 
 SOLVER_OPTIONS = {"output_flag": False}
@@ -56,8 +59,9 @@ def solve(
     target joins are solved as separate LPs (:func:`dispatch._parts.independent_parts`),
     side by side where the machine allows: the optimum is the same, the time grows
     linearly with the number of parts. Sites joined by routes are solved apart
-    first and their routes released from that solution (:mod:`dispatch._staged`):
-    again the same optimum, found several times faster than by one cold solve.
+    first, then their routes are released week by week, then all at once, each
+    stage from the last one's solution (:mod:`dispatch._staged`): again the same
+    optimum, found several times faster than by one cold solve.
 
     Parameters
     ----------
@@ -351,10 +355,9 @@ def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
         raise InfeasibleError(explain_infeasibility(n, study, run, condition))
 
 
-SITES_PER_GROUP = 5
-"""Sites whose routes the staged solve releases first, together, before it releases
-the routes between such groups, then between groups of twice as many sites, and so
-on (measured on rings of 10 and 20 sites)."""
+HOURS_PER_WINDOW = 168
+"""Length of the time windows of the staged solve's second stage, in snapshots [h]
+(a week; measured on rings of 5 and 20 sites, benchmarks/README.md)."""
 
 
 def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
@@ -363,22 +366,17 @@ def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
     solver to use or the stages do not apply."""
     if "solver" in options or study.scenario.routing is None:
         return False
-    order = _route_order(study)
     links = [
-        (route_link(name, classes, workload), order[route.origin], order[route.destination])
-        for name, (route, classes) in route_names(study).items()
+        route_link(name, classes, workload)
+        for name, (_, classes) in route_names(study).items()
         for workload in classes
     ]
     if not links:
         return False
-    labels = n.model.variables["Link-p"].labels
-    held = [labels.sel(name=[link for link, *_ in links]).values.ravel()]
-    size = SITES_PER_GROUP
-    while size < len(study.sites):
-        between = [link for link, a, b in links if a // size != b // size]
-        if between:
-            held.append(labels.sel(name=between).values.ravel())
-        size *= 2
+    held = [n.model.variables["Link-p"].labels.sel(name=links).values.ravel()]
+    boundaries = n.snapshots[HOURS_PER_WINDOW - 1 :: HOURS_PER_WINDOW].union(n.snapshots[-1:])
+    if len(boundaries) > 1:
+        held.append(_between_windows(n.model, boundaries))
     with _quiet_stdout():
         result = solve_staged(n.model, held, options, threads=usable_cores())
     if result is None:
@@ -390,19 +388,14 @@ def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
     return True
 
 
-def _route_order(study: Study) -> dict[str, int]:
-    """Each site's place in a depth-first walk of the routes, so that sites next to
-    each other in it are near each other on the routes."""
-    neighbours: dict[str, list[str]] = {site: [] for site in study.sites}
-    for route, _ in route_names(study).values():
-        neighbours[route.origin].append(route.destination)
-        neighbours[route.destination].append(route.origin)
-    order: dict[str, int] = {}
-    for first in study.sites:
-        stack = [first]
-        while stack:
-            site = stack.pop()
-            if site not in order:
-                order[site] = len(order)
-                stack += reversed(neighbours[site])
-    return order
+def _between_windows(model: linopy.Model, boundaries: pd.Index) -> np.ndarray:
+    """Labels of the variables that join time windows: those of the ``boundaries``
+    snapshots (the last of each window), and those of no snapshot (capacities)."""
+    labels = []
+    for _, variable in model.variables.items():
+        at = variable.labels
+        if "snapshot" in at.dims:
+            at = at.sel(snapshot=boundaries)
+        labels.append(at.values.ravel())
+    joined = np.concatenate(labels)
+    return joined[joined >= 0]

@@ -11,11 +11,16 @@ an exact scheme:
    into blocks (a site, or the sites of a grid region), each solved on its own with
    presolve, side by side on threads;
 2. their solutions join into a basic solution of the whole folded LP, which is
-   feasible; the joining columns are released, in groups (first those within
-   groups of sites, whose blocks are again solved apart, then the rest), and the
-   dual simplex goes on from each basis to the next optimum (nothing to do when
-   they are fixed, as in the baseline);
-3. the solution is unfolded: the dual of a column held at a bound that a
+   feasible. The joining columns are released while the columns of a few hours are
+   held at their values: the LP then falls apart into time windows of all sites,
+   each solved from its part of the basis, side by side; most of what the routes
+   change is local in time, and a simplex iteration on a window is far cheaper
+   than on the whole LP;
+3. everything is released and the dual simplex goes on from that basis to the
+   optimum of the whole LP (what is left to do is mostly moving storage between
+   windows). Nothing is done after step 1 when the joining columns are fixed
+   anyway, as in the baseline;
+4. the solution is unfolded: the dual of a column held at a bound that a
    single-variable row set is that row's dual, as a cold solve reports it.
 
 The optimum is the whole LP's. Where a stage cannot finish (e.g. a site that needs
@@ -28,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
-import itertools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,9 +69,10 @@ def solve_staged(
     model
         A linopy model as built by PyPSA, to be minimised, not yet solved.
     held
-        Labels of the variables held at zero in each stage but the last, each a
-        subset of the one before [-]: e.g. every route, then the routes between
-        groups of sites. They must admit zero.
+        Labels of the variables held in each stage but the last [-]: in the first
+        at zero (which they must admit), e.g. every route; in each later one at
+        their values in the stage before, e.g. the variables of the hours between
+        time windows. A stage whose held columns do not split the LP is skipped.
     options
         HiGHS options for each solve.
     threads
@@ -90,22 +95,19 @@ def solve_staged(
     _return_freed_memory()
     positions = model.variables.label_index.label_to_pos
     stages = [positions[labels] for labels in held] + [np.array([], dtype=int)]
-    # A stage that releases only columns the folded bounds fix changes nothing.
-    stages = stages[:1] + [
-        now
-        for before, now in itertools.pairwise(stages)
-        if folded.any_free(np.setdiff1d(before, now))
-    ]
-    vertex = None
+    if not folded.any_free(stages[0]):
+        stages = stages[:1]  # the first stage's optimum is the whole LP's
+    vertex, ever_held = None, stages[0]
     for stage, held_now in enumerate(stages, start=1):
         start = time.perf_counter()
-        released = None if vertex is None else np.setdiff1d(stages[stage - 2], held_now)
+        released = None if vertex is None else np.setdiff1d(ever_held, held_now)
         vertex = folded.solve_components(
             held_now, vertex, options, threads, released, basis=stage < len(stages)
         )
         _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
         if vertex is None:
             break
+        ever_held = np.union1d(ever_held, held_now)
     unfolded = None if vertex is None else folded.unfold(vertex)
     if unfolded is None:
         return None
@@ -251,20 +253,25 @@ class FoldedLp:
         released: np.ndarray | None = None,
         basis: bool = True,
     ) -> Vertex | None:
-        """The optimum of the folded LP with the ``held`` columns at zero, solved as
-        the blocks it then falls apart into, each from its part of the basis of
-        ``start`` (which it takes over) or, without one, cold with presolve. With
-        ``start``, only blocks holding a column ``released`` since are solved: the
-        others are optimal.
+        """The optimum of the folded LP with the ``held`` columns at their values in
+        ``start`` (without one, at zero), solved as the blocks it then falls apart
+        into, each from its part of the basis of ``start`` (which it takes over) or,
+        without one, cold with presolve. With ``start``, only blocks holding a
+        column ``released`` since are solved: the others are optimal.
         Without ``basis``, the blocks' bases are not kept (for the last stage).
 
         None if a held column cannot be zero, a block has no optimum or, without
-        ``start``, the LP does not fall apart into two or more blocks.
+        ``start``, the LP does not fall apart into two or more blocks. With
+        ``start``, if the held columns do not split the LP, ``start`` unchanged.
         """
-        if np.any(self.lower[held] > 0) or np.any(self.upper[held] < 0):
-            return None
+        if start is None:
+            value = np.zeros(len(held))
+            if np.any(self.lower[held] > 0) or np.any(self.upper[held] < 0):
+                return None
+        else:  # within HiGHS's feasibility tolerance of its bounds: onto them
+            value = np.clip(start.value[held], self.lower[held], self.upper[held])
         lower, upper = self.lower.copy(), self.upper.copy()
-        lower[held] = upper[held] = 0.0
+        lower[held] = upper[held] = value
         fixed = np.flatnonzero(lower == upper)
         free = np.flatnonzero(lower != upper)
         shift = self.matrix @ np.where(lower == upper, lower, 0.0)
@@ -290,8 +297,8 @@ class FoldedLp:
             return None
         with_rows = np.zeros(blocks, dtype=bool)
         with_rows[row_label[occupied]] = True
-        if start is None and with_rows.sum() < 2:
-            return None
+        if with_rows.sum() < 2 and (start is None or len(held)):
+            return start
 
         if start is None:
             vertex = Vertex(
@@ -364,12 +371,16 @@ class FoldedLp:
         if not all(optimal):
             return None
         vertex.value[fixed] = lower[fixed]
-        vertex.col_status[fixed] = LOWER
+        # A held column between its bounds is basic once released; the basis then
+        # has too many basic columns, which HiGHS mends (an alien basis).
+        vertex.col_status[fixed] = np.where(
+            _on(lower[fixed], self.lower[fixed]),
+            LOWER,
+            np.where(_on(lower[fixed], self.upper[fixed]), UPPER, BASIC),
+        )
         vertex.row_status[empty] = BASIC
         vertex.row_dual[empty] = 0.0
         vertex.col_dual[fixed] = self.cost[fixed] - (self.matrix.T @ vertex.row_dual)[fixed]
-        # A fixed column is nonbasic at its lower bound, which is zero for a held
-        # column once released: a valid status either way.
         return vertex
 
     def any_free(self, cols: np.ndarray) -> bool:
@@ -433,7 +444,7 @@ def _highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.High
     basis = highspy.HighsBasis()
     basis.col_status = by_code[col_status].tolist()
     basis.row_status = by_code[row_status].tolist()
-    basis.valid = True
+    basis.alien = True  # HiGHS completes or trims it to a basis
     return basis
 
 

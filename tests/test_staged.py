@@ -5,7 +5,7 @@ back to a cold start."""
 
 from __future__ import annotations
 
-import itertools
+import logging
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,7 +21,7 @@ from dispatch import load_study
 from dispatch._network import build_network
 from dispatch._solve import SOLVER_OPTIONS, _solve_run, _solve_staged, _to_baseline, build_model
 from dispatch._staged import solve_staged
-from dispatch._study import Study
+from dispatch._study import Study, read_scenario, study_from_scenario
 
 EXAMPLE = Path(__file__).parents[1] / "networks" / "multi-site"
 
@@ -93,24 +93,51 @@ def test_staged_solution_is_optimal_for_the_whole_lp(
     assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
 
 
-def test_routes_released_group_by_group(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Groups of 2 of the example's 5 sites: its routes are released in three stages
-    # (within groups of 2, of 4, then all), each block from the last stage's basis.
-    monkeypatch.setattr(dispatch._solve, "SITES_PER_GROUP", 2)
+def test_routes_released_window_by_window(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Windows of 24 h in the example's 72 h: the routes are released in three
+    # windows side by side (hours 23 and 47 held, and 71, which a cyclic store joins
+    # to hour 0), then the whole LP is solved from their basis.
+    monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
     study = load_study(EXAMPLE, hours=72)
     staged, cold = built(study, "flexible"), built(study, "flexible")
-    stages = []
-
-    def recorded(model: object, held: list, *args: object, **kwargs: object) -> object:
-        stages.append(held)
-        return solve_staged(model, held, *args, **kwargs)
-
-    monkeypatch.setattr(dispatch._solve, "solve_staged", recorded)
-    assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    with caplog.at_level(logging.DEBUG, logger="dispatch._staged"):
+        assert _solve_staged(staged, study, SOLVER_OPTIONS)
     _solve_run(cold, study, "flexible", COLD)
 
-    assert [len(held) for held in stages] == [3]
-    assert all(np.isin(later, earlier).all() for earlier, later in itertools.pairwise(stages[0]))
+    solved = [r.getMessage() for r in caplog.records if "blocks solved" in r.getMessage()]
+    assert [message.split(";")[0] for message in solved] == [
+        "5 blocks solved of 5",
+        "3 blocks solved of 3",
+        "1 blocks solved of 1",
+    ]
+    assert_optimal(staged)
+    assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_windows_that_do_not_split_are_skipped(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A site's CFE target is one row over all its hours: the sites stand alone, but
+    # no window does, so the routes are released on the whole LP at once.
+    source = EXAMPLE / "scenario.yaml"
+    scenario = read_scenario(source)
+    sites = {
+        name: site.model_copy(update={"cfe_target": 0.1}) for name, site in scenario.sites.items()
+    }
+    study = study_from_scenario(scenario.model_copy(update={"sites": sites}), source, hours=72)
+    monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
+    staged, cold = built(study, "flexible"), built(study, "flexible")
+    with caplog.at_level(logging.DEBUG, logger="dispatch._staged"):
+        assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    _solve_run(cold, study, "flexible", COLD)
+
+    solved = [r.getMessage() for r in caplog.records if "blocks solved" in r.getMessage()]
+    assert [message.split(";")[0] for message in solved] == [
+        "5 blocks solved of 5",
+        "1 blocks solved of 1",
+    ]
     assert_optimal(staged)
     assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
 
