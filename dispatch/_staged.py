@@ -58,6 +58,10 @@ _DUAL_TOLERANCE = 1e-7
 _BOUND_TOLERANCE = 1e-9
 """Relative distance of a value from a bound that counts as on it [-]."""
 
+_PRIMAL_TOLERANCE = 1e-7
+"""HiGHS's default primal feasibility tolerance [-]: the rows of columns held at
+values HiGHS found may miss their bounds by this much."""
+
 
 def solve_staged(
     model: linopy.Model, held: list[np.ndarray], options: dict, threads: int = 1
@@ -390,7 +394,7 @@ class FoldedLp:
     def _within_bounds(self, rows: np.ndarray, activity: np.ndarray) -> bool:
         """Whether ``activity`` [-] of the folded LP's ``rows`` is within their bounds."""
         kept = self.kept[rows]
-        slack = _BOUND_TOLERANCE * np.maximum(1.0, np.abs(activity[rows]))
+        slack = _PRIMAL_TOLERANCE * np.maximum(1.0, np.abs(activity[rows]))
         return bool(
             np.all(activity[rows] >= self.row_lower[kept] - slack)
             and np.all(activity[rows] <= self.row_upper[kept] + slack)
