@@ -101,7 +101,7 @@ def solve_staged(
     stages = [positions[labels] for labels in held] + [np.array([], dtype=int)]
     if not folded.any_free(stages[0]):
         stages = stages[:1]  # the first stage's optimum is the whole LP's
-    vertex, ever_held = None, stages[0]
+    vertex, ever_held = None, np.array([], dtype=int)
     for stage, held_now in enumerate(stages, start=1):
         start = time.perf_counter()
         released = None if vertex is None else np.setdiff1d(ever_held, held_now)

@@ -17,11 +17,12 @@ import scipy.sparse as sp
 
 import dispatch._solve
 from conftest import DATA
-from dispatch import load_study
+from dispatch import load_study, solve
 from dispatch._network import build_network
 from dispatch._solve import SOLVER_OPTIONS, _solve_run, _solve_staged, _to_baseline, build_model
 from dispatch._staged import solve_staged
 from dispatch._study import Study, read_scenario, study_from_scenario
+from dispatch.testing import assert_invariants
 
 EXAMPLE = Path(__file__).parents[1] / "networks" / "multi-site"
 
@@ -93,6 +94,19 @@ def test_staged_solution_is_optimal_for_the_whole_lp(
     assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
 
 
+def blocks_per_stage(study: Study, caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Solve the flexible run of ``study`` staged, check it against a cold solve and
+    the optimality conditions, and return how many blocks each stage solved."""
+    staged, cold = built(study, "flexible"), built(study, "flexible")
+    with caplog.at_level(logging.DEBUG, logger="dispatch._staged"):
+        assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    _solve_run(cold, study, "flexible", COLD)
+    assert_optimal(staged)
+    assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
+    messages = [record.getMessage() for record in caplog.records]
+    return [message.split(";")[0] for message in messages if "blocks solved" in message]
+
+
 def test_routes_released_window_by_window(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -101,19 +115,12 @@ def test_routes_released_window_by_window(
     # to hour 0), then the whole LP is solved from their basis.
     monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
     study = load_study(EXAMPLE, hours=72)
-    staged, cold = built(study, "flexible"), built(study, "flexible")
-    with caplog.at_level(logging.DEBUG, logger="dispatch._staged"):
-        assert _solve_staged(staged, study, SOLVER_OPTIONS)
-    _solve_run(cold, study, "flexible", COLD)
-
-    solved = [r.getMessage() for r in caplog.records if "blocks solved" in r.getMessage()]
-    assert [message.split(";")[0] for message in solved] == [
+    assert blocks_per_stage(study, caplog) == [
         "5 blocks solved of 5",
         "3 blocks solved of 3",
         "1 blocks solved of 1",
     ]
-    assert_optimal(staged)
-    assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert_invariants(solve(study))
 
 
 def test_windows_that_do_not_split_are_skipped(
@@ -128,18 +135,7 @@ def test_windows_that_do_not_split_are_skipped(
     }
     study = study_from_scenario(scenario.model_copy(update={"sites": sites}), source, hours=72)
     monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
-    staged, cold = built(study, "flexible"), built(study, "flexible")
-    with caplog.at_level(logging.DEBUG, logger="dispatch._staged"):
-        assert _solve_staged(staged, study, SOLVER_OPTIONS)
-    _solve_run(cold, study, "flexible", COLD)
-
-    solved = [r.getMessage() for r in caplog.records if "blocks solved" in r.getMessage()]
-    assert [message.split(";")[0] for message in solved] == [
-        "5 blocks solved of 5",
-        "1 blocks solved of 1",
-    ]
-    assert_optimal(staged)
-    assert staged.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert blocks_per_stage(study, caplog) == ["5 blocks solved of 5", "1 blocks solved of 1"]
 
 
 def test_two_sites_staged_optimum_is_the_hand_worked_one() -> None:
