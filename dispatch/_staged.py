@@ -18,8 +18,9 @@ an exact scheme:
    than on the whole LP;
 3. everything is released and the dual simplex goes on from that basis to the
    optimum of the whole LP (what is left to do is mostly moving storage between
-   windows). Nothing is done after step 1 when the joining columns are fixed
-   anyway, as in the baseline;
+   windows). The columns held in step 2 start it nonbasic, each at the bound its
+   reduced cost prefers, so that the basis is dual feasible. Nothing is done
+   after step 1 when the joining columns are fixed anyway, as in the baseline;
 4. the solution is unfolded: the dual of a column held at a bound that a
    single-variable row set is that row's dual, as a cold solve reports it.
 
@@ -88,15 +89,11 @@ def solve_staged(
         The optimal primal and dual solution, labelled as linopy's own solve labels
         it; None if the stages do not apply (then solve the model cold).
     """
-    import highspy
     from linopy.constants import Result, Solution, Status, TerminationCondition
 
-    lp = model.to_highspy().getLp()
-    if lp.sense_ != highspy.ObjSense.kMinimize:
+    if model.objective.sense != "min":
         return None
-    folded = FoldedLp.of(lp)
-    del lp
-    _return_freed_memory()
+    folded = FoldedLp.of(model)
     positions = model.variables.label_index.label_to_pos
     stages = [positions[labels] for labels in held] + [np.array([], dtype=int)]
     if not folded.any_free(stages[0]):
@@ -120,16 +117,18 @@ def solve_staged(
     primal[model.variables.label_index.vlabels] = value
     dual = np.full(model._cCounter, np.nan)
     dual[model.constraints.label_index.clabels] = row_dual
-    objective = float(folded.cost @ value) + folded.offset
+    objective = float(folded.cost @ value)
     status = Status.from_termination_condition(TerminationCondition.optimal)
     return Result(status, Solution(primal, dual, objective), solver_name="highs")
 
 
 @dataclasses.dataclass
 class Vertex:
-    """A basic solution of a folded LP."""
+    """A solution of a folded LP, and the basis to start the next stage from."""
 
     col_status: np.ndarray
+    """The columns' basis status (``LOWER``, ``BASIC``, ``UPPER``); a column held
+    in the stage is nonbasic, at the bound its reduced cost prefers."""
     row_status: np.ndarray
     """Of the folded LP's rows."""
     value: np.ndarray
@@ -146,7 +145,6 @@ class FoldedLp:
     matrix: sp.csr_matrix
     """The folded LP's constraint matrix: the rows of two or more variables."""
     cost: np.ndarray
-    offset: float
     col_lower: np.ndarray
     col_upper: np.ndarray
     row_lower: np.ndarray
@@ -162,42 +160,25 @@ class FoldedLp:
     upper: np.ndarray
 
     @classmethod
-    def of(cls, lp: highspy.HighsLp) -> FoldedLp:
-        import highspy
-
-        shape = (lp.num_row_, lp.num_col_)
-        arrays = (
-            np.asarray(lp.a_matrix_.value_),
-            np.asarray(lp.a_matrix_.index_),
-            np.asarray(lp.a_matrix_.start_),
-        )
-        if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
-            rows = sp.csr_matrix(arrays, shape=shape)
-        else:
-            rows = sp.csc_matrix(arrays, shape=shape).tocsr()
-        col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
-        row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    def of(cls, model: linopy.Model) -> FoldedLp:
+        """The folded LP of a linopy model, its columns and rows in linopy's order."""
+        matrices = model.matrices
+        rows = sp.csr_matrix(matrices.A)
+        col_lower, col_upper = matrices.lb, matrices.ub
+        rhs, sense = matrices.b, matrices.sense
+        row_lower = np.where(sense != "<", rhs, -np.inf)
+        row_upper = np.where(sense != ">", rhs, np.inf)
         count = np.diff(rows.indptr)
         single = np.flatnonzero(count == 1)
         single_col = rows.indices[rows.indptr[single]]
         single_coef = rows.data[rows.indptr[single]]
         positive = single_coef > 0
-        lower, upper = col_lower.copy(), col_upper.copy()
-        np.maximum.at(
-            lower,
-            single_col,
-            np.where(positive, row_lower[single], row_upper[single]) / single_coef,
-        )
-        np.minimum.at(
-            upper,
-            single_col,
-            np.where(positive, row_upper[single], row_lower[single]) / single_coef,
-        )
+        from_below = np.where(positive, row_lower[single], row_upper[single]) / single_coef
+        from_above = np.where(positive, row_upper[single], row_lower[single]) / single_coef
         kept = np.flatnonzero(count > 1)
         return cls(
             rows[kept],
-            np.asarray(lp.col_cost_),
-            float(lp.offset_),
+            matrices.c,
             col_lower,
             col_upper,
             row_lower,
@@ -206,46 +187,46 @@ class FoldedLp:
             single,
             single_col,
             single_coef,
-            lower,
-            upper,
+            _tightest(col_lower, single_col, from_below, np.maximum),
+            _tightest(col_upper, single_col, from_above, np.minimum),
         )
 
     def highs(
         self,
         options: dict,
-        rows: np.ndarray | None = None,
-        cols: np.ndarray | None = None,
-        lower: np.ndarray | None = None,
-        upper: np.ndarray | None = None,
-        shift: np.ndarray | None = None,
+        matrix: sp.csr_matrix,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        shift: np.ndarray,
     ) -> highspy.Highs:
-        """HiGHS holding the folded LP, or its block of ``rows`` (of the folded LP)
-        and ``cols``, with ``shift`` the rows' activity from columns left out."""
+        """HiGHS holding the block of the folded LP's ``rows`` and ``cols``, whose
+        ``matrix`` it is, with ``shift`` the rows' activity from columns left out."""
         import highspy
 
-        rows = np.arange(len(self.kept)) if rows is None else rows
-        cols = np.arange(len(self.cost)) if cols is None else cols
-        lower = self.lower if lower is None else lower
-        upper = self.upper if upper is None else upper
-        offset = 0.0 if shift is None else shift[rows]
-        whole = len(rows) == len(self.kept) and len(cols) == len(self.cost)
-        matrix = (self.matrix if whole else self.matrix[rows][:, cols]).tocsc()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cols), len(rows)
-        lp.col_cost_ = self.cost[cols]
-        lp.col_lower_ = lower[cols]
-        lp.col_upper_ = upper[cols]
-        lp.row_lower_ = self.row_lower[self.kept[rows]] - offset
-        lp.row_upper_ = self.row_upper[self.kept[rows]] - offset
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
+        matrix = matrix.tocsc()
         solver = highspy.Highs()
         solver.setOptionValue("output_flag", False)
         for name, value in options.items():
             solver.setOptionValue(name, value)
-        solver.passModel(lp)
+        solver.passModel(
+            len(cols),
+            len(rows),
+            matrix.nnz,
+            int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMinimize),
+            0.0,
+            self.cost[cols],
+            lower[cols],
+            upper[cols],
+            self.row_lower[self.kept[rows]] - shift[rows],
+            self.row_upper[self.kept[rows]] - shift[rows],
+            matrix.indptr.astype(np.int32, copy=False),
+            matrix.indices.astype(np.int32, copy=False),
+            matrix.data,
+            np.zeros(len(cols), dtype=np.int32),  # every column continuous
+        )
         return solver
 
     def solve_components(
@@ -295,7 +276,6 @@ class FoldedLp:
         del edges
         row_label, col_label = label[: len(self.kept)], label[len(self.kept) :]
         occupied = np.diff(graph.indptr) > 0
-        del graph
         empty = ~occupied
         if not self._within_bounds(np.flatnonzero(empty), shift):
             return None
@@ -324,13 +304,25 @@ class FoldedLp:
         vertex.col_status[alone] = np.where(toward_upper, UPPER, LOWER)
         vertex.col_dual[alone] = self.cost[alone]
 
+        # Each block's free columns and rows, and a free column's place in its block.
+        col_members = _members(np.arange(len(free)), col_label, blocks)
+        row_members = _members(np.flatnonzero(occupied), row_label[occupied], blocks)
+        place = np.empty(len(free), dtype=np.int32)
+        for members in col_members:
+            place[members] = np.arange(len(members))
+
         def solve(block: int) -> bool:
             """Solve one block into ``vertex``; whether it has an optimum."""
             import highspy
 
-            cols = free[col_label == block]
-            rows = np.flatnonzero((row_label == block) & occupied)
-            solver = self.highs(options, rows, cols, lower, upper, shift)
+            cols, rows = free[col_members[block]], row_members[block]
+            part = graph[rows]
+            matrix = sp.csr_matrix(
+                (part.data, place[part.indices], part.indptr), shape=(len(rows), len(cols))
+            )
+            del part
+            solver = self.highs(options, matrix, rows, cols, lower, upper, shift)
+            del matrix
             if start is not None:
                 solver.setBasis(_highs_basis(start.col_status[cols], start.row_status[rows]))
             solver.run()
@@ -375,16 +367,20 @@ class FoldedLp:
         if not all(optimal):
             return None
         vertex.value[fixed] = lower[fixed]
-        # A held column between its bounds is basic once released; the basis then
-        # has too many basic columns, which HiGHS mends (an alien basis).
-        vertex.col_status[fixed] = np.where(
-            _on(lower[fixed], self.lower[fixed]),
-            LOWER,
-            np.where(_on(lower[fixed], self.upper[fixed]), UPPER, BASIC),
-        )
         vertex.row_status[empty] = BASIC
         vertex.row_dual[empty] = 0.0
-        vertex.col_dual[fixed] = self.cost[fixed] - (self.matrix.T @ vertex.row_dual)[fixed]
+        reduced = self.cost[fixed] - (self.matrix.T @ vertex.row_dual)[fixed]
+        vertex.col_dual[fixed] = reduced
+        # A held column starts the next stage nonbasic: on its bound or, if between
+        # its bounds, at the one its reduced cost prefers, so that the basis stays
+        # dual feasible for the dual simplex. Where that bound is infinite it is
+        # basic, one too many, which HiGHS mends (an alien basis).
+        on_upper = _on(lower[fixed], self.upper[fixed])
+        on_lower = _on(lower[fixed], self.lower[fixed]) | (
+            ~on_upper & (reduced >= 0) & np.isfinite(self.lower[fixed])
+        )
+        on_upper |= ~on_lower & (reduced < 0) & np.isfinite(self.upper[fixed])
+        vertex.col_status[fixed] = np.where(on_lower, LOWER, np.where(on_upper, UPPER, BASIC))
         return vertex
 
     def any_free(self, cols: np.ndarray) -> bool:
@@ -428,6 +424,25 @@ class FoldedLp:
         if np.any((np.abs(col_dual) > _DUAL_TOLERANCE) & ~held_by_row & ~own):
             return None
         return value, row_dual
+
+
+def _members(items: np.ndarray, label: np.ndarray, blocks: int) -> list[np.ndarray]:
+    """The ``items`` of each of ``blocks`` blocks by their ``label``, in order."""
+    order = np.argsort(label, kind="stable")
+    return np.split(items[order], np.cumsum(np.bincount(label, minlength=blocks))[:-1])
+
+
+def _tightest(
+    bounds: np.ndarray, cols: np.ndarray, limits: np.ndarray, tighter: np.ufunc
+) -> np.ndarray:
+    """``bounds`` of columns tightened by the ``limits`` of rows on ``cols``
+    (``np.maximum`` for lower bounds, ``np.minimum`` for upper)."""
+    order = np.argsort(cols, kind="stable")
+    cols, limits = cols[order], limits[order]
+    first = np.flatnonzero(np.diff(cols, prepend=-1))
+    tightened = bounds.copy()
+    tightened[cols[first]] = tighter(bounds[cols[first]], tighter.reduceat(limits, first))
+    return tightened
 
 
 def _on(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
