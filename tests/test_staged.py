@@ -20,7 +20,7 @@ from conftest import DATA
 from dispatch import load_study, solve
 from dispatch._network import build_network
 from dispatch._solve import SOLVER_OPTIONS, _solve_run, _solve_staged, _to_baseline, build_model
-from dispatch._staged import solve_staged
+from dispatch._staged import _tightest, solve_staged
 from dispatch._study import Study, read_scenario, study_from_scenario
 from dispatch.testing import assert_invariants
 
@@ -169,3 +169,17 @@ def test_a_site_that_needs_its_routes_is_solved_cold(tmp_path: Path) -> None:
 def test_one_site_is_solved_cold() -> None:
     study = load_study(Path(__file__).parents[1] / "networks" / "olkaria", hours=24)
     assert not _solve_staged(built(study, "flexible"), study, SOLVER_OPTIONS)
+
+
+def test_folded_bounds_are_the_tightest_of_each_column() -> None:
+    """Folding single-variable rows into bounds agrees with ``ufunc.at``, column by
+    column, where several rows bound one column and where none does."""
+    rng = np.random.default_rng(3)
+    cols = rng.integers(0, 50, size=200)  # columns 0-49, most with several rows
+    limits = rng.normal(size=200)
+    bounds = np.where(rng.random(60) < 0.5, -np.inf, rng.normal(size=60))
+    for tighter in (np.maximum, np.minimum):
+        expected = bounds.copy()
+        tighter.at(expected, cols, limits)
+        np.testing.assert_array_equal(_tightest(bounds, cols, limits, tighter), expected)
+    np.testing.assert_array_equal(_tightest(bounds, cols[:0], limits[:0], np.maximum), bounds)
