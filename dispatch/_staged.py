@@ -128,7 +128,8 @@ class Vertex:
 
     col_status: np.ndarray
     """The columns' basis status (``LOWER``, ``BASIC``, ``UPPER``); a column held
-    in the stage is nonbasic, at the bound its reduced cost prefers."""
+    in the stage is nonbasic, at the bound its reduced cost prefers (basic where
+    that bound is infinite), whatever its value."""
     row_status: np.ndarray
     """Of the folded LP's rows."""
     value: np.ndarray
