@@ -11,16 +11,18 @@ an exact scheme:
    into blocks (a site, or the sites of a grid region), each solved on its own with
    presolve, side by side on threads;
 2. their solutions join into a basic solution of the whole folded LP, which is
-   feasible. The joining columns are released while the columns of a few hours are
-   held at their values: the LP then falls apart into time windows of all sites,
-   each solved from its part of the basis, side by side; most of what the routes
+   feasible. The joining columns are released while the columns of a few hours
+   that join them to the next hours (storage levels, ramped outputs) are held at
+   their values: the LP then falls apart into time windows of all sites, each
+   solved from its part of the basis, side by side; most of what the routes
    change is local in time, and a simplex iteration on a window is far cheaper
    than on the whole LP;
 3. everything is released and the dual simplex goes on from that basis to the
    optimum of the whole LP (what is left to do is mostly moving storage between
    windows). The columns held in step 2 start it nonbasic, each at the bound its
-   reduced cost prefers, so that the basis is dual feasible. Nothing is done
-   after step 1 when the joining columns are fixed anyway, as in the baseline;
+   reduced cost prefers, so that the basis is dual feasible and HiGHS starts in
+   the second phase of its dual simplex. Nothing is done after step 1 when the
+   joining columns are fixed anyway, as in the baseline;
 4. the solution is unfolded: the dual of a column held at a bound that a
    single-variable row set is that row's dual, as a cold solve reports it.
 
@@ -77,7 +79,9 @@ def solve_staged(
         Labels of the variables held in each stage but the last [-]: in the first
         at zero (which they must admit), e.g. every route; in each later one at
         their values in the stage before, e.g. the variables of the hours between
-        time windows. A stage whose held columns do not split the LP is skipped.
+        time windows, of which only those that join the blocks the others fall
+        apart into are held (:meth:`FoldedLp.joining`). A stage whose held columns
+        do not split the LP is skipped.
     options
         HiGHS options for each solve.
     threads
@@ -95,20 +99,26 @@ def solve_staged(
         return None
     folded = FoldedLp.of(model)
     positions = model.variables.label_index.label_to_pos
-    stages = [positions[labels] for labels in held] + [np.array([], dtype=int)]
-    if not folded.any_free(stages[0]):
-        stages = stages[:1]  # the first stage's optimum is the whole LP's
-    vertex, ever_held = None, np.array([], dtype=int)
+    first = positions[held[0]]
+    if folded.any_free(first):
+        later = (folded.joining(positions[labels]) for labels in held[1:])
+        stages = [first, *(cols for cols in later if len(cols)), np.array([], dtype=int)]
+    else:
+        stages = [first]  # the first stage's optimum is the whole LP's
+    _log.debug("columns held per stage: %s", [len(cols) for cols in stages])
+    vertex, ever_held = None, np.zeros(len(folded.cost), dtype=bool)
     for stage, held_now in enumerate(stages, start=1):
         start = time.perf_counter()
-        released = None if vertex is None else np.setdiff1d(ever_held, held_now)
+        held_mask = np.zeros(len(folded.cost), dtype=bool)
+        held_mask[held_now] = True
+        released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
         vertex = folded.solve_components(
             held_now, vertex, options, threads, released, basis=stage < len(stages)
         )
         _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
         if vertex is None:
             break
-        ever_held = np.union1d(ever_held, held_now)
+        ever_held |= held_mask
     unfolded = None if vertex is None else folded.unfold(vertex)
     if unfolded is None:
         return None
@@ -129,7 +139,8 @@ class Vertex:
     col_status: np.ndarray
     """The columns' basis status (``LOWER``, ``BASIC``, ``UPPER``); a column held
     in the stage is nonbasic, at the bound its reduced cost prefers (basic where
-    that bound is infinite), whatever its value."""
+    that bound is infinite), whatever its value; with a reduced cost of zero, at
+    the bound it lies on."""
     row_status: np.ndarray
     """Of the folded LP's rows."""
     value: np.ndarray
@@ -262,20 +273,7 @@ class FoldedLp:
         free = np.flatnonzero(lower != upper)
         shift = self.matrix @ np.where(lower == upper, lower, 0.0)
         graph = self.matrix[:, free].tocsr()
-        nodes = len(self.kept) + len(free)
-        # Rows and columns as the nodes of one graph, each entry an edge between them.
-        edges = sp.csr_matrix(
-            (
-                np.ones(graph.nnz, dtype=np.int8),
-                graph.indices + len(self.kept),
-                graph.indptr,
-            ),
-            shape=(len(self.kept), nodes),
-        )
-        edges.resize((nodes, nodes))
-        blocks, label = connected_components(edges, directed=False)
-        del edges
-        row_label, col_label = label[: len(self.kept)], label[len(self.kept) :]
+        blocks, row_label, col_label = _components(graph)
         occupied = np.diff(graph.indptr) > 0
         empty = ~occupied
         if not self._within_bounds(np.flatnonzero(empty), shift):
@@ -372,17 +370,65 @@ class FoldedLp:
         vertex.row_dual[empty] = 0.0
         reduced = self.cost[fixed] - (self.matrix.T @ vertex.row_dual)[fixed]
         vertex.col_dual[fixed] = reduced
-        # A held column starts the next stage nonbasic: on its bound or, if between
-        # its bounds, at the one its reduced cost prefers, so that the basis stays
-        # dual feasible for the dual simplex. Where that bound is infinite it is
-        # basic, one too many, which HiGHS mends (an alien basis).
-        on_upper = _on(lower[fixed], self.upper[fixed])
-        on_lower = _on(lower[fixed], self.lower[fixed]) | (
-            ~on_upper & (reduced >= 0) & np.isfinite(self.lower[fixed])
+        # A held column starts the next stage nonbasic at the bound its reduced cost
+        # prefers, even if it lies on the other one: then the basis is dual feasible
+        # and HiGHS's dual simplex starts in its second phase (a column on the
+        # wrong bound sends it into its first). A column of zero reduced cost stays
+        # on the bound it lies on. Where the preferred bound is infinite the column
+        # is basic, one too many, which HiGHS mends (an alien basis).
+        col_lower, col_upper = self.lower[fixed], self.upper[fixed]
+        indifferent = np.abs(reduced) <= _DUAL_TOLERANCE
+        to_upper = np.where(
+            indifferent, _on(lower[fixed], col_upper) | np.isinf(col_lower), reduced < 0
         )
-        on_upper |= ~on_lower & (reduced < 0) & np.isfinite(self.upper[fixed])
-        vertex.col_status[fixed] = np.where(on_lower, LOWER, np.where(on_upper, UPPER, BASIC))
+        vertex.col_status[fixed] = np.where(
+            to_upper,
+            np.where(np.isfinite(col_upper), UPPER, BASIC),
+            np.where(np.isfinite(col_lower), LOWER, BASIC),
+        )
         return vertex
+
+    def joining(self, held: np.ndarray) -> np.ndarray:
+        """Those of the ``held`` columns that join the blocks the folded LP falls
+        apart into without them all: holding only these, it falls apart into as
+        many blocks, each grown by some of the others (e.g. of the hours between
+        time windows, the storage levels and ramped outputs, not the power of
+        every asset). Columns fixed by their own bounds are left out."""
+        held = np.unique(held)
+        movable = held[self.lower[held] != self.upper[held]]
+        free = np.ones(len(self.cost), dtype=bool)
+        free[held] = False
+        free &= self.lower != self.upper
+        blocks, row_label, col_label = _components(self.matrix[:, np.flatnonzero(free)].tocsr())
+        # A held column is released into the one block with free columns that its
+        # rows reach, if no more than one, with the rows of held columns only that
+        # it reaches: blocks are merged as columns are released (union-find), so
+        # that no such row joins two blocks through two released columns.
+        parent = np.arange(blocks)
+        owner = np.full(blocks, -1)  # the block with free columns merged into each
+        owner[col_label] = col_label
+
+        def root(block: int) -> int:
+            while parent[block] != block:
+                parent[block] = parent[parent[block]]
+                block = parent[block]
+            return block
+
+        by_col = self.matrix[:, movable].tocsc()
+        keep = np.zeros(len(movable), dtype=bool)
+        for j in range(len(movable)):
+            rows = by_col.indices[by_col.indptr[j] : by_col.indptr[j + 1]]
+            roots = {root(b) for b in row_label[rows].tolist()}
+            owners = {owner[b] for b in roots} - {-1}
+            if len(owners) > 1:
+                keep[j] = True
+                continue
+            if roots:
+                target = roots.pop()
+                for b in roots:
+                    parent[b] = target
+                owner[target] = owners.pop() if owners else -1
+        return movable[keep]
 
     def any_free(self, cols: np.ndarray) -> bool:
         """Whether any of ``cols`` may move within its folded bounds."""
@@ -425,6 +471,20 @@ class FoldedLp:
         if np.any((np.abs(col_dual) > _DUAL_TOLERANCE) & ~held_by_row & ~own):
             return None
         return value, row_dual
+
+
+def _components(graph: sp.csr_matrix) -> tuple[int, np.ndarray, np.ndarray]:
+    """The connected blocks of a matrix: how many, and the block of each row and column."""
+    rows = graph.shape[0]
+    nodes = rows + graph.shape[1]
+    # Rows and columns as the nodes of one graph, each entry an edge between them.
+    edges = sp.csr_matrix(
+        (np.ones(graph.nnz, dtype=np.int8), graph.indices + rows, graph.indptr),
+        shape=(rows, nodes),
+    )
+    edges.resize((nodes, nodes))
+    blocks, label = connected_components(edges, directed=False)
+    return blocks, label[:rows], label[rows:]
 
 
 def _members(items: np.ndarray, label: np.ndarray, blocks: int) -> list[np.ndarray]:

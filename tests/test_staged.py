@@ -10,7 +10,9 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+import linopy
 import numpy as np
+import pandas as pd
 import pypsa
 import pytest
 import scipy.sparse as sp
@@ -20,7 +22,7 @@ from conftest import DATA
 from dispatch import load_study, solve
 from dispatch._network import build_network
 from dispatch._solve import SOLVER_OPTIONS, _solve_run, _solve_staged, _to_baseline, build_model
-from dispatch._staged import _tightest, solve_staged
+from dispatch._staged import BASIC, LOWER, UPPER, FoldedLp, Vertex, _tightest, solve_staged
 from dispatch._study import Study, read_scenario, study_from_scenario
 from dispatch.testing import assert_invariants
 
@@ -183,3 +185,54 @@ def test_folded_bounds_are_the_tightest_of_each_column() -> None:
         tighter.at(expected, cols, limits)
         np.testing.assert_array_equal(_tightest(bounds, cols, limits, tighter), expected)
     np.testing.assert_array_equal(_tightest(bounds, cols[:0], limits[:0], np.maximum), bounds)
+
+
+def test_only_held_columns_that_join_windows_stay_held() -> None:
+    """Of the columns of the hour between two windows, only the storage level joins
+    them: the power and spill of that hour are in rows of one window and of that
+    hour alone, so the windows stay apart without holding them."""
+    model = linopy.Model()
+    hours = pd.RangeIndex(4, name="snapshot")
+    level = model.add_variables(0, 10, coords=[hours], name="level")
+    power = model.add_variables(0, 5, coords=[hours], name="power")
+    spill = model.add_variables(0, 5, coords=[hours], name="spill")
+    model.add_constraints(power + spill == 3, name="inflow")
+    model.add_constraints(level.isel(snapshot=0) - power.isel(snapshot=0) == 1, name="initial")
+    later = hours[1:]
+    model.add_constraints(
+        level.sel(snapshot=later)
+        - level.shift(snapshot=1).sel(snapshot=later)
+        - power.sel(snapshot=later)
+        == 0,
+        name="balance",
+    )
+    model.add_objective(spill.sum())
+    folded = FoldedLp.of(model)
+    positions = model.variables.label_index.label_to_pos
+    between = [variable.labels.sel(snapshot=1).item() for variable in (level, power, spill)]
+    joining = folded.joining(positions[np.array(between)])
+    np.testing.assert_array_equal(joining, positions[[level.labels.sel(snapshot=1).item()]])
+
+
+def test_last_stage_starts_dual_feasible(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The basis the last stage starts from is dual feasible: every nonbasic column
+    at the bound its reduced cost prefers, every basic one of zero reduced cost."""
+    monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
+    starts = []
+    solve_components = FoldedLp.solve_components
+
+    def recorded(self: FoldedLp, held: np.ndarray, start: Vertex | None, *args, **kwargs):
+        if start is not None and not len(held):
+            movable = self.lower != self.upper
+            starts.append((start.col_status[movable], start.col_dual[movable]))
+        return solve_components(self, held, start, *args, **kwargs)
+
+    monkeypatch.setattr(FoldedLp, "solve_components", recorded)
+    study = load_study(EXAMPLE, hours=72)
+    assert _solve_staged(built(study, "flexible"), study, SOLVER_OPTIONS)
+    [(status, reduced)] = starts
+    assert np.all(reduced[status == LOWER] >= -1e-7)
+    assert np.all(reduced[status == UPPER] <= 1e-7)
+    assert np.abs(reduced[status == BASIC]).max() <= 1e-7
