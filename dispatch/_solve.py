@@ -389,8 +389,9 @@ def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
 
 
 def _between_windows(model: linopy.Model, boundaries: pd.Index) -> np.ndarray:
-    """Labels of the variables that join time windows: those of the ``boundaries``
-    snapshots (the last of each window), and those of no snapshot (capacities)."""
+    """Labels of the variables that may join time windows: those of the
+    ``boundaries`` snapshots (the last of each window), and those of no snapshot
+    (capacities); the staged solve holds those of them that do."""
     labels = []
     for _, variable in model.variables.items():
         at = variable.labels

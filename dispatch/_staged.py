@@ -257,6 +257,9 @@ class FoldedLp:
         column ``released`` since are solved: the others are optimal.
         Without ``basis``, the blocks' bases are not kept (for the last stage).
 
+        With ``start`` and no ``held`` columns, the whole LP is solved in one HiGHS
+        run from the basis of ``start``.
+
         None if a held column cannot be zero, a block has no optimum or, without
         ``start``, the LP does not fall apart into two or more blocks. With
         ``start``, if the held columns do not split the LP, ``start`` unchanged.
@@ -272,6 +275,16 @@ class FoldedLp:
         fixed = np.flatnonzero(lower == upper)
         free = np.flatnonzero(lower != upper)
         shift = self.matrix @ np.where(lower == upper, lower, 0.0)
+        if start is not None and not len(held):
+            # The last stage: the whole LP in one HiGHS run, without looking for
+            # blocks or keeping a copy of its matrix beside HiGHS's.
+            rows = np.arange(len(self.kept))
+            solver = self.highs(options, self.matrix[:, free], rows, free, lower, upper, shift)
+            optimal = self._run(solver, start, start, free, rows, basis)
+            del solver
+            _return_freed_memory()
+            _log.debug("1 blocks solved of 1; the whole LP, %d columns", len(free))
+            return self._hold(start, lower, fixed) if optimal else None
         graph = self.matrix[:, free].tocsr()
         blocks, row_label, col_label = _components(graph)
         occupied = np.diff(graph.indptr) > 0
@@ -312,8 +325,6 @@ class FoldedLp:
 
         def solve(block: int) -> bool:
             """Solve one block into ``vertex``; whether it has an optimum."""
-            import highspy
-
             cols, rows = free[col_members[block]], row_members[block]
             part = graph[rows]
             matrix = sp.csr_matrix(
@@ -322,28 +333,7 @@ class FoldedLp:
             del part
             solver = self.highs(options, matrix, rows, cols, lower, upper, shift)
             del matrix
-            if start is not None:
-                solver.setBasis(_highs_basis(start.col_status[cols], start.row_status[rows]))
-            solver.run()
-            _log.debug(
-                "block of %d columns: %.1f s, %d iterations",
-                len(cols),
-                solver.getRunTime(),
-                solver.getInfo().simplex_iteration_count,
-            )
-            if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return False
-            # One list from HiGHS at a time: for a large block each is big.
-            if basis:
-                statuses = solver.getBasis()
-                vertex.col_status[cols] = _codes(statuses.col_status)
-                vertex.row_status[rows] = _codes(statuses.row_status)
-                del statuses
-            solution = solver.getSolution()
-            vertex.value[cols] = solution.col_value
-            vertex.col_dual[cols] = solution.col_dual
-            vertex.row_dual[rows] = solution.row_dual
-            return True
+            return self._run(solver, vertex, start, cols, rows, basis)
 
         to_solve = with_rows.copy()
         if start is not None and released is not None:
@@ -365,17 +355,60 @@ class FoldedLp:
         )
         if not all(optimal):
             return None
-        vertex.value[fixed] = lower[fixed]
         vertex.row_status[empty] = BASIC
         vertex.row_dual[empty] = 0.0
+        return self._hold(vertex, lower, fixed)
+
+    def _run(
+        self,
+        solver: highspy.Highs,
+        vertex: Vertex,
+        start: Vertex | None,
+        cols: np.ndarray,
+        rows: np.ndarray,
+        basis: bool,
+    ) -> bool:
+        """Run HiGHS on the block of ``cols`` and ``rows`` it holds, from their part
+        of the basis of ``start`` if any, into ``vertex`` (with its basis if
+        ``basis``); whether it found an optimum."""
+        import highspy
+
+        if start is not None:
+            solver.setBasis(_highs_basis(start.col_status[cols], start.row_status[rows]))
+        solver.run()
+        _log.debug(
+            "block of %d columns: %.1f s, %d iterations",
+            len(cols),
+            solver.getRunTime(),
+            solver.getInfo().simplex_iteration_count,
+        )
+        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        # One list from HiGHS at a time: for a large block each is big.
+        if basis:
+            statuses = solver.getBasis()
+            vertex.col_status[cols] = _codes(statuses.col_status)
+            vertex.row_status[rows] = _codes(statuses.row_status)
+            del statuses
+        solution = solver.getSolution()
+        vertex.value[cols] = solution.col_value
+        vertex.col_dual[cols] = solution.col_dual
+        vertex.row_dual[rows] = solution.row_dual
+        return True
+
+    def _hold(self, vertex: Vertex, lower: np.ndarray, fixed: np.ndarray) -> Vertex:
+        """``vertex`` with the ``fixed`` columns at ``lower``, their reduced costs
+        and their basis status for the next stage."""
+        vertex.value[fixed] = lower[fixed]
         reduced = self.cost[fixed] - (self.matrix.T @ vertex.row_dual)[fixed]
         vertex.col_dual[fixed] = reduced
         # A held column starts the next stage nonbasic at the bound its reduced cost
         # prefers, even if it lies on the other one: then the basis is dual feasible
         # and HiGHS's dual simplex starts in its second phase (a column on the
         # wrong bound sends it into its first). A column of zero reduced cost stays
-        # on the bound it lies on. Where the preferred bound is infinite the column
-        # is basic, one too many, which HiGHS mends (an alien basis).
+        # on the bound it lies on, or goes to its lower one. Where the chosen bound
+        # is infinite the column is basic, one too many, which HiGHS mends (an
+        # alien basis).
         col_lower, col_upper = self.lower[fixed], self.upper[fixed]
         indifferent = np.abs(reduced) <= _DUAL_TOLERANCE
         to_upper = np.where(
