@@ -53,7 +53,8 @@ The header gives the machine (CPU, cores, RAM, package versions, through
 the solves: the CPU time of each solve is printed beside its wall time. The ratio to
 one site divides a case's total (build + model + solve) by that of the 1-site case
 with the first strategy. Targets (issue 3): 20 sites within 30x one site, peak
-memory below 6 GiB. The exit code is 1 if a solve fails or objectives disagree.
+memory below 6 GB (6e9 bytes, 5,722 MiB). The exit code is 1 if a solve fails or
+objectives disagree.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ ROUTE_SHARE = 0.2
 ROUTE_COST = 2.0
 OBJECTIVE_RTOL = 1e-6
 TARGET_RATIO = 30.0
-TARGET_RSS_MIB = 6 * 1024
+TARGET_RSS_MIB = 6e9 / 2**20
+"""Issue 3's "under 6 GB", read as 6e9 bytes (5,722 MiB), the stricter reading [MiB]."""
 WIDTH = 132
 CHILD_JOINT = "--child-joint"
 CHILD_SOLVE = "--child-solve"
@@ -689,7 +691,7 @@ def measure_solve(
             f"{r['solve_s'] / first['solve_s']:.1f}x {first['case'].removeprefix('1 site: ')} "
             f"alone (<= {TARGET_RATIO:g}x: {'met' if ratio <= TARGET_RATIO else 'missed'} / "
             f"{'met' if r['solve_s'] <= TARGET_RATIO * first['solve_s'] else 'missed'}), peak "
-            f"RSS {rss:,.0f} MiB (< {TARGET_RSS_MIB:,}: "
+            f"RSS {rss:,.0f} MiB (< {TARGET_RSS_MIB:,.0f}: "
             f"{'met' if rss < TARGET_RSS_MIB else 'missed'})",
             flush=True,
         )
@@ -755,7 +757,7 @@ def format_verdict(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"  {r['strategy']}: {r['status']}, total {total:.1f} s = {ratio} "
             f"(target <= {TARGET_RATIO:g}x: {'met' if met else 'missed'}); peak RSS "
-            f"{rss:,.0f} MiB (target < {TARGET_RSS_MIB:,} MiB: "
+            f"{rss:,.0f} MiB (target < {TARGET_RSS_MIB:,.0f} MiB: "
             f"{'met' if rss < TARGET_RSS_MIB else 'missed'})"
         )
     lines.append(
