@@ -140,7 +140,7 @@ class Vertex:
     """The columns' basis status (``LOWER``, ``BASIC``, ``UPPER``); a column held
     in the stage is nonbasic, at the bound its reduced cost prefers (basic where
     that bound is infinite), whatever its value; with a reduced cost of zero, at
-    the bound it lies on."""
+    the bound it lies on, else at its lower one."""
     row_status: np.ndarray
     """Of the folded LP's rows."""
     value: np.ndarray
