@@ -6,6 +6,7 @@ Run it from anywhere with the package installed::
     python3 benchmarks/bench_batch.py --hours 168     # the same sweep on one week
     python3 benchmarks/bench_batch.py --repeat 3      # best of 3 runs each, alternating
     python3 benchmarks/bench_batch.py --json /tmp/bench-batch.json
+    python3 benchmarks/bench_batch.py --validate-only  # only 5., in a few seconds
 
 The sweep: the shipped Olkaria study (``networks/olkaria``) on its first ``--hours``
 (default 672 h, four weeks), solar capacity 20/40/60/80 MW x longest deferral
@@ -31,6 +32,12 @@ What it measures (wall-clock times [s]):
    median wall time: what each variant would cost without ``dispatch batch``.
 4. Speedup of 2 workers over 1 (wall time of 2. with N = 1 over N = 2) against the
    target 1.8, and the batch's time per variant against a single ``dispatch run``.
+5. ``load_sweep`` of a 100 x 100 product (solar capacity x grid export limit:
+   10,000 variants, allowed with ``max_variants``) on the whole year (8,760
+   snapshots), in this process, best of ``--repeat``: every variant validated,
+   series included, nothing solved. Neither path changes a series, so the base's
+   series are read once; each variant is validated as a scenario and checked
+   across fields.
 
 The header gives the machine, and how much longer two CPU-bound processes take
 when run at once (1.0 with two real cores: the most any speedup on 2 cores can be
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -71,6 +79,11 @@ PRODUCT = {
 }
 SINGLE_RUNS = (0, 12, 23)
 """Positions in the sweep of the variants also solved by ``dispatch run``."""
+MANY = {
+    "sites.olkaria.solar.capacity_mw": list(range(1, 101)),
+    "sites.olkaria.grid.export_limit_mw": [round(0.1 * i, 1) for i in range(1, 101)],
+}
+"""The sweep validated in 5.: 100 x 100 = 10,000 variants."""
 
 
 def load_average() -> str:
@@ -123,6 +136,31 @@ def run_singles(sweep_file: Path, hours: float, folder: Path) -> list[float]:
     return times
 
 
+def validate_many(study: Path, folder: Path, repeat: int) -> float:
+    """Best wall time of ``load_sweep`` on the 10,000 variants of :data:`MANY` [s]."""
+    from dispatch import load_sweep
+
+    sweep = folder / "many.yaml"
+    sweep.write_text(yaml.safe_dump({"base": str(study), "product": MANY}), encoding="utf-8")
+    count = math.prod(len(values) for values in MANY.values())
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        variants = load_sweep(sweep, max_variants=count).variants
+        times.append(time.perf_counter() - start)
+        assert len(variants) == count
+    return min(times)
+
+
+def report_validation(seconds: float) -> str:
+    """The figure of 5. as printed."""
+    count = math.prod(len(values) for values in MANY.values())
+    return (
+        f"load_sweep of {count:,} variants of networks/olkaria (whole year, series "
+        f"included): {seconds:.2f} s ({1e3 * seconds / count:.2f} ms per variant)"
+    )
+
+
 def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
     """The benchmark's figures as printed."""
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
@@ -169,6 +207,7 @@ def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
         f"speedup 2 workers / 1 worker: {speedup:.2f}x (target {TARGET_SPEEDUP}x: "
         f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); summaries equal: "
         f"{figures['summaries_equal']}",
+        report_validation(figures["validate_many_s"]),
         "=" * WIDTH,
     ]
     return "\n".join(lines)
@@ -180,8 +219,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=672.0, help="horizon kept [h]")
     parser.add_argument("--repeat", type=int, default=1, help="batch runs per worker count")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument(
+        "--validate-only", action="store_true", help="only time load_sweep of 10,000 variants"
+    )
     args = parser.parse_args(argv)
     study = resolve_study("networks/olkaria").resolve()
+    if args.validate_only:
+        with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+            print(report_validation(validate_many(study, Path(tmp), args.repeat)))
+        return 0
     info = machine()
     from dispatch import load_sweep
 
@@ -204,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run_batch(sweep, folder / f"out-{n}", n, folder))
                 csv.add((folder / f"out-{n}" / "summary.csv").read_text())
         figures["single_run_s"] = run_singles(sweep, args.hours, folder)
+        figures["validate_many_s"] = validate_many(study, folder, args.repeat)
         figures["summaries_equal"] = len(csv) == 1
     print(report(info, figures))
     if args.json:

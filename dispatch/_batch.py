@@ -2,13 +2,19 @@
 
 The output folder ``DIR`` holds ``variants/NAME/`` (the files of ``dispatch run``,
 each folder written all or nothing by :meth:`Result.write`), ``manifest.json`` (each
-variant's input hash, status and error) and ``summary.csv`` / ``summary.nc`` (one
-row per variant, rebuilt at the end of every run). Only this process writes the
-manifest and the summaries, each atomically (a temporary file, then a rename); the
-workers write the variant folders. A rerun skips the variants whose recorded inputs
-match and whose outcome stands (solved, infeasible or bad input); it retries those
-that failed otherwise. Leftovers of a killed run (staging folders, temporary files)
-are removed when the next run starts.
+variant's input hash, status and error), ``summary.csv`` / ``summary.nc`` (one row
+per variant, rebuilt at the end of every run) and the marker ``.dispatch``. ``DIR``
+must be absent, empty or a batch folder dispatch wrote, and lie outside the base
+study (:mod:`dispatch._output`). Only this process writes the manifest and the
+summaries, each atomically (a temporary file, then a rename); the workers write the
+variant folders. A rerun skips the variants whose recorded inputs match and whose
+outcome stands (solved, infeasible or bad input); it solves again those that failed
+otherwise, and those whose record or ``summary.json`` is unreadable. Leftovers of a
+killed run (staging folders, temporary files) are removed when the next run starts.
+
+Local workers end when this process ends, even by ``kill -9``: each watches this
+process and exits when it is gone, after the result folder it may be writing is
+complete, so nothing is written after this process died.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ import math
 import multiprocessing
 import os
 import secrets
+import select
 import shutil
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -37,12 +44,23 @@ from pydantic import BaseModel
 
 from dispatch._cores import usable_cores
 from dispatch._errors import InfeasibleError, ScenarioError
+from dispatch._output import (
+    MARKER,
+    _alive,
+    check_output_folder,
+    csv_safe,
+    staged_folder,
+    write_file_atomic,
+    write_marker,
+)
 from dispatch._study import parse_scenario, study_from_scenario
-from dispatch._sweep import Sweep, Variant, field_value, inputs_hash, load_sweep
+from dispatch._sweep import MAX_VARIANTS, Sweep, Variant, field_value, inputs_hash, load_sweep
 
 if TYPE_CHECKING:
     import distributed
     import pandas as pd
+
+    from dispatch._results import Result
 
 OK, INFEASIBLE, BAD_INPUT, ERROR, PENDING = "ok", "infeasible", "bad-input", "error", "pending"
 SETTLED = (OK, INFEASIBLE, BAD_INPUT)
@@ -56,6 +74,11 @@ MANIFEST, SUMMARY_CSV, SUMMARY_NC, VARIANTS = (
 LOCK = ".lock"
 IN_FLIGHT_PER_WORKER = 2
 """Variants handed to the local pool per worker at a time: one running, one queued."""
+SHOWN_NAMES = 5
+"""Variants named by a dry run's line; the rest are counted."""
+WRITE_GRACE_S = 60.0
+"""Longest a worker whose batch process died waits for the result folder it is
+writing to be complete before it exits [s]."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,11 @@ class Outcome:
 _ONE_AT_A_TIME = threading.Lock()
 """Variants run one at a time per process: plotting and silencing HiGHS are
 process-wide, so a Dask worker with several threads must not run two at once."""
+_WRITING = threading.Lock()
+"""Held while a worker writes a result folder: a worker whose batch process died
+lets the folder be completed, then exits."""
+_batch_pid: int | None = None
+"""The batch process of a local worker (None in a Dask worker)."""
 
 
 def solve_variant(task: Task) -> Outcome:
@@ -135,11 +163,12 @@ def solve_variant(task: Task) -> Outcome:
                 raise ScenarioError(
                     str(task.source), "", "changed while the batch ran: run the batch again"
                 )
-            solve(study, parallel=False).write(task.folder)
+            _write_while_batch_lives(solve(study, parallel=False), task.folder)
     except InfeasibleError as exc:
         status, error = INFEASIBLE, str(exc)
-    except ScenarioError as exc:
-        status, error = BAD_INPUT, str(exc)
+    except ScenarioError as exc:  # the study's, or the variant folder refused (not settled)
+        refused = Path(exc.file).is_relative_to(task.folder.parent)
+        status, error = (ERROR if refused else BAD_INPUT), str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded for the variant, the batch goes on
         status, error = ERROR, f"{type(exc).__name__}: {exc}"
     return Outcome(
@@ -149,6 +178,31 @@ def solve_variant(task: Task) -> Outcome:
         time.perf_counter() - start,
         time.process_time() - start_cpu,
     )
+
+
+class _Orphaned(Exception):
+    """The batch process has ended: the worker writes nothing more."""
+
+
+def _write_while_batch_lives(result: Result, folder: Path) -> None:
+    """Write a variant's result folder, all or nothing, only while the batch process lives.
+
+    :meth:`Result.write` writes the files into a folder inside a staging folder of
+    ``folder``; the staging folder takes the place of ``folder`` only if the batch
+    process still runs (always in a Dask worker). Otherwise it is removed and the
+    worker exits: a result placed after the batch died would be one it never records.
+    """
+    with _WRITING:
+        try:
+            with staged_folder(folder, "result", [result.study.source.parent]) as staging:
+                written = result.write(staging / folder.name)
+                for name in os.listdir(written):
+                    os.replace(written / name, staging / name)
+                written.rmdir()
+                if _batch_pid is not None and not _alive(_batch_pid):
+                    raise _Orphaned
+        except _Orphaned:
+            os._exit(1)
 
 
 @dataclass
@@ -197,6 +251,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool | None = None,
     stream: IO[str] | None = None,
+    max_variants: int = MAX_VARIANTS,
 ) -> BatchReport:
     """Solve every variant of a sweep not already solved with the same inputs.
 
@@ -206,7 +261,9 @@ def run_sweep(
         A sweep from :func:`~dispatch.load_sweep`, or the sweep file.
     out
         Output folder: ``variants/NAME/``, ``manifest.json``, ``summary.csv``,
-        ``summary.nc``.
+        ``summary.nc``. It must not exist, be empty or be a batch folder dispatch
+        wrote, and must not be, hold or lie inside the base study's folder, nor be
+        or hold the sweep file.
     workers
         Local worker processes; default one per core available to this process.
     scheduler
@@ -218,6 +275,8 @@ def run_sweep(
         Without it, one line per variant solved.
     stream
         Where progress goes; default ``sys.stderr``.
+    max_variants
+        Most variants a sweep file given by its path may have (:func:`load_sweep`).
 
     Returns
     -------
@@ -228,8 +287,8 @@ def run_sweep(
     Raises
     ------
     ScenarioError
-        The sweep file or a variant is invalid (nothing is solved), or the
-        scheduler cannot be reached.
+        The sweep file or a variant is invalid, ``out`` is refused (nothing is
+        solved or written), or the scheduler cannot be reached.
 
     Examples
     --------
@@ -239,8 +298,9 @@ def run_sweep(
     []
     """
     if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+        sweep = load_sweep(sweep, max_variants)
     folder = BatchFolder(out)
+    folder.check(sweep)
     report = BatchReport(folder.path)
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_dask_client(scheduler)) if scheduler else None
@@ -261,6 +321,8 @@ def run_sweep(
             f"{sweep.source}: {len(sweep.variants)} variants, {report.skipped} already "
             f"complete; solving {len(tasks)} on {where}"
         )
+        if folder.unreadable:
+            heading += f" ({folder.manifest_path} was unreadable: no variant counts as done)"
         meter = _Progress(len(tasks), stream or sys.stderr, progress, heading)
         try:
             with contextlib.closing(outcomes):
@@ -278,9 +340,29 @@ def run_sweep(
     return report
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C reaches the whole process group; the parent handles it."""
+def _start_worker(batch: int) -> None:
+    """Worker initializer: ignore Ctrl-C, and end with the batch process ``batch``.
+
+    Ctrl-C reaches the whole process group; the batch process handles it. A thread
+    watches the batch process (a pidfd on Linux, else polling) and, once it has
+    ended however it ended, ends this worker as soon as no result folder is being
+    written: the pool's queues would keep an orphaned worker waiting for ever.
+    """
+    global _batch_pid
+    _batch_pid = batch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(batch,), daemon=True).start()
+
+
+def _end_with(batch: int) -> None:
+    """Wait for process ``batch`` to end, then end this process without writing more."""
+    try:
+        select.select([os.pidfd_open(batch)], [], [])  # readable once the process has ended
+    except (AttributeError, OSError):  # no pidfd here, or the process is already gone
+        while _alive(batch):
+            time.sleep(0.5)
+    _WRITING.acquire(timeout=WRITE_GRACE_S)
+    os._exit(1)
 
 
 def _on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
@@ -299,7 +381,9 @@ def _on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+        return ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+        )
 
     pool = new_pool()
     queue = iter(tasks)
@@ -415,32 +499,66 @@ class _Progress:
 class BatchFolder:
     """The output folder of a batch: variant folders, manifest and summaries.
 
+    In a folder with dispatch's marker, an unreadable manifest, or an unreadable
+    entry of it, counts as no record: the variants concerned are solved again, and
+    the next record rewrites it. A variant whose ``summary.json`` is missing or
+    unreadable counts as not solved.
+
     Parameters
     ----------
     out
         The folder; created when first written.
+
+    Attributes
+    ----------
+    unreadable
+        Whether ``manifest.json`` exists but could not be read.
     """
 
     def __init__(self, out: str | Path) -> None:
         self.path = Path(out)
         self.variants = self.path / VARIANTS
         self.manifest_path = self.path / MANIFEST
-        self.manifest = self._read_manifest()
+        self.manifest, self.unreadable = self._read_manifest()
+        self._figures: dict[str, tuple[dict[str, float], dict[str, str]] | None] = {}
 
-    def _read_manifest(self) -> dict[str, dict[str, Any]]:
+    def _read_manifest(self) -> tuple[dict[str, Any], bool]:
         if not self.manifest_path.is_file():
-            return {}
+            return {}, False
         try:
-            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            return dict(manifest["variants"])
-        except (ValueError, KeyError, TypeError):
+            variants = json.loads(self.manifest_path.read_text(encoding="utf-8"))["variants"]
+            if not isinstance(variants, dict):
+                raise TypeError(type(variants).__name__)
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}, True
+        return variants, False
+
+    def check(self, sweep: Sweep) -> None:
+        """Refuse a folder that is not a batch folder of dispatch or lies in the base study.
+
+        A folder without the marker (of a release before it) is recognised by its
+        manifest, which must then be readable.
+
+        Raises
+        ------
+        ScenarioError
+            One line naming the folder.
+        """
+        check_output_folder(self.path, "batch", [sweep.source, sweep.base.parent])
+        if self.unreadable and not (self.path / MARKER).is_file():
             raise ScenarioError(
-                str(self.manifest_path), "", "not a batch manifest: remove it to start over"
-            ) from None
+                str(self.manifest_path),
+                "",
+                "not a batch manifest, in a folder without dispatch's marker: give another "
+                "folder (or remove the file to solve every variant again)",
+            )
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the folder for this process: a second batch into it fails at once."""
+        """Hold the folder for this process: a second batch into it fails at once.
+
+        Creates the folder and its marker; :meth:`check` it first.
+        """
         self.variants.mkdir(parents=True, exist_ok=True)
         with open(self.path / LOCK, "w") as handle:
             if os.name == "posix":
@@ -452,13 +570,23 @@ class BatchFolder:
                     raise ScenarioError(
                         str(self.path), "", "another dispatch batch is writing into this folder"
                     ) from None
-            self.manifest = self._read_manifest()  # as the last run left it
+            write_marker(self.path, "batch")
+            self.manifest, self.unreadable = self._read_manifest()  # as the last run left it
+            self._figures.clear()
             yield
 
     def clean(self) -> None:
-        """Remove what a killed run left: staging folders and temporary files."""
-        for leftover in [*self.variants.glob(".*"), *self.path.glob(".*.tmp")]:
-            if leftover.is_dir():
+        """Remove what a killed run left: staging folders and temporary files.
+
+        Only the holder of the lock writes here, so every temporary is a leftover.
+        """
+        leftovers = [
+            *self.variants.glob(".*"),
+            *self.path.glob(".*.tmp"),  # of releases before dispatch._output
+            *self.path.glob(".*.dispatch-*"),
+        ]
+        for leftover in leftovers:
+            if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
@@ -470,11 +598,23 @@ class BatchFolder:
     def status(self, variant: Variant) -> tuple[str, str]:
         """Status and error of a variant with its current inputs; ``pending`` if none."""
         entry = self.manifest.get(variant.name)
-        if entry is None or entry["inputs"] != variant.inputs:
+        if not _readable(entry) or entry["inputs"] != variant.inputs:
             return PENDING, ""
-        if entry["status"] == OK and not (self.folder(variant) / "summary.json").is_file():
+        if entry["status"] == OK and self.figures(variant) is None:
             return PENDING, ""
         return entry["status"], entry["error"]
+
+    def figures(self, variant: Variant) -> tuple[dict[str, float], dict[str, str]] | None:
+        """Key figures and their units of a variant's ``summary.json``
+        (:func:`flat_figures`); None if it has none or it is unreadable."""
+        if variant.name not in self._figures:
+            try:
+                summary = json.loads((self.folder(variant) / "summary.json").read_bytes())
+                figures = flat_figures(summary)
+            except (OSError, ValueError, TypeError, AttributeError, OverflowError):
+                figures = None
+            self._figures[variant.name] = figures
+        return self._figures[variant.name]
 
     def todo(self, sweep: Sweep) -> list[Variant]:
         """Variants to solve: not settled with the same inputs."""
@@ -494,7 +634,8 @@ class BatchFolder:
     def record(self, variant: Variant, outcome: Outcome) -> None:
         """Write a variant's outcome into the manifest (a failure removes old results)."""
         if outcome.status != OK:
-            shutil.rmtree(self.folder(variant), ignore_errors=True)
+            self._remove_result(variant)
+        self._figures.pop(variant.name, None)
         self.manifest[variant.name] = {
             "inputs": variant.inputs,
             "status": outcome.status,
@@ -503,8 +644,18 @@ class BatchFolder:
             "cpu_seconds": _rounded(outcome.cpu_seconds),
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
+        self.unreadable = False
         text = json.dumps({"format": 1, "variants": self.manifest}, indent=1) + "\n"
-        _write_atomic(self.manifest_path, lambda path: path.write_text(text, encoding="utf-8"))
+        write_file_atomic(self.manifest_path, lambda path: path.write_text(text, encoding="utf-8"))
+
+    def _remove_result(self, variant: Variant) -> None:
+        """Remove a variant's earlier result folder, if dispatch wrote it."""
+        folder = self.folder(variant)
+        try:
+            check_output_folder(folder, "result")
+        except ScenarioError:  # not a result of dispatch: not ours to remove
+            return
+        shutil.rmtree(folder, ignore_errors=True)
 
     def summary_table(self, sweep: Sweep) -> tuple[pd.DataFrame, dict[str, str]]:
         """One row per variant: status, error, swept parameters, key figures.
@@ -526,8 +677,7 @@ class BatchFolder:
             row = {"variant": variant.name, "status": status, "error": error}
             row.update({p: field_value(variant.scenario, p) for p in sweep.parameters})
             if status == OK:
-                summary = json.loads((self.folder(variant) / "summary.json").read_text())
-                figures, figure_units = flat_figures(summary)
+                figures, figure_units = self.figures(variant)
                 row.update(figures)
                 units.update(figure_units)
             rows.append(row)
@@ -537,11 +687,15 @@ class BatchFolder:
         return table, units
 
     def write_summary(self, sweep: Sweep) -> pd.DataFrame:
-        """Write ``summary.csv`` and ``summary.nc`` from every variant's folder."""
+        """Write ``summary.csv`` and ``summary.nc`` from every variant's folder.
+
+        Text cells a spreadsheet would run as a formula are escaped in the CSV
+        (:func:`~dispatch._output.csv_safe`); the returned table has them as they are.
+        """
         import xarray as xr
 
         table, units = self.summary_table(sweep)
-        _write_atomic(self.path / SUMMARY_CSV, table.to_csv)
+        write_file_atomic(self.path / SUMMARY_CSV, csv_safe(table).to_csv)
         ds = xr.Dataset.from_dataframe(table).set_coords(sweep.parameters)
         for path in sweep.parameters:
             ds[path].attrs["long_name"] = f"Scenario field {path}"
@@ -555,8 +709,18 @@ class BatchFolder:
             hours=sweep.hours if sweep.hours is not None else "all",
             Conventions="CF-1.8",
         )
-        _write_atomic(self.path / SUMMARY_NC, ds.to_netcdf)
+        write_file_atomic(self.path / SUMMARY_NC, ds.to_netcdf)
         return table
+
+
+def _readable(entry: Any) -> bool:
+    """Whether a manifest entry has what :meth:`BatchFolder.status` reads."""
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("inputs"), str)
+        and entry.get("status") in (*SETTLED, ERROR)
+        and isinstance(entry.get("error"), str)
+    )
 
 
 def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
@@ -621,23 +785,34 @@ def _rounded(seconds: float) -> float | None:
     return None if math.isnan(seconds) else round(seconds, 3)
 
 
-def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write a file through ``write(temporary_path)`` and rename it into place."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def plan(sweep: Sweep, out: str | Path) -> tuple[list[Variant], list[Variant]]:
-    """The variants already settled in ``out`` and those a run would solve."""
+    """The variants already settled in ``out`` and those a run would solve.
+
+    Raises
+    ------
+    ScenarioError
+        ``out`` would be refused by a run (:meth:`BatchFolder.check`).
+    """
     folder = BatchFolder(out)
+    folder.check(sweep)
     todo = folder.todo(sweep)
     names = {v.name for v in todo}
     return [v for v in sweep.variants if v.name not in names], todo
+
+
+def describe_plan(sweep: Sweep, out: str | Path) -> str:
+    """One line of bounded length: what a run of ``sweep`` into ``out`` would solve.
+
+    The counts, and the first :data:`SHOWN_NAMES` variants to solve by name.
+    """
+    done, todo = plan(sweep, out)
+    names = ", ".join(v.name for v in todo[:SHOWN_NAMES])
+    if len(todo) > SHOWN_NAMES:
+        names += f" ... and {len(todo) - SHOWN_NAMES:,} more"
+    return (
+        f"{sweep.source}: {len(sweep.variants):,} variants valid, {len(done):,} already "
+        f"complete in {out}; to solve: {f'{len(todo):,} ({names})' if todo else 'none'}"
+    )
 
 
 def describe(report: BatchReport) -> str:

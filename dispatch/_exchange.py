@@ -9,12 +9,13 @@ study, :func:`export_plan` writes them. ``docs/exchange.md`` specifies the forma
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import math
 import re
 import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,23 +27,30 @@ from dispatch._envelope import DEFAULT_WINDOW_H, envelope_of_network
 from dispatch._errors import ScenarioError
 from dispatch._exchange_formats import (
     KEY_FIGURES,
+    MAX_FILE_BYTES,
+    SCHEMA,
     SIGNAL_FIELDS,
     STEP_MINUTES,
     ExchangeTable,
     Signals,
     SignalSeries,
-    check_target,
+    check_netcdf_header,
     format_duration,
     iso,
+    load_json,
     metadata_path,
+    read_bytes,
     read_csv,
     read_netcdf,
     write_csv,
     write_netcdf,
 )
 from dispatch._exchange_openadr import read_openadr, write_openadr
-from dispatch._results import Result, _replace_folder
+from dispatch._network import pypsa_settings
+from dispatch._output import check_output_folder, csv_safe, staged_folder
+from dispatch._results import Result
 from dispatch._study import SCENARIO_FILE, Study, _check_consistency, load_study, scenario_path
+from dispatch._yaml import read_yaml
 
 if TYPE_CHECKING:
     import pypsa
@@ -265,6 +273,9 @@ def write_study(
     The changed grid fields of the site point at ``exchange-SITE.csv``, which holds
     them for the whole horizon at full precision; every other series file the scenario
     names is copied. Nothing is read or written outside the study folder and ``out``.
+    ``out`` must be new, empty or a study an earlier import wrote; it may not be,
+    hold or lie inside the study folder, nor hold the partner file. It is written all
+    or nothing (:func:`dispatch._output.staged_folder`).
 
     Returns
     -------
@@ -276,10 +287,10 @@ def write_study(
     site = _site(study, site, signals.file)
     updated = apply_signals(study, signals, site)
     out, folder = Path(out), source.parent.resolve()
-    if folder.is_relative_to(out.resolve()):
-        raise ScenarioError(str(out), "", f"would replace the study folder {source.parent}")
+    inputs = [source.parent, Path(signals.file)]
+    check_output_folder(out, "study", inputs)
     table = f"exchange-{site}.csv"
-    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    raw = read_yaml(source)
     grid = raw["sites"][site]["grid"]
     elsewhere = {**raw, "sites": {**raw["sites"], site: {**raw["sites"][site], "grid": {}}}}
     if table in _referenced_files(elsewhere):
@@ -293,18 +304,16 @@ def write_study(
             grid[field] = f"{table}:{field}"
             columns[field] = updated.values(site, f"grid.{field}")
     copies = _referenced_files(raw) - {table}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    described = _printable(f"{source} with the partner signals of {Path(signals.file).name}")
+    with staged_folder(out, "study", inputs) as staging:
         header = (
-            f"# {SCENARIO_FILE} of {source} with the partner signals of "
-            f"{Path(signals.file).name} applied to site {site} (dispatch exchange import).\n"
+            f"# {SCENARIO_FILE} of {described} applied to site {site} (dispatch exchange import).\n"
         )
         (staging / SCENARIO_FILE).write_text(
             header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         frame = pd.DataFrame(columns, index=study.snapshots.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        frame.to_csv(staging / table, index_label="time")
+        csv_safe(frame).to_csv(staging / table, index_label="time")
         for name in sorted(copies):
             target = (staging / name).resolve()
             if not (folder / name).resolve().is_relative_to(folder) or not (
@@ -313,11 +322,12 @@ def write_study(
                 raise ScenarioError(str(source), "", f"{name!r} lies outside the study folder")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(folder / name, target)
-        _replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (a newline would end a YAML comment) as ``?``."""
+    return re.sub(r"[\x00-\x1f\x7f]", "?", text)
 
 
 def _referenced_files(raw: Any) -> set[str]:
@@ -429,19 +439,139 @@ def plan(
 
 
 def _read_result_folder(folder: Path) -> tuple[dict, xr.Dataset, pypsa.Network]:
-    import xarray as xr
+    """``summary.json``, ``dispatch.nc`` and ``network.nc`` of a result folder, checked.
 
-    from dispatch._network import import_pypsa
-
+    The folder may have been edited or damaged since ``dispatch run`` wrote it: what
+    :func:`plan` reads is checked, and a file that does not open names itself.
+    """
     for name in ("summary.json", "dispatch.nc", "network.nc"):
         if not (folder / name).is_file():
             raise ScenarioError(
                 str(folder), "", f"not a result folder of 'dispatch run' (no {name})"
             )
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    with xr.open_dataset(folder / "dispatch.nc") as ds:
+    dataset = _read_dispatch(folder / "dispatch.nc")
+    return _read_summary(folder / "summary.json"), dataset, _read_network(folder, dataset)
+
+
+@contextlib.contextmanager
+def _damaged(file: str, kind: str) -> Iterator[None]:
+    """Any exception of a library reading a damaged ``file`` as one line naming it."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file makes a reader raise
+        raise ScenarioError(file, "", f"not a readable {kind} ({type(exc).__name__})") from None
+
+
+def _read_summary(path: Path) -> dict:
+    """The summary of a result: an object with ``units``, key figures finite numbers."""
+    file = str(path)
+    summary = load_json(read_bytes(path, file), file)
+    if not isinstance(summary, dict):
+        raise ScenarioError(file, "", "expected a JSON object")
+    units = summary.get("units")
+    if not isinstance(units, dict) or not all(isinstance(u, str) for u in units.values()):
+        raise ScenarioError(file, "units", "missing or not an object of unit names")
+    sites = summary.get("sites", {})
+    if not isinstance(sites, dict) or not all(isinstance(s, dict) for s in sites.values()):
+        raise ScenarioError(file, "sites", "expected an object of site summaries")
+    if not isinstance(summary.get("targets", {}), dict | list):
+        raise ScenarioError(file, "targets", "expected an object or a list")
+    for prefix, figures in [("", summary), *((f"sites.{s}.", f) for s, f in sites.items())]:
+        for name in KEY_FIGURES:
+            value = figures.get(name, 0.0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ScenarioError(file, prefix + name, f"is {value!r:.60}, expected a number")
+            if not math.isfinite(value):
+                raise ScenarioError(file, prefix + name, f"is {value}, must be finite")
+            if name in figures and name not in units:
+                raise ScenarioError(file, f"units.{name}", "missing")
+    return summary
+
+
+def _read_dispatch(path: Path) -> xr.Dataset:
+    """``dispatch.nc``: the coordinates, attributes and grid variables :func:`plan` uses."""
+    import xarray as xr
+
+    file = str(path)
+    check_netcdf_header(path, file)
+    with _damaged(file, "netCDF file"), xr.open_dataset(path) as ds:
         dataset = ds.load()
-    return summary, dataset, import_pypsa().Network(folder / "network.nc")
+    for name, kinds in (("site", "UO"), ("run", "UO"), ("snapshot", "M")):
+        if name not in dataset.coords or dataset[name].ndim != 1 or not dataset[name].size:
+            raise ScenarioError(file, name, "missing: not a dispatch.nc of 'dispatch run'")
+        if dataset[name].dtype.kind not in kinds:
+            raise ScenarioError(file, name, f"has values of type {dataset[name].dtype}")
+    if "flexible" not in dataset["run"].values:
+        raise ScenarioError(file, "run", "has no 'flexible' run")
+    step_h = dataset.attrs.get("step_h")
+    if not isinstance(step_h, int | float | np.number) or not 0 < float(step_h) <= _MAX_STEP_H:
+        raise ScenarioError(
+            file, "step_h", f"is {step_h!r:.60}, expected a number in (0, {_MAX_STEP_H}] [h]"
+        )
+    gaps = np.diff(dataset["snapshot"].values)
+    if (gaps != pd.Timedelta(hours=float(step_h)).to_timedelta64()).any():
+        raise ScenarioError(file, "snapshot", f"not in steps of step_h = {step_h} h")
+    for name in ("study", "currency"):
+        if not isinstance(dataset.attrs.get(name), str):
+            raise ScenarioError(file, name, "missing or not text")
+    for name in ("grid_import", "grid_export", *SIGNAL_FIELDS):
+        if name not in dataset:
+            if name in ("grid_import", "grid_export"):
+                raise ScenarioError(file, name, "missing: not a dispatch.nc of 'dispatch run'")
+            continue
+        variable = dataset[name]
+        dims = {"site", "snapshot", *(["run"] if name.startswith("grid_") else [])}
+        if set(variable.dims) != dims or variable.dtype.kind not in "iuf":
+            raise ScenarioError(
+                file, name, f"has dimensions {variable.dims} and type {variable.dtype}"
+            )
+        if np.isinf(variable.values).any():
+            raise ScenarioError(file, name, "has infinite values")
+    # NaN marks what a site does not have; the plan of a site with a grid is finite.
+    flexible = dataset.sel(run="flexible")
+    for site in dataset["site"].values:
+        if "import_price" in dataset and np.isnan(flexible["import_price"].sel(site=site)).any():
+            continue
+        for name in ("grid_import", "grid_export"):
+            if np.isnan(flexible[name].sel(site=site).values).any():
+                raise ScenarioError(file, name, f"has NaN in the flexible run of site {site}")
+    return dataset
+
+
+_MAX_STEP_H = 8760.0
+"""Longest step a result folder is read with [h]."""
+
+
+def _read_network(folder: Path, dataset: xr.Dataset) -> pypsa.Network:
+    """``network.nc``, on the snapshots of ``dispatch.nc``."""
+    import xarray as xr
+
+    from dispatch._network import import_pypsa
+
+    path, file = folder / "network.nc", str(folder / "network.nc")
+    check_netcdf_header(path, file)
+    steps = dataset.sizes["snapshot"]
+    # Checked before PyPSA reads it, which logs what it misses besides raising.
+    with (
+        _damaged(file, "netCDF file"),
+        xr.open_dataset(path, decode_cf=False, create_default_indexes=False) as ds,
+    ):
+        sizes = dict(ds.sizes)
+    if "buses_i" not in sizes:
+        raise ScenarioError(file, "buses", "missing: not a PyPSA network")
+    if sizes.get("snapshots") != steps:
+        problem = f"{sizes.get('snapshots', 0)} steps, dispatch.nc has {steps}"
+        raise ScenarioError(file, "snapshots", problem)
+    with _damaged(file, "PyPSA network"):
+        network = import_pypsa().Network(path)
+    prices = dataset.get("import_price")
+    for site in dataset["site"].values:
+        if prices is None or np.isnan(prices.sel(site=site).values).all():
+            continue  # no grid connection
+        for link in (f"{site} grid import", f"{site} grid export"):
+            if link not in network.links.index:
+                raise ScenarioError(file, f"links.{link}", "missing: not the network of a result")
+    return network
 
 
 def _study_of(folder: Path, dataset: xr.Dataset, scenario: str | Path) -> Study:
@@ -467,6 +597,7 @@ def _limits(n: pypsa.Network, site: str) -> dict[str, np.ndarray]:
     return limits
 
 
+@pypsa_settings
 def flexibility_envelope(
     result: Result, site: str | None = None, window_h: float | None = None
 ) -> pd.DataFrame:
@@ -505,6 +636,7 @@ def flexibility_envelope(
     return envelope_of_network(result.network.copy(), site, window_h, origin, result.study)
 
 
+@pypsa_settings
 def export_plan(
     source: Result | str | Path,
     fmt: str,
@@ -543,7 +675,58 @@ def export_plan(
     if out.suffix.lower() != suffix:
         raise ScenarioError(str(out), "", f"format {fmt} writes a {suffix} file")
     paths = [out, metadata_path(out)] if fmt == "csv" else [out]
+    read = [source.study.source.parent] if isinstance(source, Result) else [Path(source)]
+    if scenario is not None:
+        read.append(scenario_path(scenario).parent)
     for path in paths:
-        check_target(path)
+        _check_export_target(path, read)
     writer(plan(source, site, window_h, scenario), out)
     return paths
+
+
+def _check_export_target(path: Path, inputs: list[Path]) -> None:
+    """Refuse an export file inside a folder read, over a link or a folder, or over
+    a file dispatch did not export (recognised by its schema or program name)."""
+    resolved = path.resolve()
+    for folder in inputs:
+        if resolved.is_relative_to(folder.resolve()):
+            raise ScenarioError(str(path), "", f"lies inside {folder}, which is read")
+    if path.is_symlink():
+        raise ScenarioError(
+            str(path), "", "is a symbolic link: exchange files are not written through links"
+        )
+    if path.is_dir():
+        raise ScenarioError(str(path), "", "is a folder, expected a file name")
+    if path.exists() and not _exported_by_dispatch(path):
+        raise ScenarioError(
+            str(path), "", "exists and is not an exchange file dispatch wrote: give another name"
+        )
+
+
+def _exported_by_dispatch(path: Path) -> bool:
+    """Whether ``path`` is a file ``dispatch exchange export`` wrote."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return False
+        if path.suffix.lower() == ".csv":
+            with path.open("rb") as handle:
+                header = handle.readline(64)
+            return header.startswith(b"time,") and _exported_by_dispatch(metadata_path(path))
+        if path.suffix.lower() == ".nc":
+            import xarray as xr
+
+            with xr.open_dataset(path, decode_cf=False) as ds:
+                return ds.attrs.get("schema") == SCHEMA
+        document = json.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - a file that cannot be read is not one of ours
+        return False
+    if isinstance(document, dict):  # metadata of a CSV export
+        return document.get("schema") == SCHEMA
+    return (  # OpenADR objects of a plan
+        isinstance(document, list)
+        and bool(document)
+        and all(
+            isinstance(o, dict) and str(o.get("programID", "")).startswith("dispatch-")
+            for o in document
+        )
+    )

@@ -13,24 +13,27 @@ coordinate only, and no format names other files.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
-import os
+import mmap
 import re
-import tempfile
+import reprlib
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from dispatch._errors import ScenarioError
+from dispatch._output import csv_safe
+from dispatch._output import write_file_atomic as write_atomically
 
 SCHEMA = "dispatch-exchange"
 """Value of the ``schema`` attribute of every netCDF and CSV exchange file."""
@@ -186,6 +189,7 @@ UNITS: dict[str, dict[str, int]] = {
 canonical (first) unit."""
 
 _CURRENCY = re.compile(r"^([A-Z]{3})\s*/\s*(MWh|kWh)$")
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 _DURATION = re.compile(
     r"^(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?"
     r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
@@ -298,6 +302,20 @@ class ExchangeTable:
 
 # --- units, times and values -------------------------------------------------------
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _short(value: Any) -> str:
+    """``repr`` cut short: a partner's value may be megabytes long or deeply nested."""
+    return _REPR.repr(value)
+
+
+def _name(name: Any) -> str:
+    """A name from a partner file as a field to report, cut short."""
+    text = str(name)
+    return text if len(text) <= 60 else text[:57] + "..."
+
 
 def canonical_units(quantity: str, currency: str) -> str:
     """The unit a quantity is written in, e.g. ``"USD/MWh"`` for prices."""
@@ -322,7 +340,7 @@ def parse_units(quantity: str, units: Any, file: str, name: str) -> tuple[int, s
     elif units in UNITS[quantity]:
         return UNITS[quantity][units], None
     accepted = ", ".join(UNITS[quantity]).replace("{currency}", "CUR")
-    raise ScenarioError(file, name, f"unknown units {units!r} (accepted: {accepted})")
+    raise ScenarioError(file, name, f"unknown units {_short(units)} (accepted: {accepted})")
 
 
 def shift(values: np.ndarray, exponent: int) -> np.ndarray:
@@ -346,14 +364,17 @@ def parse_duration(text: Any, file: str, name: str) -> pd.Timedelta:
     """
     match = _DURATION.match(text) if isinstance(text, str) else None
     if match is None:
-        raise ScenarioError(file, name, f"{text!r} is not an ISO 8601 duration such as PT1H")
+        raise ScenarioError(file, name, f"{_short(text)} is not an ISO 8601 duration such as PT1H")
     sign, years, months, count, unit, hours, minutes, seconds = match.groups()
     if years or months:
         raise ScenarioError(file, name, f"{text}: durations in years or months are not read")
     days = int(count or 0) * (7 if unit == "W" else 1)
-    duration = pd.Timedelta(
-        days=days, hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0)
-    )
+    try:
+        duration = pd.Timedelta(
+            days=days, hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0)
+        ).as_unit("ns")
+    except (OverflowError, ValueError):
+        raise ScenarioError(file, name, f"{text}: the duration is too long") from None
     if sign or duration <= pd.Timedelta(0):
         raise ScenarioError(file, name, f"{text}: the duration must be positive")
     return duration
@@ -375,18 +396,42 @@ def parse_time(
 ) -> pd.Timestamp:
     """One ISO 8601 time as UTC: with a UTC offset, or local in ``zone``."""
     try:
-        time = pd.Timestamp(text) if isinstance(text, str) else None
+        time = pd.Timestamp(text) if isinstance(text, str) and _ISO_TIME.match(text) else None
     except ValueError:
         time = None
     if time is None or pd.isna(time):
-        raise ScenarioError(file, name, f"{text!r} is not an ISO 8601 time")
+        raise ScenarioError(file, name, f"{_short(text)} is not an ISO 8601 time")
     if time.tzinfo is None:
         if zone is None:
             raise ScenarioError(
                 file, name, f"{text} has no UTC offset (give one, or a time_zone for local times)"
             )
         return localize(pd.DatetimeIndex([time]), zone, file, name)[0]
-    return time.tz_convert("UTC")
+    return in_range(time.tz_convert("UTC"), file, name)
+
+
+_Times = TypeVar("_Times", pd.Timestamp, pd.DatetimeIndex)
+
+
+def in_range(times: _Times, file: str, name: str) -> _Times:
+    """UTC times in nanoseconds, the resolution of a study's snapshots."""
+    try:
+        return times.as_unit("ns")
+    except (OverflowError, ValueError):
+        raise ScenarioError(
+            file, name, f"has times outside {pd.Timestamp.min.year}-{pd.Timestamp.max.year}"
+        ) from None
+
+
+def span_end(start: pd.Timestamp, length: pd.Timedelta, file: str, name: str) -> pd.Timestamp:
+    """The end of the span ``[start, start + length)``, refused past the last time read."""
+    if start > _LAST_TIME - length:
+        raise ScenarioError(file, name, f"ends after {_LAST_TIME.year}: the span is too long")
+    return start + length
+
+
+_LAST_TIME = pd.Timestamp.max.tz_localize("UTC")
+"""The last time a nanosecond timestamp holds, in 2262."""
 
 
 def localize(
@@ -409,15 +454,15 @@ def localize(
             f"local time {local.isoformat()} {problem} in {zone.key}: give times with a "
             "UTC offset around DST changes",
         )
-    return utc.tz_convert("UTC")
+    return in_range(utc.tz_convert("UTC"), file, name)
 
 
 def time_zone(name: str, file: str) -> zoneinfo.ZoneInfo:
     """An IANA time zone by name."""
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ScenarioError(file, "time_zone", f"unknown IANA time zone {name!r}") from None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ScenarioError(file, "time_zone", f"unknown IANA time zone {_short(name)}") from None
 
 
 def check_grid(times: pd.DatetimeIndex, step: pd.Timedelta, file: str, name: str) -> None:
@@ -479,6 +524,7 @@ def signal_series(
     ``name``).
     """
     check_grid(times, step, file, time_field)
+    span_end(times[-1], step, file, time_field)
     canonical = shift(values, exponent)
     check_values(canonical, times, SIGNAL_FIELDS[name].check, file, value_field or name)
     return SignalSeries(times[0], step, canonical)
@@ -508,46 +554,47 @@ def read_bytes(path: Path, file: str) -> bytes:
     return data
 
 
+def load_json(data: bytes, file: str) -> Any:
+    """A JSON document, refusing duplicate keys.
+
+    Integers of more than :data:`_MAX_INT_DIGITS` digits are read as floats (``10**400``
+    becomes infinity), so that the range checks of the fields name them; Python's own
+    limit on digits would otherwise raise while parsing.
+    """
+    try:
+        return json.loads(
+            data.decode("utf-8-sig"),
+            object_pairs_hook=lambda pairs: _unique_keys(pairs, file),
+            parse_int=lambda text: int(text) if len(text) <= _MAX_INT_DIGITS else float(text),
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ScenarioError(file, "", f"not valid JSON ({exc})") from None
+
+
+_MAX_INT_DIGITS = 18
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], file: str) -> dict[str, Any]:
+    unique = dict(pairs)
+    if len(unique) < len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for i, key in enumerate(keys) if key in keys[:i])
+        raise ScenarioError(file, _name(twice), "the key appears twice in one object")
+    return unique
+
+
 def check_schema(file: str, schema: Any, version: Any) -> None:
     """The ``schema`` and ``schema_version`` of a netCDF or CSV exchange file."""
-    if schema != SCHEMA:
+    if not isinstance(schema, str) or schema != SCHEMA:
         raise ScenarioError(
-            file, "schema", f"is {schema!r}, expected {SCHEMA!r} (see docs/exchange.md)"
+            file, "schema", f"is {_short(schema)}, expected {SCHEMA!r} (see docs/exchange.md)"
         )
     if str(version) != SCHEMA_VERSION:
         raise ScenarioError(
             file,
             "schema_version",
-            f"is {version!r}; this release reads version {SCHEMA_VERSION} only",
+            f"is {_short(version)}; this release reads version {SCHEMA_VERSION} only",
         )
-
-
-def check_target(path: Path) -> None:
-    """Refuse to write through a symbolic link (a link planted at the target could
-    send the file elsewhere) or over a folder."""
-    if path.is_symlink():
-        raise ScenarioError(
-            str(path), "", "is a symbolic link: exchange files are not written through links"
-        )
-    if path.is_dir():
-        raise ScenarioError(str(path), "", "is a folder, expected a file name")
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary file beside it, then rename (see check_target)."""
-    check_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # --- netCDF ---------------------------------------------------------------------------
@@ -561,16 +608,24 @@ def read_netcdf(path: Path, file: str) -> Signals:
     import xarray as xr
 
     check_size(path, file)
-    with path.open("rb") as handle:
-        magic = handle.read(8)
-    if not magic.startswith(_NETCDF_MAGIC):
-        raise ScenarioError(file, "", "is not a netCDF file")
+    check_netcdf_header(path, file)
     try:
-        ds = xr.open_dataset(path, engine="netcdf4", decode_times=False, cache=False)
-    except (OSError, ValueError) as exc:
+        # No default indexes: nothing is loaded before the sizes are checked.
+        ds = xr.open_dataset(
+            path, engine="netcdf4", decode_times=False, cache=False, create_default_indexes=False
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
         raise ScenarioError(file, "", f"not a readable netCDF file ({exc})") from None
     with ds:
+        for dimension, size in ds.sizes.items():
+            if size > MAX_STEPS:
+                raise ScenarioError(
+                    file, str(dimension), f"has {size} entries, more than {MAX_STEPS} read"
+                )
         check_schema(file, ds.attrs.get("schema"), ds.attrs.get("schema_version"))
+        site = ds.attrs.get("site")
+        if site is not None and not isinstance(site, str):
+            raise ScenarioError(file, "site", f"is {_short(site)}, expected a site name")
         step = parse_duration(ds.attrs.get("time_step"), file, "time_step")
         times = _cf_times(ds, "time", file)
         series: dict[str, SignalSeries] = {}
@@ -579,20 +634,102 @@ def read_netcdf(path: Path, file: str) -> Signals:
             if name in PLAN_FIELDS or name in CALL_VARIABLES or name in KEY_FIGURES:
                 continue  # the plan, key figures and calls are not time-series signals
             if name not in SIGNAL_FIELDS:
-                raise ScenarioError(file, str(name), _unknown_field(name))
+                raise ScenarioError(file, _name(name), _unknown_field(name))
             if variable.dims != ("time",):
                 raise ScenarioError(file, name, f"has dimensions {variable.dims}, expected (time,)")
             exponent, currency = parse_units(
                 SIGNAL_FIELDS[name].quantity, variable.attrs.get("units"), file, name
             )
             currencies.add(currency)
-            series[name] = signal_series(
-                file, name, times, step, variable.values.astype(float), exponent
-            )
+            values = _numbers(variable, file, name)
+            series[name] = signal_series(file, name, times, step, values, exponent)
         caps = _netcdf_calls(ds, file)
-    return Signals(
-        file, series, caps, _one_currency(currencies, file), ds.attrs.get("site") or None
-    )
+    return Signals(file, series, caps, _one_currency(currencies, file), site or None)
+
+
+def _numbers(variable: Any, file: str, name: str) -> np.ndarray:
+    """A netCDF variable's values as floats; text and booleans are refused."""
+    if variable.dtype.kind not in "iuf":
+        raise ScenarioError(file, name, f"has values of type {variable.dtype}, expected numbers")
+    try:  # CF decoding applies _FillValue, scale_factor and add_offset, of any type
+        return variable.values.astype(float)
+    except (TypeError, ValueError):
+        raise ScenarioError(
+            file, name, "cannot decode the values with its _FillValue, scale_factor, add_offset"
+        ) from None
+
+
+_CDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
+"""Bytes of each netCDF classic external type (NC_BYTE = 1 ... NC_UINT64 = 11)."""
+
+
+def check_netcdf_header(path: Path, file: str) -> None:
+    """Refuse a file without the netCDF or HDF5 signature, or a classic netCDF header
+    whose counts do not fit in the file.
+
+    netCDF-C allocates the lists of dimensions, attributes and variables a classic
+    header announces before reading them, so a 100-byte file announcing billions would
+    take all memory. The header is walked here (format of the netCDF classic and 64-bit
+    offset/data specifications) and every count checked against the bytes left.
+    """
+    with path.open("rb") as handle:
+        if not handle.read(8).startswith(_NETCDF_MAGIC):
+            raise ScenarioError(file, "", "is not a netCDF file")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[:3] == b"CDF":
+                _check_classic_header(data, file)
+
+
+def _check_classic_header(data: mmap.mmap, file: str) -> None:
+    wide = data[3] == 5  # CDF-5: 64-bit counts
+    position = 12 if wide else 8  # after the magic and the record count
+
+    def number(size: int) -> int:
+        nonlocal position
+        if position + size > len(data):
+            raise ScenarioError(file, "", "not a readable netCDF file (the header is truncated)")
+        value = int.from_bytes(data[position : position + size], "big")
+        position += size
+        return value
+
+    def count(each: int) -> int:
+        n = number(8 if wide else 4)
+        if n * each > len(data) - position:
+            raise ScenarioError(
+                file, "", f"not a readable netCDF file (the header announces {n} entries)"
+            )
+        return n
+
+    def skip(size: int) -> None:  # values padded to 4 bytes
+        nonlocal position
+        position += -(-size // 4) * 4
+        number(0)
+
+    def name() -> None:
+        skip(count(1))
+
+    def attributes() -> None:
+        number(4)  # NC_ATTRIBUTE or ABSENT
+        for _ in range(count(12)):
+            name()
+            size = _CDF_TYPE_BYTES.get(number(4))
+            if size is None:
+                raise ScenarioError(file, "", "not a readable netCDF file (unknown type)")
+            skip(count(size) * size)
+
+    number(4)  # NC_DIMENSION or ABSENT
+    for _ in range(count(8)):
+        name()
+        number(8 if wide else 4)
+    attributes()
+    number(4)  # NC_VARIABLE or ABSENT
+    for _ in range(count(24)):
+        name()
+        skip(count(4) * (8 if wide else 4))
+        attributes()
+        number(4)  # type
+        number(8 if wide else 4)  # vsize
+        number(4 if data[3] == 1 else 8)  # begin
 
 
 def _cf_times(ds: Any, name: str, file: str) -> pd.DatetimeIndex:
@@ -605,18 +742,22 @@ def _cf_times(ds: Any, name: str, file: str) -> pd.DatetimeIndex:
     if variable.ndim != 1 or variable.size > MAX_STEPS:
         raise ScenarioError(file, name, f"must be one-dimensional with at most {MAX_STEPS} steps")
     units, calendar = variable.attrs.get("units", ""), variable.attrs.get("calendar", "standard")
-    if " since " not in str(units):
+    if not isinstance(units, str) or " since " not in units:
         raise ScenarioError(
-            file, name, f"units {units!r} are not CF time units ('hours since ...')"
+            file, name, f"units {_short(units)} are not CF time units ('hours since ...')"
         )
-    if calendar not in _CALENDARS:
-        raise ScenarioError(file, name, f"calendar {calendar!r} is not read (use {_CALENDARS[0]})")
+    if not isinstance(calendar, str) or calendar not in _CALENDARS:
+        raise ScenarioError(
+            file, name, f"calendar {_short(calendar)} is not read (use {_CALENDARS[0]})"
+        )
     try:
         decoded = xr.decode_cf(
             xr.Dataset({name: variable}), decode_times=xr.coders.CFDatetimeCoder(use_cftime=False)
         )[name]
-    except (ValueError, OverflowError) as exc:
-        raise ScenarioError(file, name, f"cannot decode CF times ({exc})") from None
+    except (ValueError, OverflowError, TypeError):  # TypeError: attributes of a wrong type
+        raise ScenarioError(
+            file, name, f"cannot decode CF times in {_short(units)} (out of range or not a date)"
+        ) from None
     if decoded.isnull().any():
         raise ScenarioError(file, name, "has missing times")
     return pd.DatetimeIndex(decoded.values).tz_localize("UTC")
@@ -628,11 +769,14 @@ def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
         return ()
     if len(present) < len(CALL_VARIABLES):
         raise ScenarioError(file, "call", f"demand-response calls need {', '.join(CALL_VARIABLES)}")
+    for name in CALL_VARIABLES:
+        if ds[name].dims != ("call",):
+            raise ScenarioError(file, name, f"has dimensions {ds[name].dims}, expected (call,)")
     starts = _cf_times(ds, "call_start", file)
     ends = _cf_times(ds, "call_end", file)
     variable = ds["call_import_limit"]
     exponent, _ = parse_units("power", variable.attrs.get("units"), file, "call_import_limit")
-    limits = shift(variable.values.astype(float), exponent)
+    limits = shift(_numbers(variable, file, "call_import_limit"), exponent)
     return demand_response_calls(file, "call", starts, ends, limits)
 
 
@@ -643,6 +787,13 @@ def demand_response_calls(
 
     Errors name call number i as ``field[i]``.
     """
+    if not len(starts) == len(ends) == len(limits):
+        raise ScenarioError(
+            file,
+            field,
+            f"{len(starts)} starts, {len(ends)} ends and {len(limits)} limits: "
+            "one of each per call",
+        )
     for i, (start, end, limit) in enumerate(zip(starts, ends, limits, strict=True)):
         where = f"{field}[{i}]"
         if not end > start:
@@ -659,7 +810,7 @@ def demand_response_calls(
 
 def _unknown_field(name: Any) -> str:
     known = ", ".join([*SIGNAL_FIELDS, *PLAN_FIELDS])
-    return f"unknown field {name!r} (known: {known})"
+    return f"unknown field {_short(name)} (known: {known})"
 
 
 def _one_currency(currencies: set[str | None], file: str) -> str | None:
@@ -741,7 +892,7 @@ class CallMetadata(_Meta):
     """Start of the call, ISO 8601 (UTC offset, or local in ``time_zone``) [-]."""
     end: str
     """End of the call, exclusive [-]."""
-    import_limit: float
+    import_limit: StrictFloat
     """Import limit during the call [units]."""
     units: str
     """``MW`` or ``kW`` [-]."""
@@ -750,7 +901,7 @@ class CallMetadata(_Meta):
 class KeyFigureMetadata(_Meta):
     """One key figure of a plan."""
 
-    value: float
+    value: StrictFloat
     """The figure [units]."""
     units: str
     """Its unit [-]."""
@@ -792,20 +943,27 @@ def read_csv(path: Path, file: str) -> Signals:
     meta = _csv_metadata(read_bytes(metadata_path(path), meta_file), meta_file)
     zone = None if meta.time_zone is None else time_zone(meta.time_zone, meta_file)
     step = parse_duration(meta.time_step, meta_file, "time_step")
-    check_size(path, file)
+    data = read_bytes(path, file)
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        header = next(csv.reader(io.StringIO(data[: data.find(b"\n") + 1].decode("utf-8"))), [])
+        table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
         raise ScenarioError(file, "", f"not a readable CSV file ({exc})") from None
+    del data
+    twice = [name for i, name in enumerate(header) if name in header[:i]]
+    if twice:
+        raise ScenarioError(file, _name(twice[0]), "the column appears twice")
     if table.columns[0] != "time":
         raise ScenarioError(file, "time", "the first column must be named 'time'")
     times = _csv_times(table["time"], zone, file)
     columns = list(table.columns[1:])
     for name in columns:
         if name not in meta.fields:
-            raise ScenarioError(meta_file, f"fields.{name}", "missing: every column needs units")
+            raise ScenarioError(
+                meta_file, f"fields.{_name(name)}", "missing: every column needs units"
+            )
         if name not in SIGNAL_FIELDS and name not in PLAN_FIELDS:
-            raise ScenarioError(file, name, _unknown_field(name))
+            raise ScenarioError(file, _name(name), _unknown_field(name))
     for name in meta.fields:
         if name not in columns:
             raise ScenarioError(file, name, "is described in the metadata but has no column")
@@ -837,10 +995,7 @@ def read_csv(path: Path, file: str) -> Signals:
 
 
 def _csv_metadata(data: bytes, file: str) -> CsvMetadata:
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ScenarioError(file, "", f"not valid JSON ({exc})") from None
+    raw = load_json(data, file)
     if not isinstance(raw, dict):
         raise ScenarioError(file, "", "expected a JSON object")
     check_schema(file, raw.get("schema"), raw.get("schema_version"))
@@ -870,26 +1025,33 @@ def validation_error(
         return ScenarioError(file, loc, "unknown field")
     if first["type"] == "missing":
         return ScenarioError(file, loc, "required field is missing")
-    return ScenarioError(file, loc, f"{first['msg']} (got {first['input']!r})")
+    return ScenarioError(file, loc, f"{first['msg']} (got {_short(first['input'])})")
 
 
 def _csv_times(column: pd.Series, zone: zoneinfo.ZoneInfo | None, file: str) -> pd.DatetimeIndex:
     """The ``time`` column as UTC: offsets where given, else local in ``zone``."""
     text = column.str.strip()
+    not_iso = np.flatnonzero(~text.str.match(_ISO_TIME.pattern).to_numpy(dtype=bool))
+    if len(not_iso):
+        i = int(not_iso[0])
+        raise ScenarioError(
+            file, "time", f"row {i + 1} ({_short(text.iloc[i])}) is not an ISO 8601 time"
+        )
     with_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
     if with_offset.any() and not with_offset.all():
         i = int(np.flatnonzero(~with_offset.to_numpy())[0])
         raise ScenarioError(
-            file, "time", f"row {i + 1} ({text.iloc[i]!r}) has no UTC offset, others do"
+            file, "time", f"row {i + 1} ({_short(text.iloc[i])}) has no UTC offset, others do"
         )
     try:
         times = pd.DatetimeIndex(
             pd.to_datetime(text, format="ISO8601", utc=bool(with_offset.all()))
         )
-    except (ValueError, TypeError) as exc:
-        raise ScenarioError(file, "time", f"not ISO 8601 times ({exc})") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ScenarioError(file, "time", f"not ISO 8601 times ({_short(first)})") from None
     if times.tz is not None:
-        return times.tz_convert("UTC")
+        return in_range(times.tz_convert("UTC"), file, "time")
     if zone is None:
         raise ScenarioError(
             file, "time", "times have no UTC offset and the metadata gives no time_zone"
@@ -903,7 +1065,7 @@ def _csv_numbers(column: pd.Series, times: pd.DatetimeIndex, file: str, name: st
     for i in bad:
         raw = column.iloc[i].strip()
         if raw.lower() != "nan":
-            what = "empty" if not raw else f"{raw!r}, not a number,"
+            what = "empty" if not raw else f"{_short(raw)}, not a number,"
             raise ScenarioError(file, name, f"is {what} at {iso(times[i])}")
     return values
 
@@ -937,7 +1099,7 @@ def write_csv(table: ExchangeTable, path: Path) -> None:
         },
     )
     text = meta.model_dump_json(by_alias=True, indent=2, exclude_defaults=True) + "\n"
-    write_atomically(path, lambda temporary: frame.to_csv(temporary, index_label="time"))
+    write_atomically(path, lambda temporary: csv_safe(frame).to_csv(temporary, index_label="time"))
     write_atomically(
         metadata_path(path), lambda temporary: temporary.write_text(text, encoding="utf-8")
     )

@@ -34,13 +34,16 @@ from dispatch._exchange_formats import (
     ExchangeTable,
     Signals,
     SignalSeries,
+    _short,
     format_duration,
     iso,
+    load_json,
     parse_duration,
     parse_time,
     read_bytes,
     shift,
     signal_series,
+    span_end,
     validation_error,
     write_atomically,
 )
@@ -306,10 +309,7 @@ def read_openadr(path: Path, file: str) -> Signals:
             "",
             f"is XML (OpenADR 2.0b?); this reader follows OpenADR {OPENADR_VERSION} (JSON)",
         )
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ScenarioError(file, "", f"not valid JSON ({exc})") from None
+    raw = load_json(data, file)
     items = raw if isinstance(raw, list) else [raw]
     objects = [_parse_object(item, f"[{i}]", file) for i, item in enumerate(items)]
     descriptors: dict[str | None, dict[str, EventPayloadDescriptor]] = {}
@@ -350,6 +350,8 @@ def _parse_object(item: Any, where: str, file: str) -> _Provisioned:
     kind = item.get("objectType")
     if kind is None:  # objectType is VTN-provisioned: infer the object from its fields
         kind = "REPORT" if "eventID" in item else "EVENT" if "intervals" in item else "PROGRAM"
+    if not isinstance(kind, str):
+        raise ScenarioError(file, f"{where}.objectType", f"is {_short(kind)}, expected a string")
     if kind in _OPENADR_31_TYPES:
         raise ScenarioError(
             file,
@@ -358,7 +360,9 @@ def _parse_object(item: Any, where: str, file: str) -> _Provisioned:
         )
     if kind not in _MODELS:
         raise ScenarioError(
-            file, f"{where}.objectType", f"{kind!r} is not read (programs, events and reports are)"
+            file,
+            f"{where}.objectType",
+            f"{_short(kind)} is not read (programs, events and reports are)",
         )
     try:
         return _MODELS[kind].model_validate(item)
@@ -392,7 +396,7 @@ def _event_entries(
                 raise ScenarioError(
                     file,
                     at,
-                    f"payload type {payload.type!r} is not read (read: {', '.join(_TYPES)})",
+                    f"payload type {_short(payload.type)} is not read (read: {', '.join(_TYPES)})",
                 )
             if payload.type not in exponents:
                 exponents[payload.type] = _exponent(
@@ -423,7 +427,9 @@ def _exponent(
     if units not in accepted:
         known = ", ".join(str(u) for u in accepted if u is not None)
         problem = (
-            "has no payloadDescriptor with units" if units is None else f"unknown units {units!r}"
+            "has no payloadDescriptor with units"
+            if units is None
+            else f"unknown units {_short(units)}"
         )
         raise ScenarioError(
             file, f"{where}.payloadDescriptors ({spec.openadr})", f"{problem} (accepted: {known})"
@@ -445,6 +451,7 @@ def _interval_spans(event: Event, where: str, file: str) -> list[tuple[pd.Timest
     Randomized, relative ('do it now') and zero-length periods are refused.
     """
     spans: list[tuple[pd.Timestamp, pd.Timedelta]] = []
+    lengths: dict[str, pd.Timedelta] = {}  # by duration text: intervals mostly share one
     default = event.intervalPeriod
     for i, interval in enumerate(event.intervals):
         own = interval.intervalPeriod
@@ -455,7 +462,7 @@ def _interval_spans(event: Event, where: str, file: str) -> list[tuple[pd.Timest
         if period.randomizeStart not in (None, "PT0S"):
             raise ScenarioError(file, f"{path}.randomizeStart", "randomized starts are not read")
         if own is None and spans:
-            start = spans[-1][0] + spans[-1][1]
+            start = span_end(*spans[-1], file, f"{where}.intervals[{i - 1}]")
         elif period.start.startswith("0001-01-01"):
             raise ScenarioError(file, f"{path}.start", "relative ('do it now') starts are not read")
         else:
@@ -463,7 +470,11 @@ def _interval_spans(event: Event, where: str, file: str) -> list[tuple[pd.Timest
         duration = period.duration or (default.duration if default else None)
         if duration is None:
             raise ScenarioError(file, f"{path}.duration", "missing (PT0S is not read)")
-        spans.append((start, parse_duration(duration, file, f"{path}.duration")))
+        if duration not in lengths:
+            lengths[duration] = parse_duration(duration, file, f"{path}.duration")
+        length = lengths[duration]
+        span_end(start, length, file, f"{path}.duration")
+        spans.append((start, length))
     return spans
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dispatch._extract import Extracted, RunDispatch
-from dispatch._network import carrier_co2, import_pypsa, route_names
+from dispatch._network import carrier_co2, route_names
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -75,7 +75,6 @@ def merge_runs(study: Study, runs: list[Extracted]) -> Extracted:
 
 def merge_networks(study: Study, networks: list[pypsa.Network]) -> pypsa.Network:
     """One solved network of the study from the solved networks of its parts."""
-    import_pypsa()  # its options, when the parts were solved in other processes
     merged = networks[0]
     for other in networks[1:]:
         merged.merge(other, components_to_skip={"Carrier"}, inplace=True)

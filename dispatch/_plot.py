@@ -47,13 +47,6 @@ def plot_dispatch(
     matplotlib.figure.Figure
         Two panels sharing the time axis: baseline (top) and flexible (bottom) [MW].
     """
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in (
-        "agg",
-        "module://matplotlib_inline.backend_inline",
-    ):
-        matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     site = site or next(iter(result.study.sites))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,7 +13,8 @@ import pandas as pd
 
 from dispatch._extract import CURTAILABLE, LOCAL_CARRIERS, WORKLOADS, Extracted
 from dispatch._figures import UNITS, key_figures
-from dispatch._network import route_names
+from dispatch._network import pypsa_settings, route_names
+from dispatch._output import csv_safe, staged_folder
 from dispatch._study import Study
 
 if TYPE_CHECKING:
@@ -83,9 +83,8 @@ class BaselineNetwork:
 
     def load(self) -> pypsa.Network:
         """Read the network."""
-        from dispatch._network import import_pypsa
-
-        return import_pypsa().Network(self.path)
+        with pypsa_settings as pypsa:
+            return pypsa.Network(self.path)
 
 
 class Result:
@@ -329,23 +328,26 @@ class Result:
 
         return plot_dispatch(self, week_start, site)
 
+    @pypsa_settings
     def write(self, out: str | Path) -> Path:
         """Write every result file into folder ``out``, all or nothing.
 
-        The files are written into a temporary folder beside ``out`` which then
-        replaces ``out`` in one rename, so a failure or interruption leaves ``out``
-        as it was.
+        ``out`` must not exist, be empty or hold a result dispatch wrote before, and
+        must not be, hold or lie inside the study folder (see :mod:`dispatch._output`).
+        The files are written into a staging folder beside ``out`` which then
+        replaces ``out`` by renames, so a failure or interruption leaves ``out`` as it
+        was.
 
         Files: ``summary.json``, ``dispatch.nc``, ``dispatch.csv``, ``dispatch.png``,
-        ``network.nc``, ``network_baseline.nc``.
+        ``network.nc``, ``network_baseline.nc`` and the marker ``.dispatch``.
+
+        Raises
+        ------
+        ScenarioError
+            ``out`` is refused (one line naming it).
         """
         out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
-        try:
+        with staged_folder(out, "result", [self.study.source.parent]) as staging:
             (staging / "summary.json").write_text(
                 json.dumps(self.summary, indent=2) + "\n", encoding="utf-8"
             )
@@ -353,7 +355,7 @@ class Result:
                 staging / "dispatch.nc",
                 encoding={v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars},
             )
-            self.dispatch_table().to_csv(
+            csv_safe(self.dispatch_table()).to_csv(
                 staging / "dispatch.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%SZ"
             )
             figure = self.plot_dispatch()
@@ -366,10 +368,6 @@ class Result:
                 shutil.copyfile(self._network_baseline.path, staging / "network_baseline.nc")
             else:
                 self.network_baseline.export_to_netcdf(staging / "network_baseline.nc")
-            _replace_folder(staging, out)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return out
 
     def _repr_html_(self) -> str:
@@ -377,15 +375,3 @@ class Result:
 
         return result_html(self)
 
-
-def _replace_folder(staging: Path, out: Path) -> None:
-    """Put ``staging`` in the place of ``out`` by renames only."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    if not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder")
-    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-    os.replace(out, retired / out.name)
-    os.replace(staging, out)
-    shutil.rmtree(retired, ignore_errors=True)

@@ -7,37 +7,126 @@ The JSON Schema in ``docs/scenario.schema.json`` and the field reference in
 A *series* field takes either a constant or a reference ``"FILE:COLUMN"`` to a
 column of a CSV file (first column ``time``, ISO 8601 with offset) or a variable of
 a netCDF file (coordinate ``time``) inside the study folder.
+
+Every number must be finite and of its declared type (an integer is a number, ``yes``
+is not), within the bounds its field states; the bounds keep every sum of a study's
+costs and energies finite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import types
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-SeriesRef = Annotated[str, StringConstraints(pattern=r"^[^:]+\.(csv|nc):[A-Za-z0-9_.\- ]+$")]
-Series = float | SeriesRef
-"""A constant, or ``"FILE:COLUMN"`` naming a time series in the study folder."""
+MAX_PERIODS = 1_000_000
+"""Most snapshots of a study [-]."""
+FIRST_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+"""Earliest first snapshot [-]."""
+LAST_END = dt.datetime(2262, 4, 11, tzinfo=dt.UTC)
+"""Latest end of the horizon: pandas' timestamps end on 2262-04-11 [-]."""
+MAX_POWER_MW = 1e6
+"""Largest power of a capacity, limit or power series: one terawatt [MW]."""
+MAX_ENERGY_MWH = 1e9
+"""Largest energy of a capacity, backlog or energy series [MWh]."""
+MAX_PRICE = 1e12
+"""Largest cost or price per unit, in any currency [currency/unit]."""
+MAX_CO2_T_PER_MWH = 10.0
+"""Largest carbon intensity (lignite emits about 1.2) [tCO2/MWh]."""
+MAX_EMISSIONS_TCO2 = 1e12
+"""Largest emission cap [tCO2]."""
+MAX_DELAY_H = 8784.0
+"""Longest delay of deferrable work: a leap year [h]."""
+MAX_PUE = 10.0
+"""Largest power usage effectiveness [-]."""
+MAX_LATENCY_MS = 1e6
+"""Largest latency [ms]."""
+MAX_NAME = 64
+"""Longest name of a study, site or grid region [characters]."""
 
-NonNegative = Annotated[float, Field(ge=0)]
-SiteName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
+SeriesRef = Annotated[
+    str, StringConstraints(pattern=r"^[^:]+\.(csv|nc):[A-Za-z0-9_.\- ]+$", max_length=255)
+]
+Power = Annotated[float, Field(ge=0, le=MAX_POWER_MW)]
+PositivePower = Annotated[float, Field(gt=0, le=MAX_POWER_MW)]
+Energy = Annotated[float, Field(ge=0, le=MAX_ENERGY_MWH)]
+Price = Annotated[float, Field(ge=0, le=MAX_PRICE)]
+SignedPrice = Annotated[float, Field(ge=-MAX_PRICE, le=MAX_PRICE)]
+Intensity = Annotated[float, Field(ge=0, le=MAX_CO2_T_PER_MWH)]
+Milliseconds = Annotated[float, Field(ge=0, le=MAX_LATENCY_MS)]
+SiteName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$", max_length=MAX_NAME)]
 PerUnit = Annotated[float, Field(ge=0, le=1)]
+Pue = Annotated[float, Field(ge=1, le=MAX_PUE)]
+
+# A series is a constant of its number type, or "FILE:COLUMN" naming a time series in
+# the study folder whose values must lie in the same bounds (series_bounds).
+PerUnitSeries = PerUnit | SeriesRef
+PowerSeries = Power | SeriesRef
+EnergySeries = Energy | SeriesRef
+PriceSeries = SignedPrice | SeriesRef
+IntensitySeries = Intensity | SeriesRef
+PueSeries = Pue | SeriesRef
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    # strict: no "yes" or "20" read as a number (an int is still a number); no inf, no nan
+    model_config = ConfigDict(
+        extra="forbid",
+        use_attribute_docstrings=True,
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+    )
 
 
 class Snapshots(_Model):
     """The study's time index: fixed-step snapshots in UTC."""
 
-    start: dt.datetime
-    """First snapshot, ISO 8601 with a UTC offset (e.g. ``2025-01-01T00:00:00Z``) [-]."""
-    periods: int = Field(gt=0)
-    """Number of snapshots T [-]."""
-    step_h: float = Field(default=1.0, gt=0, le=24)
-    """Step length w [h]."""
+    start: Annotated[dt.datetime, Field(strict=False)]
+    """First snapshot, ISO 8601 with a UTC offset (e.g. ``2025-01-01T00:00:00Z``),
+    between 1900-01-01 and 2262-04-11 [-]."""
+    periods: int = Field(gt=0, le=MAX_PERIODS)
+    """Number of snapshots T; the horizon must end by 2262-04-11 [-]."""
+    step_h: float = Field(default=1.0, ge=1 / 60, le=24)
+    """Step length w, from a minute to a day [h]."""
+
+    @model_validator(mode="after")
+    def _representable(self) -> Snapshots:
+        """The horizon lies where pandas can represent its times."""
+        if self.start.tzinfo is None:
+            _fail("start", self.start.isoformat(), "needs a UTC offset, e.g. 2025-01-01T00:00Z")
+        if not FIRST_START <= self.start < LAST_END:
+            _fail(
+                "start",
+                self.start.isoformat(),
+                f"must lie between {FIRST_START.date()} and {LAST_END.date()}",
+            )
+        if dt.timedelta(hours=self.periods * self.step_h) > LAST_END - self.start:
+            _fail(
+                "periods",
+                self.periods,
+                f"{self.periods} steps of {self.step_h:g} h from {self.start.date()} end "
+                f"after {LAST_END.date()}, the last date dispatch can represent",
+            )
+        return self
+
+
+def _fail(field: str, value: object, problem: str) -> None:
+    """Raise the validation error ``problem`` of ``field`` of the model being validated."""
+    error = PydanticCustomError("out_of_range", problem)
+    details = InitErrorDetails(type=error, loc=(field,), input=value)
+    raise ValidationError.from_exception_data("Snapshots", [details])
 
 
 class _Investment(_Model):
@@ -47,7 +136,7 @@ class _Investment(_Model):
     factor r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
     """
 
-    lifetime_years: Annotated[float, Field(gt=0)]
+    lifetime_years: Annotated[float, Field(gt=0, le=200)]
     """Economic lifetime n [a]."""
     discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.07
     """Discount rate r per year [p.u./a]."""
@@ -60,11 +149,11 @@ class Expansion(_Investment):
     r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
     """
 
-    capex_per_mw: NonNegative
+    capex_per_mw: Price
     """Overnight investment per MW of capacity (battery: of power) [currency/MW]."""
-    min_mw: NonNegative = 0.0
+    min_mw: Power = 0.0
     """Smallest capacity (battery: power) [MW]."""
-    max_mw: NonNegative | None = None
+    max_mw: Power | None = None
     """Largest capacity (battery: power); none: unbounded [MW]."""
 
 
@@ -75,24 +164,24 @@ class EnergyExpansion(_Investment):
     r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
     """
 
-    capex_per_mwh: NonNegative
+    capex_per_mwh: Price
     """Overnight investment per MWh of energy capacity [currency/MWh]."""
-    min_mwh: NonNegative = 0.0
+    min_mwh: Energy = 0.0
     """Smallest energy capacity [MWh]."""
-    max_mwh: NonNegative | None = None
+    max_mwh: Energy | None = None
     """Largest energy capacity; none: unbounded [MWh]."""
 
 
 class VariableRenewable(_Model):
     """A solar, wind or run-of-river plant: output up to capacity times availability."""
 
-    capacity_mw: NonNegative
+    capacity_mw: Power
     """Installed capacity P [MW]."""
-    availability: Series
+    availability: PerUnitSeries
     """Availability a_t, the share of capacity the resource allows in each step [p.u.]."""
-    marginal_cost: NonNegative = 0.0
+    marginal_cost: Price = 0.0
     """Cost per MWh produced [currency/MWh]."""
-    co2_t_per_mwh: NonNegative = 0.0
+    co2_t_per_mwh: Intensity = 0.0
     """Direct CO2 intensity of the output [tCO2/MWh]."""
     expansion: Expansion | None = None
     """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
@@ -101,15 +190,15 @@ class VariableRenewable(_Model):
 class Geothermal(_Model):
     """A geothermal plant: must-run at or above its minimum stable output, ramp-limited."""
 
-    capacity_mw: NonNegative
+    capacity_mw: Power
     """Installed capacity P [MW]."""
     min_stable_pu: PerUnit = 0.0
     """Minimum stable output pmin as a share of capacity [p.u.]."""
     ramp_pu_per_h: Annotated[float, Field(gt=0)] | None = None
     """Ramp limit r, up and down, as a share of capacity per hour; none: unset [p.u./h]."""
-    marginal_cost: NonNegative = 0.0
+    marginal_cost: Price = 0.0
     """Cost per MWh produced [currency/MWh]."""
-    co2_t_per_mwh: NonNegative = 0.0
+    co2_t_per_mwh: Intensity = 0.0
     """Direct CO2 intensity of the output (non-condensable gases) [tCO2/MWh]."""
     expansion: Expansion | None = None
     """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
@@ -118,11 +207,11 @@ class Geothermal(_Model):
 class Reservoir(_Model):
     """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill."""
 
-    turbine_mw: Annotated[float, Field(gt=0)]
+    turbine_mw: PositivePower
     """Turbine capacity P [MW]."""
-    energy_mwh: NonNegative
+    energy_mwh: Energy
     """Reservoir energy content at full level [MWh]."""
-    inflow_mw: Series
+    inflow_mw: PowerSeries
     """Natural inflow as electrical power equivalent [MW]."""
     min_level_pu: PerUnit = 0.0
     """Lowest allowed level as a share of the energy content [p.u.]."""
@@ -130,16 +219,16 @@ class Reservoir(_Model):
     """Highest allowed level as a share of the energy content [p.u.]."""
     initial_level_pu: PerUnit | None = None
     """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
-    marginal_cost: NonNegative = 0.0
+    marginal_cost: Price = 0.0
     """Cost per MWh produced [currency/MWh]."""
 
 
 class Battery(_Model):
     """A battery: charged from and discharged to the site bus."""
 
-    power_mw: Annotated[float, Field(gt=0)]
+    power_mw: PositivePower
     """Charge and discharge power P, both at the site bus [MW]."""
-    energy_mwh: NonNegative
+    energy_mwh: Energy
     """Energy capacity E [MWh]."""
     charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
     """Share of charging energy stored [p.u.]."""
@@ -158,19 +247,19 @@ class Battery(_Model):
 class Grid(_Model):
     """The grid interconnection: separate, non-negative import and export flows."""
 
-    import_limit_mw: Series
+    import_limit_mw: PowerSeries
     """Import limit I_t at the connection point [MW]."""
-    export_limit_mw: Series = 0.0
+    export_limit_mw: PowerSeries = 0.0
     """Export limit X_t at the connection point [MW]."""
-    import_price: Series
+    import_price: PriceSeries
     """Price c_t paid per MWh imported [currency/MWh]."""
-    export_price: Series = 0.0
+    export_price: PriceSeries = 0.0
     """Price e_t earned per MWh exported; never above the import price [currency/MWh]."""
-    carbon_intensity_t_per_mwh: Series = 0.0
+    carbon_intensity_t_per_mwh: IntensitySeries = 0.0
     """Carbon intensity g_t of imported electricity [tCO2/MWh]."""
-    clean_share: Series = 0.0
+    clean_share: PerUnitSeries = 0.0
     """Share q_t of imported electricity that is carbon-free [p.u.]."""
-    surplus_mw: Series | None = None
+    surplus_mw: PowerSeries | None = None
     """Surplus (curtailed) power s_t the grid partner offers to absorb [MW]."""
     region: SiteName | None = None
     """Grid region (a key of ``grid_regions``) whose shared connection point this
@@ -185,29 +274,29 @@ class GridRegion(_Model):
     may flow to another site of the region (each at its own tariff).
     """
 
-    import_limit_mw: Series
+    import_limit_mw: PowerSeries
     """Limit on the net import of the region's sites together [MW]."""
-    export_limit_mw: Series = 0.0
+    export_limit_mw: PowerSeries = 0.0
     """Limit on the net export of the region's sites together [MW]."""
 
 
 class Deferrable(_Model):
     """Batch inference: work that may be served up to ``max_delay_h`` after arrival."""
 
-    arrivals_mwh: Series
+    arrivals_mwh: EnergySeries
     """Work arriving in each step, A_t, as IT energy at full efficiency [MWh]."""
-    max_delay_h: NonNegative
+    max_delay_h: Annotated[float, Field(ge=0, le=MAX_DELAY_H)]
     """Maximum delay D between arrival and service; a multiple of the step [h]."""
-    initial_backlog_mwh: NonNegative = 0.0
+    initial_backlog_mwh: Energy = 0.0
     """Work waiting before the first step, due within D of the start [MWh]."""
 
 
 class Interruptible(_Model):
     """Best-effort work: may be dropped at the value of lost work."""
 
-    offered_mw: Series
+    offered_mw: PowerSeries
     """Work offered O_t, as IT power at full efficiency [MW]."""
-    value_of_lost_work: NonNegative
+    value_of_lost_work: Price
     """Cost V of each MWh of offered work not served [currency/MWh]."""
 
 
@@ -216,29 +305,29 @@ class HeatReuse(_Model):
 
     recoverable_fraction: PerUnit
     """Share of IT power recoverable as waste heat [p.u.]."""
-    heat_pump_cop: Annotated[float, Field(gt=1)] | None = None
+    heat_pump_cop: Annotated[float, Field(gt=1, le=20)] | None = None
     """Coefficient of performance of the heat pump lifting waste heat to the network's
     temperature, electricity from the site bus; none: waste heat is delivered directly
     [-]."""
-    demand_mw: Series
+    demand_mw: PowerSeries
     """Heat the district-heating network takes at most [MW]."""
-    price: Series
+    price: PriceSeries
     """Price paid per MWh of heat delivered [currency/MWh]."""
 
 
 class DataCentre(_Model):
     """The modular inference data centre and its workload."""
 
-    it_capacity_mw: Annotated[float, Field(gt=0)]
+    it_capacity_mw: PositivePower
     """IT capacity C: IT power at full utilisation [MW]."""
     it_expansion: Expansion | None = None
     """Size the IT capacity by optimisation (``max_mw`` required); ``it_capacity_mw``
     is then ignored."""
     idle_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Share of capacity drawn by idle IT equipment; 0 means power follows work [p.u.]."""
-    pue: Series = 1.0
+    pue: PueSeries = 1.0
     """Power usage effectiveness: facility power over IT power, at least 1 [-]."""
-    firm_mw: Series = 0.0
+    firm_mw: PowerSeries = 0.0
     """Firm (real-time) work, served in the step it arrives [MW]."""
     deferrable: Deferrable | None = None
     """Deferrable work; none if the site has none."""
@@ -250,7 +339,7 @@ class DataCentre(_Model):
     """Largest change of facility power per hour; none if unlimited [MW/h]."""
     cooling: Literal["dry", "evaporative"] = "dry"
     """Cooling type; sets the default water use [-]."""
-    water_m3_per_mwh: NonNegative | None = None
+    water_m3_per_mwh: Annotated[float, Field(ge=0, le=100)] | None = None
     """Cooling water per MWh of IT energy (WUE); none: 0 for dry cooling, 1.8 for
     evaporative cooling [m3/MWh]."""
     heat_reuse: HeatReuse | None = None
@@ -292,7 +381,7 @@ class Latency(_Model):
 
     sites: list[SiteName] = Field(min_length=1)
     """Sites in the order of the matrix rows and columns [-]."""
-    matrix_ms: list[list[Annotated[float, Field(ge=0)]]]
+    matrix_ms: list[list[Milliseconds]]
     """Round-trip latency from the row's site to the column's site [ms]."""
 
 
@@ -303,9 +392,9 @@ class Route(_Model):
     """Site where the work arrives [-]."""
     destination: SiteName
     """Site that serves it [-]."""
-    capacity_mw: NonNegative
+    capacity_mw: Power
     """Most work moved at once, as IT power at full efficiency [MW]."""
-    cost_per_mwh: NonNegative = 0.0
+    cost_per_mwh: Price = 0.0
     """Cost of each MWh of work moved [currency/MWh]."""
 
 
@@ -314,7 +403,7 @@ class Routing(_Model):
 
     latency: Latency
     """Latency between every pair of sites that a route joins."""
-    firm_latency_budget_ms: NonNegative
+    firm_latency_budget_ms: Milliseconds
     """Firm work moves only on routes whose latency is within this budget [ms]."""
     routes: list[Route] = Field(min_length=1)
     """The routes; firm and deferrable work share each route's capacity."""
@@ -323,15 +412,15 @@ class Routing(_Model):
 class Scenario(_Model):
     """A study: one time index and the sites planned on it."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
+    name: SiteName
     """Short name of the study [-]."""
-    description: str = ""
+    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
     """What the study represents and where its data come from [-]."""
-    currency: str = "EUR"
+    currency: Annotated[str, StringConstraints(max_length=16)] = "EUR"
     """Currency of every cost and price [-]."""
     snapshots: Snapshots
     """The time index."""
-    carbon_price: NonNegative = 0.0
+    carbon_price: Price = 0.0
     """Price on the carbon intensity of imported electricity [currency/tCO2]."""
     sites: dict[SiteName, Site] = Field(min_length=1)
     """The sites by name."""
@@ -341,8 +430,44 @@ class Scenario(_Model):
     cfe_target: PerUnit | None = None
     """The study's hourly carbon-free-energy score must reach this; none: no target
     [p.u.]."""
-    emission_cap_tco2: NonNegative | None = None
+    emission_cap_tco2: Annotated[float, Field(ge=0, le=MAX_EMISSIONS_TCO2)] | None = None
     """Emissions over the horizon must stay within this; none: no cap [tCO2]."""
     routing: Routing | None = None
     """Routes over which work of one site may be served at another; none: every site
     serves its own work."""
+
+
+def series_bounds(model: type[BaseModel], path: str) -> tuple[float, float]:
+    """The closed range of the values of a series field, from its number type.
+
+    Parameters
+    ----------
+    model
+        The model the path starts from, e.g. :class:`Site`.
+    path
+        Dotted path of the series field, e.g. ``"datacentre.pue"``.
+
+    Returns
+    -------
+    tuple of float
+        Lowest and highest value allowed [field's unit].
+    """
+    annotation: Any = model
+    for part in path.split("."):
+        model = next(t for t in _members(annotation) if _is_model(t))
+        annotation = model.model_fields[part].annotation
+    number = _members(annotation)[0]
+    constraints = typing.get_args(number)[1].metadata
+    low = next(c.ge for c in constraints if hasattr(c, "ge"))
+    high = next(c.le for c in constraints if hasattr(c, "le"))
+    return low, high
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types of a union (``X | None``), or the type itself."""
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return typing.get_args(annotation) if union else (annotation,)

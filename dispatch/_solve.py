@@ -6,7 +6,6 @@ import contextlib
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,6 +21,7 @@ from dispatch._explain import check_hourly_balance, explain_infeasibility
 from dispatch._extract import Extracted, extract_all, extract_shadow_values
 from dispatch._network import (
     build_network,
+    pypsa_settings,
     route_link,
     route_names,
     share_route_capacity,
@@ -29,6 +29,7 @@ from dispatch._network import (
     tie_idle_draw_to_it_capacity,
     to_baseline,
 )
+from dispatch._output import die_with_parent, scratch_folder
 from dispatch._parts import independent_parts, merge_networks, merge_runs
 from dispatch._progress import SolveProgress
 from dispatch._results import BaselineNetwork, Result
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 SOLVER_OPTIONS = {"output_flag": False}
 
 
+@pypsa_settings
 def solve(
     study: Study,
     solver_options: dict | None = None,
@@ -207,7 +209,12 @@ def _on_forked_workers(
 ) -> list[tuple]:
     """Solve the parts on forked worker processes, one per core at most."""
     workers = min(len(parts), usable_cores())
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=die_with_parent,  # no worker solves on for a killed parent
+        initargs=(os.getpid(),),
+    )
     try:
         futures = [pool.submit(_solve_part, study, sites, options) for sites in parts]
         for future in as_completed(futures):
@@ -274,12 +281,12 @@ class _BaselineProcess:
 
     def __init__(self, n: pypsa.Network, study: Study, options: dict) -> None:
         context = multiprocessing.get_context("fork")
-        self.folder = tempfile.TemporaryDirectory(prefix="dispatch-baseline-")
+        self.folder = scratch_folder("baseline")
         self.path = Path(self.folder.name) / "network_baseline.nc"
         self.receiver, sender = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_solve_baseline_child,
-            args=(n, study, options, sender, self.path),
+            args=(n, study, options, sender, self.path, os.getpid()),
             daemon=True,
         )
         self.process.start()
@@ -290,6 +297,9 @@ class _BaselineProcess:
             outcome, payload = self.receiver.recv()
         except EOFError:
             outcome, payload = "error", "the baseline process ended without a result"
+        except BaseException:  # interrupted: stop the child and remove its folder now
+            self.cancel()
+            raise
         self.process.join()
         if outcome == "infeasible":
             raise InfeasibleError(payload)
@@ -304,8 +314,9 @@ class _BaselineProcess:
 
 
 def _solve_baseline_child(
-    n: pypsa.Network, study: Study, options: dict, sender: Connection, path: Path
+    n: pypsa.Network, study: Study, options: dict, sender: Connection, path: Path, parent: int
 ) -> None:
+    die_with_parent(parent)  # a killed parent's temporary is removed by the next run
     try:
         _to_baseline(n)
         _solve_run(n, study, "baseline", options)

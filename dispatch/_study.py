@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,34 +12,41 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pydantic
-import yaml
 
 from dispatch._errors import ScenarioError
-from dispatch._schema import Route, Scenario, Site
+from dispatch._schema import GridRegion, Route, Scenario, Site, series_bounds
+from dispatch._yaml import read_yaml
 
 SCENARIO_FILE = "scenario.yaml"
 
-# Series fields of a site and the range their values must lie in.
-SERIES_FIELDS: dict[str, str] = {
-    "solar.availability": "p.u.",
-    "wind.availability": "p.u.",
-    "run_of_river.availability": "p.u.",
-    "reservoir.inflow_mw": ">= 0",
-    "grid.import_limit_mw": ">= 0",
-    "grid.export_limit_mw": ">= 0",
-    "grid.import_price": "finite",
-    "grid.export_price": "finite",
-    "grid.carbon_intensity_t_per_mwh": ">= 0",
-    "grid.clean_share": "p.u.",
-    "grid.surplus_mw": ">= 0",
-    "datacentre.pue": ">= 1",
-    "datacentre.firm_mw": ">= 0",
-    "datacentre.deferrable.arrivals_mwh": ">= 0",
-    "datacentre.interruptible.offered_mw": ">= 0",
-    "datacentre.heat_reuse.demand_mw": ">= 0",
-    "datacentre.heat_reuse.price": "finite",
+# Series fields of a site, and the closed range [low, high] their values must lie in.
+SERIES_FIELDS: dict[str, tuple[float, float]] = {
+    path: series_bounds(Site, path)
+    for path in (
+        "solar.availability",
+        "wind.availability",
+        "run_of_river.availability",
+        "reservoir.inflow_mw",
+        "grid.import_limit_mw",
+        "grid.export_limit_mw",
+        "grid.import_price",
+        "grid.export_price",
+        "grid.carbon_intensity_t_per_mwh",
+        "grid.clean_share",
+        "grid.surplus_mw",
+        "datacentre.pue",
+        "datacentre.firm_mw",
+        "datacentre.deferrable.arrivals_mwh",
+        "datacentre.interruptible.offered_mw",
+        "datacentre.heat_reuse.demand_mw",
+        "datacentre.heat_reuse.price",
+    )
 }
-REGION_SERIES_FIELDS = ("import_limit_mw", "export_limit_mw")
+REGION_SERIES_FIELDS: dict[str, tuple[float, float]] = {
+    path: series_bounds(GridRegion, path) for path in ("import_limit_mw", "export_limit_mw")
+}
+NOT_SERIES = "not_series"
+"""Key of a table's ``attrs``: its variables that are no series, and why."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,15 +199,7 @@ def scenario_path(path: str | Path) -> Path:
 def read_scenario(path: str | Path) -> Scenario:
     """Parse and validate a scenario file without reading its series."""
     path = scenario_path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(str(path), where, f"malformed YAML ({problem})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), "", "not a UTF-8 text file") from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ScenarioError(str(path), "", "expected a mapping of fields at top level")
     return parse_scenario(raw, str(path))
@@ -217,7 +217,7 @@ def _scenario_error(exc: pydantic.ValidationError, file: str) -> ScenarioError:
     first = exc.errors()[0]
     loc = ".".join(str(part) for part in first["loc"])
     # A Series field fails both as number and as reference: report it once.
-    loc = loc.removesuffix(".float").removesuffix(".str")
+    loc = re.sub(r"\.(constrained-)?(float|str)$", "", loc)
     loc = loc.replace(".function-after[", "[")
     if first["type"] == "extra_forbidden":
         problem = "unknown field"
@@ -226,7 +226,7 @@ def _scenario_error(exc: pydantic.ValidationError, file: str) -> ScenarioError:
         problem = f"YAML reads a name as {first['input']}: put it in quotes"
     elif first["type"] == "missing":
         problem = "required field is missing"
-    elif first["type"] == "string_pattern_mismatch" and first["loc"][-1] == "str":
+    elif first["type"] == "string_pattern_mismatch" and str(first["loc"][-1]).endswith("str"):
         problem = (
             f"expected a number or 'FILE.csv:COLUMN' / 'FILE.nc:VARIABLE', got {first['input']!r}"
         )
@@ -287,19 +287,19 @@ def study_from_scenario(
     reader = _SeriesReader(source.parent, snapshots, len(_snapshots(scenario, source)))
     series: dict[str, np.ndarray] = {}
     for site_name, site in scenario.sites.items():
-        for path_in_site, rule in SERIES_FIELDS.items():
+        for path_in_site, bounds in SERIES_FIELDS.items():
             value = _lookup(site, path_in_site)
             if value is None:
                 continue
             field_name = f"sites.{site_name}.{path_in_site}"
             values = reader.read(value, field_name, source)
-            _check_range(values, rule, snapshots, field_name, str(source))
+            _check_range(values, bounds, snapshots, field_name, str(source))
             series[f"{site_name}/{path_in_site}"] = values
     for region_name, region in scenario.grid_regions.items():
-        for path_in_region in REGION_SERIES_FIELDS:
+        for path_in_region, bounds in REGION_SERIES_FIELDS.items():
             field_name = f"grid_regions.{region_name}.{path_in_region}"
             values = reader.read(getattr(region, path_in_region), field_name, source)
-            _check_range(values, ">= 0", snapshots, field_name, str(source))
+            _check_range(values, bounds, snapshots, field_name, str(source))
             series[f"grid_regions.{region_name}/{path_in_region}"] = values
     study = Study(scenario, source, snapshots, series)
     _check_consistency(study)
@@ -308,15 +308,10 @@ def study_from_scenario(
 
 def _snapshots(scenario: Scenario, source: Path, hours: float | None = None) -> pd.DatetimeIndex:
     spec = scenario.snapshots
-    start = pd.Timestamp(spec.start)
-    if start.tzinfo is None:
-        raise ScenarioError(
-            str(source), "snapshots.start", "needs a UTC offset, e.g. 2025-01-01T00:00Z"
-        )
     periods = spec.periods
     if hours is not None:
         keep = hours / spec.step_h
-        if keep < 1 or keep != int(keep) or keep > periods:
+        if not (math.isfinite(keep) and keep.is_integer() and 1 <= keep <= periods):
             raise ScenarioError(
                 str(source),
                 "snapshots",
@@ -325,7 +320,7 @@ def _snapshots(scenario: Scenario, source: Path, hours: float | None = None) -> 
             )
         periods = int(keep)
     return pd.date_range(
-        start.tz_convert("UTC"),
+        pd.Timestamp(spec.start).tz_convert("UTC"),
         periods=periods,
         freq=pd.Timedelta(hours=spec.step_h),
         name="snapshot",
@@ -352,26 +347,40 @@ class _SeriesReader:
 
     def read(self, value: float | str, field_name: str, source: Path) -> np.ndarray:
         if isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                raise ScenarioError(str(source), field_name, "must be finite")
             return np.full(len(self.snapshots), float(value))
         file_name, column = value.rsplit(":", 1)
         table = self._table(file_name, field_name, source)
         if column not in table.columns:
-            raise ScenarioError(file_name, column, f"no such column (referenced by {field_name})")
+            problem = table.attrs.get(NOT_SERIES, {}).get(column, "no such column")
+            raise ScenarioError(file_name, column, f"{problem} (referenced by {field_name})")
         return table[column].to_numpy(dtype=float)[: len(self.snapshots)]
 
     def _table(self, file_name: str, field_name: str, source: Path) -> pd.DataFrame:
         if file_name in self.tables:
             return self.tables[file_name]
-        path = (self.folder / file_name).resolve()
+        try:
+            path = (self.folder / file_name).resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+            raise ScenarioError(
+                str(source), field_name, f"cannot resolve {file_name!r} ({exc})"
+            ) from None
         if not path.is_relative_to(self.folder):
             raise ScenarioError(
                 str(source), field_name, f"{file_name!r} lies outside the study folder"
             )
         if not path.is_file():
             raise ScenarioError(str(source), field_name, f"no such file {file_name!r}")
-        table = _read_table(path, file_name)
+        read_file = _read_netcdf if path.suffix == ".nc" else _read_csv
+        try:
+            table = read_file(path, file_name)
+        except ScenarioError:
+            raise
+        except Exception as exc:  # pandas, xarray and netCDF4 raise many types on hostile files
+            kind = "netCDF" if path.suffix == ".nc" else "CSV"
+            problem = " ".join(str(exc).split())[:200]
+            raise ScenarioError(
+                file_name, "", f"not a readable {kind} file ({type(exc).__name__}: {problem})"
+            ) from None
         self._check_index(table.index, file_name)
         self.tables[file_name] = table
         return table
@@ -394,34 +403,63 @@ class _SeriesReader:
             )
 
 
-def _read_table(path: Path, file_name: str) -> pd.DataFrame:
-    if path.suffix == ".nc":
-        import xarray as xr
+def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
+    """The variables over ``time`` alone of a netCDF file, in columns; the others, with
+    why they are no series, in ``attrs[NOT_SERIES]``."""
+    import xarray as xr
 
-        try:
-            with xr.open_dataset(path) as ds:
-                if "time" not in ds.coords:
-                    raise ScenarioError(file_name, "time", "missing time coordinate")
-                table = ds.to_dataframe()
-        except (OSError, ValueError) as exc:
-            raise ScenarioError(file_name, "", f"not a readable netCDF file ({exc})") from None
-        table.index = pd.DatetimeIndex(table.index).tz_localize("UTC")
-        return table
-    try:
-        table = pd.read_csv(path, index_col=0)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ScenarioError(file_name, "", f"not a readable CSV file ({exc})") from None
-    if table.index.name != "time":
+    with xr.open_dataset(path) as ds:
+        if "time" not in ds.indexes:
+            raise ScenarioError(file_name, "time", "missing time coordinate")
+        times = ds.indexes["time"]
+        if not isinstance(times, pd.DatetimeIndex):  # dates of another calendar, or numbers
+            time = ds["time"]
+            units = time.encoding.get("units", time.attrs.get("units"))
+            calendar = time.encoding.get("calendar", time.attrs.get("calendar"))
+            problem = (
+                f"has calendar {calendar!r}: only the standard calendar is read"
+                if units
+                else "has no units such as 'hours since 2025-01-01 00:00:00'"
+            )
+            raise ScenarioError(file_name, "time", problem)
+        columns, not_series = {}, {}
+        for name, variable in ds.data_vars.items():
+            if variable.dims != ("time",):
+                not_series[name] = f"has dimensions {variable.dims}: a series has only time"
+            elif variable.dtype.kind not in "iuf":
+                not_series[name] = f"has values that are not numbers ({variable.dtype})"
+            else:
+                columns[name] = variable.to_numpy()
+    table = pd.DataFrame(columns, index=times.tz_localize("UTC"))
+    table.attrs[NOT_SERIES] = not_series
+    return table
+
+
+def _read_csv(path: Path, file_name: str) -> pd.DataFrame:
+    """The columns of a CSV file of series, on its first column ``time`` in UTC."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
+    if header.iloc[0] != "time":
         raise ScenarioError(file_name, "time", "first column must be named 'time'")
+    if header.duplicated().any():
+        column = header[header.duplicated()].iloc[0]
+        raise ScenarioError(file_name, str(column), "names two columns")
+    table = pd.read_csv(path, index_col=0)
+    labels = table.index.astype(str)
     try:
-        times = pd.to_datetime(table.index, format="ISO8601")
+        times = pd.to_datetime(labels, format="ISO8601", utc=True)
+        # Another parse tells times without an offset, which utc=True takes for UTC.
+        try:
+            naive = pd.to_datetime(labels, format="ISO8601").tz is None
+        except ValueError:  # several offsets, e.g. either side of a change to summer time
+            naive = any(pd.Timestamp(label).tzinfo is None for label in labels)
     except (ValueError, TypeError) as exc:
-        raise ScenarioError(file_name, "time", f"not ISO 8601 times ({exc})") from None
-    if times.tz is None:
+        problem = str(exc).splitlines()[0]
+        raise ScenarioError(file_name, "time", f"not ISO 8601 times ({problem})") from None
+    if naive:
         raise ScenarioError(
             file_name, "time", "times need a UTC offset, e.g. 2025-01-01T00:00:00+00:00"
         )
-    table.index = times.tz_convert("UTC")
+    table.index = times
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):
             raise ScenarioError(file_name, column, "has values that are not numbers")
@@ -429,23 +467,21 @@ def _read_table(path: Path, file_name: str) -> pd.DataFrame:
 
 
 def _check_range(
-    values: np.ndarray, rule: str, snapshots: pd.DatetimeIndex, field_name: str, file: str
+    values: np.ndarray,
+    bounds: tuple[float, float],
+    snapshots: pd.DatetimeIndex,
+    field_name: str,
+    file: str,
 ) -> None:
-    checks = {
-        "finite": np.isfinite(values),
-        ">= 0": np.isfinite(values) & (values >= 0),
-        ">= 1": np.isfinite(values) & (values >= 1),
-        "p.u.": np.isfinite(values) & (values >= 0) & (values <= 1),
-    }
-    bad = np.flatnonzero(~checks[rule])
+    low, high = bounds
+    bad = np.flatnonzero(~((values >= low) & (values <= high)))  # NaN fails both
     if len(bad):
         i = bad[0]
         what = "NaN or infinite" if not np.isfinite(values[i]) else f"{values[i]:g}"
-        need = "a finite number" if rule == "finite" else f"{rule}"
-        if rule == "p.u.":
-            need = "in [0, 1]"
         raise ScenarioError(
-            file, field_name, f"is {what} at {snapshots[i].isoformat()}, must be {need}"
+            file,
+            field_name,
+            f"is {what} at {snapshots[i].isoformat()}, must be in [{low:g}, {high:g}]",
         )
 
 

@@ -8,15 +8,22 @@ variants; a named variant changes the base scenario, not a combination of the
 product (to cross a change with the product, add its path to the product).
 ``docs/batch.md`` describes the format; ``docs/sweep.schema.json`` is generated
 from the models here.
+
+The base study is validated once, series included; a variant is validated as a
+scenario, and its series are read again only where it changes a series field or
+the snapshots: other variants reuse the series of one validated before them.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
+import math
 import re
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -24,24 +31,37 @@ from typing import Annotated, Any
 
 import numpy as np
 import pydantic
-import yaml
 from pydantic import Field, StringConstraints
 
 from dispatch._errors import ScenarioError
 from dispatch._schema import Scenario, _Model
 from dispatch._study import (
+    REGION_SERIES_FIELDS,
+    SERIES_FIELDS,
     Study,
+    _check_consistency,
     _scenario_error,
     parse_scenario,
     read_scenario,
     scenario_path,
     study_from_scenario,
 )
+from dispatch._yaml import read_yaml
 
-DottedPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
+MAX_PATH = 300
+"""Longest dotted path [characters]."""
+DottedPath = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$", max_length=MAX_PATH),
+]
 VARIANT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._=,+\-]*$"
 MAX_NAME = 120
 VariantName = Annotated[str, StringConstraints(pattern=VARIANT_NAME, max_length=MAX_NAME)]
+MAX_VARIANTS = 1000
+"""Most variants a sweep may have unless more are allowed explicitly
+(``load_sweep(max_variants=N)``, ``dispatch batch --max-variants N``) [-]."""
+SERIES_CACHE_BYTES = 256 * 1024**2
+"""Most memory the series of validated variants may hold for reuse by later ones [B]."""
 
 
 class NamedVariant(_Model):
@@ -62,7 +82,7 @@ class SweepFile(_Model):
     """The base study: its folder or scenario file, relative to the sweep file [-]."""
     description: str = ""
     """What the sweep explores [-]."""
-    hours: Annotated[float, Field(gt=0)] | None = None
+    hours: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)] | None = None
     """Keep only the first ``hours`` of the base study's horizon; none: all of it [h]."""
     product: (
         Annotated[dict[DottedPath, Annotated[list[Any], Field(min_length=1)]], Field(min_length=1)]
@@ -124,13 +144,15 @@ class Sweep:
         return list(dict.fromkeys(path for v in self.variants for path in v.changes))
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def load_sweep(path: str | Path, max_variants: int = MAX_VARIANTS) -> Sweep:
     """Read a sweep file and validate every variant, series included, solving nothing.
 
     Parameters
     ----------
     path
         The sweep file (YAML).
+    max_variants
+        Most variants the sweep may have; more are refused before any is built [-].
 
     Returns
     -------
@@ -152,6 +174,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     source = Path(path)
     spec = _read_sweep_file(source)
+    _check_count(spec, max_variants, source)
     try:
         base = scenario_path(source.parent / spec.base)
     except ScenarioError:
@@ -160,28 +183,22 @@ def load_sweep(path: str | Path) -> Sweep:
         ) from None
     base_scenario = read_scenario(base)
     try:  # the base's own errors blame it, a horizon it cannot be cut to the sweep
-        study_from_scenario(base_scenario, base, spec.hours)
+        base_study = study_from_scenario(base_scenario, base, spec.hours)
     except ScenarioError as exc:
         if exc.field != "snapshots" or spec.hours is None:
             raise
         raise ScenarioError(str(source), "hours", exc.problem) from None
-    base_mapping = base_scenario.model_dump(mode="json", exclude_unset=True)
     named = _expand(spec)
     _check_names(named, source)
-    variants = tuple(
-        _variant(name, changes, base_mapping, base, spec.hours, source) for name, changes in named
-    )
+    validator = _Validator(base_study, spec.hours, source)
+    variants = tuple(validator.variant(name, changes) for name, changes in named)
     return Sweep(source, base, spec.hours, variants)
 
 
 def _read_sweep_file(source: Path) -> SweepFile:
     if not source.is_file():
         raise ScenarioError(str(source), "", "no such sweep file")
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problem = " ".join(str(exc).split())
-        raise ScenarioError(str(source), "", f"not a readable YAML file ({problem})") from None
+    raw = read_yaml(source, "sweep")
     if not isinstance(raw, dict):
         raise ScenarioError(str(source), "", "expected a mapping of fields at top level")
     try:
@@ -191,6 +208,20 @@ def _read_sweep_file(source: Path) -> SweepFile:
     if spec.product is None and not spec.variants:
         raise ScenarioError(str(source), "", "nothing to vary: give a product, variants or both")
     return spec
+
+
+def _check_count(spec: SweepFile, max_variants: int, source: Path) -> None:
+    """Refuse a sweep of more than ``max_variants`` variants before building any."""
+    combinations = math.prod(len(values) for values in spec.product.values()) if spec.product else 0
+    count = combinations + len(spec.variants)
+    if count > max_variants:
+        raise ScenarioError(
+            str(source),
+            "product" if combinations > max_variants else "variants",
+            f"{count:,} variants, more than the limit of {max_variants:,}: allow them "
+            f"explicitly with dispatch batch --max-variants {count} "
+            f"(load_sweep(..., max_variants={count}) in Python)",
+        )
 
 
 def _expand(spec: SweepFile) -> list[tuple[str, dict[str, Any]]]:
@@ -210,12 +241,15 @@ def _expand(spec: SweepFile) -> list[tuple[str, dict[str, Any]]]:
 
 def _labels(paths: list[str]) -> dict[str, str]:
     """The shortest dotted suffix of each path that no other path ends with."""
+    split = {path: path.split(".") for path in paths}
+    endings = Counter(
+        tuple(parts[-k:]) for parts in split.values() for k in range(1, len(parts) + 1)
+    )
     labels = {}
-    for path in paths:
-        parts = path.split(".")
-        for k in range(1, len(parts) + 1):
-            if not any(o != path and o.split(".")[-k:] == parts[-k:] for o in paths):
-                break
+    for path, parts in split.items():
+        k = 1
+        while k < len(parts) and endings[tuple(parts[-k:])] > 1:
+            k += 1
         labels[path] = ".".join(parts[-k:])
     return labels
 
@@ -254,48 +288,127 @@ def _check_names(named: list[tuple[str, dict[str, Any]]], source: Path) -> None:
         seen.add(name)
 
 
-def _variant(
-    name: str,
-    changes: dict[str, Any],
-    base_mapping: dict[str, Any],
-    base: Path,
-    hours: float | None,
-    source: Path,
-) -> Variant:
-    """Apply the changes to the base mapping and validate the result, series included."""
-    mapping = copy.deepcopy(base_mapping)
-    for path, value in changes.items():
-        _set_path(mapping, path, value, f"variant {name!r}", source)
-    try:
-        scenario = parse_scenario(mapping, str(base))
-        study = study_from_scenario(scenario, base, hours)
-    except ScenarioError as exc:
-        in_file = "" if exc.file == str(base) else f" (in {exc.file})"
-        raise ScenarioError(
-            str(source), exc.field, f"variant {name!r}: {exc.problem}{in_file}"
-        ) from None
-    return Variant(name, changes, scenario, inputs_hash(study, hours))
+class _Validator:
+    """Validates the variants of one base study, reusing series already read.
 
+    A variant's series depend only on its snapshots and the values of its series
+    fields (:func:`_series_key`); variants that share them share the series of the
+    first of them validated, and only the checks across fields run again. Series
+    are kept while they take at most :data:`SERIES_CACHE_BYTES`, the least
+    recently used dropped first; arrays equal to the base's are the base's.
 
-def _set_path(mapping: dict[str, Any], path: str, value: Any, who: str, source: Path) -> None:
-    """Set the value at a dotted path whose parent the base scenario has."""
-    parts = path.split(".")
-    node: Any = mapping
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            key: str | int = int(part)
-        elif isinstance(node, dict) and (last or part in node):
-            key = part
-        else:
-            missing = ".".join(parts[: depth + 1])
+    Parameters
+    ----------
+    base
+        The validated base study, cut to ``hours``.
+    hours
+        Horizon kept [h]; None: all of it.
+    source
+        The sweep file, which errors name.
+    """
+
+    def __init__(self, base: Study, hours: float | None, source: Path) -> None:
+        self.base, self.hours, self.source = base, hours, source
+        self.mapping = base.scenario.model_dump(mode="json", exclude_unset=True)
+        self.known: OrderedDict[tuple, tuple[Study, str]] = OrderedDict()
+        self.held = 0
+        self._remember(base)
+
+    def variant(self, name: str, changes: dict[str, Any]) -> Variant:
+        """Apply a variant's changes to the base scenario and validate the result."""
+        mapping = _with_changes(self.mapping, changes, f"variant {name!r}", self.source)
+        file = self.base.source
+        try:
+            scenario = parse_scenario(mapping, str(file))
+            digest = self._check_series(scenario)
+        except ScenarioError as exc:
+            in_file = "" if exc.file == str(file) else f" (in {exc.file})"
             raise ScenarioError(
-                str(source), path, f"{who}: unknown path (the base scenario has no {missing})"
-            )
-        if last:
-            node[key] = value
-        else:
-            node = node[key]
+                str(self.source), exc.field, f"variant {name!r}: {exc.problem}{in_file}"
+            ) from None
+        return Variant(name, changes, scenario, _inputs_hash(scenario, self.hours, digest))
+
+    def _check_series(self, scenario: Scenario) -> str:
+        """Validate a scenario's series and checks across fields; their digest."""
+        key = _series_key(scenario)
+        if key not in self.known:
+            return self._remember(study_from_scenario(scenario, self.base.source, self.hours))
+        self.known.move_to_end(key)
+        study, digest = self.known[key]
+        _check_consistency(Study(scenario, study.source, study.snapshots, study.series))
+        return digest
+
+    def _remember(self, study: Study) -> str:
+        base = self.base.series
+        series = {
+            k: base[k] if k in base and np.array_equal(v, base[k]) else v
+            for k, v in study.series.items()
+        }
+        digest = series_digest(series)
+        self.known[_series_key(study.scenario)] = (
+            Study(study.scenario, study.source, study.snapshots, series),
+            digest,
+        )
+        self.held += _own_bytes(series, base)
+        while self.held > SERIES_CACHE_BYTES and len(self.known) > 1:
+            _, (dropped, _) = self.known.popitem(last=False)
+            self.held -= _own_bytes(dropped.series, base)
+        return digest
+
+
+def _own_bytes(series: dict[str, np.ndarray], base: dict[str, np.ndarray]) -> int:
+    """Memory of the arrays of ``series`` that are not the base's [B]."""
+    return sum(v.nbytes for k, v in series.items() if base.get(k) is not v)
+
+
+def _series_key(scenario: Scenario) -> tuple:
+    """What a scenario's series depend on: snapshots and every series field's value."""
+    sites = tuple(
+        (name, path, field_value(site, path))
+        for name, site in scenario.sites.items()
+        for path in SERIES_FIELDS
+    )
+    regions = tuple(
+        (name, path, getattr(region, path))
+        for name, region in scenario.grid_regions.items()
+        for path in REGION_SERIES_FIELDS
+    )
+    return scenario.snapshots, sites, regions
+
+
+def _with_changes(
+    mapping: dict[str, Any], changes: dict[str, Any], who: str, source: Path
+) -> dict[str, Any]:
+    """A copy of ``mapping`` with each value of ``changes`` at its dotted path, whose
+    parent the mapping must have.
+
+    Only the mappings and lists along the paths are copied, each once: the rest is
+    shared with ``mapping``.
+    """
+    top = copy.copy(mapping)
+    copied = {id(top)}
+    for path, value in changes.items():
+        parts = path.split(".")
+        node: Any = top
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                key: str | int = int(part)
+            elif isinstance(node, dict) and (last or part in node):
+                key = part
+            else:
+                missing = ".".join(parts[: depth + 1])
+                raise ScenarioError(
+                    str(source), path, f"{who}: unknown path (the base scenario has no {missing})"
+                )
+            if last:
+                node[key] = value
+            else:
+                if id(node[key]) not in copied:
+                    node[key] = copy.copy(node[key])
+                    copied.add(id(node[key]))
+                node = node[key]
+    return top
 
 
 def field_value(scenario: Scenario, path: str) -> Any:
@@ -318,14 +431,28 @@ def inputs_hash(study: Study, hours: float | None) -> str:
     count), the resolved values of every series on the kept snapshots, the horizon
     ``hours`` [h] and the package version.
     """
+    return _inputs_hash(study.scenario, hours, series_digest(study.series))
+
+
+def series_digest(series: dict[str, np.ndarray]) -> str:
+    """SHA-256 (hex) of a study's series: their keys and values [field's unit]."""
     digest = hashlib.sha256()
-    head = {
-        "scenario": study.scenario.model_dump(mode="json"),
-        "hours": hours,
-        "dispatch": metadata.version("dispatch"),
-    }
-    digest.update(json.dumps(head, sort_keys=True).encode())
-    for key in sorted(study.series):
+    for key in sorted(series):
         digest.update(key.encode())
-        digest.update(np.ascontiguousarray(study.series[key], dtype="<f8").tobytes())
+        digest.update(np.ascontiguousarray(series[key], dtype="<f8").tobytes())
     return digest.hexdigest()
+
+
+def _inputs_hash(scenario: Scenario, hours: float | None, series: str) -> str:
+    head = {
+        "scenario": scenario.model_dump(mode="json"),
+        "hours": hours,
+        "dispatch": _version(),
+        "series": series,
+    }
+    return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()
+
+
+@functools.cache
+def _version() -> str:
+    return metadata.version("dispatch")

@@ -2,14 +2,16 @@
 
 Heavy imports (PyPSA, linopy, xarray, matplotlib) happen inside the commands that
 need them, so ``dispatch --help`` and ``dispatch validate`` answer at once.
-Every error reaches the user as one line on stderr; exit codes: 2 bad input,
-3 infeasible study, 4 some variants of a batch failed, 130 interrupted, 1 anything
-else.
+Every error reaches the user as one line on stderr, usage errors included; exit
+codes: 2 bad input or usage, 3 infeasible study, 4 some variants of a batch failed,
+130 interrupted, 1 anything else.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ EXIT_INFEASIBLE = 3
 EXIT_VARIANTS_FAILED = 4
 EXIT_INTERRUPTED = 130
 
+# Help texts are shown as written: rich markup would take "[h]" for a style tag.
 app = typer.Typer(
     name="dispatch",
     help="Plan a modular AI inference data centre's flexible workload with local "
@@ -30,15 +33,52 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
+
+def _positive_finite(value: float | None) -> float | None:
+    """Refuse NaN, infinities, zero and negative numbers in an option of duration."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"must be a positive finite number of hours, not {value}")
+    return value
+
+
 ScenarioArg = Annotated[
-    Path, typer.Argument(help="Scenario file (scenario.yaml) or its study folder.")
+    Path,
+    typer.Argument(metavar="SCENARIO", help="Scenario file (scenario.yaml) or its study folder."),
 ]
 HoursOption = Annotated[
     float | None,
-    typer.Option("--hours", help="Keep only the first HOURS of the horizon [h]."),
+    typer.Option(
+        "--hours",
+        callback=_positive_finite,
+        help="Keep only the first HOURS of the horizon [h].",
+    ),
 ]
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from dispatch import __version__
+
+        typer.echo(f"dispatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options before the command."""
 
 
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,13 +133,17 @@ def run(
 ) -> None:
     """Solve the flexible and baseline runs and write the result files into OUT.
 
-    On a terminal, a progress bar on stderr shows the stage and the time taken.
+    OUT must be new, empty or an earlier result, outside the study folder; it is
+    replaced all or nothing. On a terminal, a progress bar on stderr shows the stage
+    and the time taken.
     """
+    from dispatch._output import check_output_folder
     from dispatch._solve import solve
     from dispatch._study import load_study
 
     start = time.perf_counter()
     study = load_study(scenario, hours=hours)
+    check_output_folder(out, "result", [study.source.parent])  # before a long solve
     result = solve(study, progress=not quiet and sys.stderr.isatty())
     result.write(out)
     if not quiet:
@@ -117,7 +161,8 @@ def run(
 @app.command()
 def batch(
     sweep: Annotated[
-        Path, typer.Argument(help="Sweep file (YAML): a base study and what to vary.")
+        Path,
+        typer.Argument(metavar="SWEEP", help="Sweep file (YAML): a base study and what to vary."),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")],
     workers: Annotated[
@@ -141,6 +186,14 @@ def batch(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate every variant and list what to solve.")
     ] = False,
+    max_variants: Annotated[
+        int | None,
+        typer.Option(
+            "--max-variants",
+            min=1,
+            help="Refuse a sweep of more variants than this [default: 1000].",
+        ),
+    ] = None,
 ) -> None:
     """Solve every variant of a sweep into OUT/variants/NAME, with summary.csv and .nc.
 
@@ -149,7 +202,7 @@ def batch(
     """
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both")
-    report = _run_batch(sweep, out, workers, scheduler, progress, dry_run)
+    report = _run_batch(sweep, out, workers, scheduler, progress, dry_run, max_variants)
     if report is None:
         return
     if report.interrupted:
@@ -170,18 +223,15 @@ def _run_batch(
     scheduler: str | None,
     progress: bool | None,
     dry_run: bool,
+    max_variants: int | None,
 ) -> Any:
     """The batch command's work; its errors end the command with one line."""
-    from dispatch._batch import describe, plan, run_sweep
-    from dispatch._sweep import load_sweep
+    from dispatch._batch import describe, describe_plan, run_sweep
+    from dispatch._sweep import MAX_VARIANTS, load_sweep
 
-    loaded = load_sweep(sweep)
+    loaded = load_sweep(sweep, max_variants or MAX_VARIANTS)
     if dry_run:
-        done, todo = plan(loaded, out)
-        typer.echo(
-            f"{sweep}: {len(loaded.variants)} variants valid, {len(done)} already complete "
-            f"in {out}; to solve: {', '.join(v.name for v in todo) or 'none'}"
-        )
+        typer.echo(describe_plan(loaded, out))
         return None
     report = run_sweep(loaded, out, workers=workers, scheduler=scheduler, progress=progress)
     if not report.interrupted:
@@ -205,6 +255,7 @@ exchange = typer.Typer(
     help="Exchange files with the site's grid partner: signals in, plans and "
     "flexibility envelopes out (docs/exchange.md).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(exchange, name="exchange")
 SiteOption = Annotated[
@@ -218,8 +269,9 @@ def exchange_import(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="Partner file: netCDF (.nc), CSV (.csv with .json metadata) or "
-            "OpenADR 3.0.1 (.json)."
+            "OpenADR 3.0.1 (.json).",
         ),
     ],
     scenario: Annotated[
@@ -243,7 +295,9 @@ def exchange_import(
 @exchange.command("export")
 @_reports_errors
 def exchange_export(
-    result: Annotated[Path, typer.Argument(help="Result folder written by 'dispatch run'.")],
+    result: Annotated[
+        Path, typer.Argument(metavar="RESULT", help="Result folder written by 'dispatch run'.")
+    ],
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="netcdf (.nc), csv (.csv + .json) or openadr.")
     ],
@@ -252,7 +306,9 @@ def exchange_export(
     window_h: Annotated[
         float | None,
         typer.Option(
-            "--window-h", help="Half-width of the envelope's re-planning window [h] (default 24)."
+            "--window-h",
+            callback=_positive_finite,
+            help="Half-width of the envelope's re-planning window [h] (default 24).",
         ),
     ] = None,
     scenario: Annotated[
@@ -273,9 +329,43 @@ def exchange_export(
     typer.echo(f"wrote {', '.join(map(str, paths))} ({time.perf_counter() - start:.1f} s)")
 
 
-def main() -> None:
-    """Entry point of the ``dispatch`` console script."""
-    app(prog_name="dispatch")
+def main() -> int:
+    """Entry point of the ``dispatch`` console script.
+
+    Returns
+    -------
+    int
+        The exit code. Usage errors (an unknown or missing option, a bad value)
+        are one line on stderr naming the option, and exit code 2.
+    """
+    # The figures go into files: no GUI backend (and no display) is needed, also in
+    # the worker processes of a batch, which inherit this.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        return app(prog_name="dispatch", standalone_mode=False) or 0
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # as typer's rich_utils tells it
+            typer.echo(exc.format_message(), err=True)
+        else:
+            typer.echo(_usage_line(exc), err=True)
+        return exc.exit_code
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    """``error: OPTION: problem (see 'COMMAND --help')``, on one line."""
+    param = getattr(exc, "param", None)
+    name = getattr(exc, "option_name", None)
+    problem = exc.message if isinstance(exc, typer.BadParameter) else exc.format_message()
+    if param is not None:
+        name = max(param.opts, key=len) if param.param_type_name == "option" else param.metavar
+        problem = problem or f"missing {param.param_type_name}"
+    elif hasattr(exc, "possibilities"):  # an unknown option
+        close = sorted(exc.possibilities or ())
+        problem = "no such option" + (f"; did you mean {' or '.join(close)}?" if close else "")
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    line = f"error: {name}: {problem}{hint}" if name else f"error: {problem}{hint}"
+    return " ".join(line.split())
 
 
 if __name__ == "__main__":

@@ -254,6 +254,7 @@ def test_rerun_solves_a_changed_variant_only_and_removes_leftovers(
     after = mtimes(out)
     assert [name for name in NAMES if after[name] != before[name]] == ["small-battery"]
     assert sorted(p.name for p in out.iterdir()) == [
+        ".dispatch",
         ".lock",
         MANIFEST,
         "summary.csv",
@@ -338,7 +339,7 @@ def _start_batch(tmp_path: Path, variants: int) -> tuple[subprocess.Popen, Path,
     """
     product = {SOLAR: [10 + 2 * i for i in range(variants)]}
     sweep, out = write_sweep(tmp_path, {"base": "tiny", "product": product}), tmp_path / "out"
-    code = "import sys; from dispatch.cli import main; sys.argv[0] = 'dispatch'; main()"
+    code = "import sys; from dispatch.cli import main; sys.argv[0] = 'dispatch'; sys.exit(main())"
     process = subprocess.Popen(
         [sys.executable, "-c", code, "batch", str(sweep), "--out", str(out), "-w", "1"],
         stdout=subprocess.PIPE,

@@ -23,6 +23,7 @@ RESULT_FILES = {
     "dispatch.png",
     "network.nc",
     "network_baseline.nc",
+    ".dispatch",
 }
 runner = CliRunner()
 

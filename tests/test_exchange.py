@@ -544,7 +544,7 @@ def test_import_refuses_to_replace_the_study_it_reads(tmp_path: Path) -> None:
         message = one_line_error(
             "exchange", "import", PARTNER / "signals.nc", "--scenario", study, "--out", out
         )
-        assert "would replace the study folder" in message
+        assert f"the input folder {study}" in message
     assert (study / "scenario.yaml").read_text() == (STUDY / "scenario.yaml").read_text()
 
 

@@ -1,0 +1,88 @@
+"""``kill -9`` of ``dispatch batch``: nothing keeps running, nothing is written after.
+
+The batch process is killed while its two local workers solve; its fork server,
+workers and resource tracker must end within seconds, no variant folder may appear
+after the kill, nothing torn or temporary may be left, and a rerun completes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+from hostile import TINY, copy_study, litter, run_dispatch
+
+SOLAR = "sites.s.solar.capacity_mw"
+VARIANTS = 8
+WORKERS = 2
+SECONDS_TO_END = 5.0
+"""How long the batch's other processes may take to end after it was killed [s]."""
+
+
+def session(leader: int) -> list[psutil.Process]:
+    """The running processes of the session ``leader`` started (zombies do not run)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if os.getsid(process.pid) == leader and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return found
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def variant_folders(out: Path) -> set[str]:
+    return {p.name for p in (out / "variants").iterdir() if not p.name.startswith(".")}
+
+
+def test_kill_9_of_batch_ends_its_workers_and_writes_nothing_after(tmp_path: Path) -> None:
+    copy_study(TINY, tmp_path / "tiny")
+    sweep = tmp_path / "sweep.yaml"
+    product = {SOLAR: [10 + 2 * i for i in range(VARIANTS)]}
+    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["batch", str(sweep), "--out", str(out), "--workers", str(WORKERS), "--no-progress"]
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "dispatch.cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        # Mid-run: one variant recorded, the workers busy with the next ones.
+        wait_for(lambda: (out / "manifest.json").exists(), 180, "the first variant")
+        wait_for(lambda: len(session(batch.pid)) >= 1 + WORKERS, 30, "the workers")
+        os.kill(batch.pid, signal.SIGKILL)
+        batch.wait(timeout=10)
+        at_kill = variant_folders(out)
+        wait_for(lambda: not session(batch.pid), SECONDS_TO_END, "the batch's processes to end")
+    finally:
+        for process in session(batch.pid):
+            process.kill()
+    time.sleep(1.0)
+    assert variant_folders(out) == at_kill, "a variant folder appeared after the kill"
+    recorded = json.loads((out / "manifest.json").read_text())["variants"]
+    assert len(recorded) < VARIANTS, "the batch ended before it was killed"
+    assert litter(out) == [] and litter(out / "variants") == []
+
+    rerun = run_dispatch(*args, timeout=300)
+    assert rerun.code == 0, rerun.stderr
+    assert f"{len(recorded)} already complete" in rerun.stderr
+    assert variant_folders(out) == {f"capacity_mw={size}" for size in product[SOLAR]}
+    assert litter(out) == [] and litter(out / "variants") == []

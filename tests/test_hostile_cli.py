@@ -1,0 +1,203 @@
+"""The command line a user expects: usage errors in one line, ``--version``, help texts
+as written, fast start-up; and a library that leaves its user's settings alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import typer.main
+
+import dispatch
+from dispatch.cli import app
+from hostile import TINY, assert_one_line_error, litter, run_dispatch, tree
+
+SWEEP = TINY.parent / "tiny-sweep.yaml"
+ROOT = Path(__file__).parents[1]
+
+USAGE_ERRORS = {
+    # name: (command line after 'dispatch'; OUT is replaced by a new folder, what the
+    # line must name)
+    "run_without_out": (["run", TINY], ["--out", "missing option"]),
+    "batch_without_out": (["batch", SWEEP], ["--out"]),
+    "batch_with_zero_workers": (["batch", SWEEP, "--out", "OUT", "--workers", "0"], ["--workers"]),
+    "batch_with_negative_workers": (["batch", SWEEP, "-o", "OUT", "-w", "-3"], ["--workers"]),
+    "batch_with_text_workers": (["batch", SWEEP, "-o", "OUT", "-w", "two"], ["--workers"]),
+    "batch_with_workers_and_scheduler": (
+        ["batch", SWEEP, "-o", "OUT", "-w", "2", "--scheduler", "tcp://127.0.0.1:9"],
+        ["--workers", "--scheduler"],
+    ),
+    "unknown_option": (["validate", TINY, "--bogus"], ["--bogus", "no such option"]),
+    "misspelt_option": (["run", TINY, "-o", "OUT", "--hour", "4"], ["--hour", "--hours"]),
+    "unknown_command": (["solve", TINY], ["solve"]),
+    "missing_argument": (["validate"], ["SCENARIO", "missing argument"]),
+    "extra_argument": (["validate", TINY, "surplus"], ["surplus"]),
+    "option_without_value": (["validate", TINY, "--hours"], ["--hours"]),
+    "hours_nan": (["validate", TINY, "--hours", "nan"], ["--hours", "nan"]),
+    "hours_inf": (["validate", TINY, "--hours", "inf"], ["--hours", "inf"]),
+    "hours_minus_inf": (["validate", TINY, "--hours=-inf"], ["--hours"]),
+    "hours_overflowing_to_inf": (["validate", TINY, "--hours", "1e400"], ["--hours"]),
+    "hours_text": (["validate", TINY, "--hours", "abc"], ["--hours"]),
+    "hours_zero": (["validate", TINY, "--hours", "0"], ["--hours"]),
+    "hours_nan_on_run": (["run", TINY, "--out", "OUT", "--hours", "NaN"], ["--hours"]),
+    "exchange_import_without_scenario": (
+        ["exchange", "import", TINY / "profiles.csv", "-o", "OUT"],
+        ["--scenario"],
+    ),
+    "exchange_export_window_nan": (
+        ["exchange", "export", TINY, "-f", "csv", "-o", "OUT", "--window-h", "nan"],
+        ["--window-h"],
+    ),
+    "exchange_export_unknown_option": (
+        ["exchange", "export", TINY, "--fromat", "csv"],
+        ["--fromat"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_usage_error_is_one_line_naming_the_option_with_exit_2(case: str, tmp_path: Path) -> None:
+    args, names = USAGE_ERRORS[case]
+    out = tmp_path / "out"
+    outcome = run_dispatch(*[out if a == "OUT" else a for a in args], cwd=tmp_path)
+    line = assert_one_line_error(outcome, *names)
+    assert line.startswith("error: ")
+    assert outcome.stdout == ""
+    assert tree(out) == {}
+    assert litter(tmp_path) == []
+    assert outcome.seconds < 10
+
+
+def test_version_prints_the_package_version() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    for args in (["--version"], ["--version", "validate", "nowhere"]):
+        outcome = run_dispatch(*args)
+        assert (outcome.code, outcome.stdout, outcome.stderr) == (0, f"dispatch {version}\n", "")
+    assert dispatch.__version__ == version
+
+
+def _commands(group: typer.main.TyperGroup, path: tuple[str, ...] = ()) -> list:
+    """(command line, command) of every command and group below ``group``."""
+    found = [(path, group)]
+    for name, command in getattr(group, "commands", {}).items():
+        found += _commands(command, (*path, name))
+    return found
+
+
+COMMANDS = _commands(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_help_shows_every_help_text_as_written(path: tuple[str, ...], command: object) -> None:
+    outcome = run_dispatch(*path, "--help")
+    assert (outcome.code, outcome.stderr) == (0, "")
+    shown = " ".join(outcome.stdout.split())
+    texts = [command.help] + [p.help for p in command.params if p.help]
+    for text in filter(None, texts):
+        assert " ".join(text.split()) in shown, f"{text!r} not shown in 'dispatch {path} --help'"
+
+
+def test_help_keeps_bracketed_units_and_defaults() -> None:
+    assert "Keep only the first HOURS of the horizon [h]." in run_dispatch("run", "--help").stdout
+    shown = " ".join(run_dispatch("batch", "--help").stdout.split())
+    assert "[default: cores]" in shown and "[default: on in a terminal]" in shown
+
+
+HEAVY = ["pandas", "numpy", "pydantic", "scipy", "xarray", "pypsa", "linopy", "matplotlib"]
+HEAVY += ["distributed", "netCDF4", "rich"]
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"),
+    [
+        (["--help"], []),
+        (["--version"], []),
+        (["run", "--help"], ["pydantic"]),  # typer reads a command's options with pydantic
+        (["validate", str(TINY)], ["pandas", "numpy", "pydantic"]),
+    ],
+    ids=["help", "version", "run-help", "validate"],
+)
+def test_command_imports_only_what_it_needs(args: list[str], allowed: list[str]) -> None:
+    traced = [sys.executable, "-X", "importtime", "-m", "dispatch.cli", *args]
+    stderr = subprocess.run(traced, check=True, capture_output=True, text=True).stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines()}
+    assert imported & set(HEAVY) <= set(allowed)
+
+
+def test_import_dispatch_is_lazy_but_complete() -> None:
+    code = (
+        "import os, sys; env = dict(os.environ); import dispatch\n"
+        f"assert not {{m for m in {HEAVY!r} if m in sys.modules}}, sys.modules.keys()\n"
+        "assert dict(os.environ) == env\n"
+        "from dispatch import *\n"
+        "assert all(callable(getattr(dispatch, n)) for n in dispatch.__all__)\n"
+        "assert set(dispatch.__all__) <= set(dir(dispatch))\n"
+        "assert dispatch.solve.__module__ == 'dispatch._solve'\n"
+        "try: dispatch.no_such_name\nexcept AttributeError: pass\nelse: raise AssertionError\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+SETTINGS_SCRIPT = """
+import json, logging, sys
+import matplotlib
+matplotlib.use("svg")
+import dispatch, pypsa
+logging.basicConfig(level=logging.INFO)  # the user's own logging, which shows INFO
+logging.getLogger("linopy").setLevel(logging.DEBUG)
+pypsa.options.set_option("api.legacy_string_dtype", False)
+
+def settings():
+    return {
+        "options": {k: pypsa.options.get_option(k) for k in
+                    ("general.allow_network_requests", "api.legacy_string_dtype")},
+        "levels": {k: logging.getLogger(k).level for k in ("pypsa", "linopy")},
+        "backend": matplotlib.get_backend(),
+    }
+
+before = settings()
+result = dispatch.solve(dispatch.load_study(sys.argv[1]))
+after_solve = settings()
+result.network_baseline
+result.write(sys.argv[2] + "/out")
+dispatch.export_plan(sys.argv[2] + "/out", "csv", sys.argv[2] + "/plan.csv")
+print(json.dumps([before, after_solve, settings()]))
+"""
+
+
+def test_solving_leaves_the_users_pypsa_logging_and_matplotlib_settings(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPSA_")}
+    run = subprocess.run(
+        [sys.executable, "-c", SETTINGS_SCRIPT, str(TINY), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    before, after_solve, after_all = json.loads(run.stdout)
+    assert before["options"]["general.allow_network_requests"] is True  # PyPSA's default
+    assert before == after_solve == after_all
+    # Inside dispatch's calls, PyPSA and linopy report errors only, even to a user
+    # whose logging shows INFO.
+    assert "INFO:pypsa" not in run.stderr and "INFO:linopy" not in run.stderr
+
+
+def test_settings_are_dispatchs_inside_its_calls_and_nest() -> None:
+    import logging
+
+    import pypsa
+
+    from dispatch._network import PYPSA_OPTIONS, pypsa_settings
+
+    logger = logging.getLogger("linopy")
+    level, options = logger.level, {k: pypsa.options.get_option(k) for k in PYPSA_OPTIONS}
+    with pypsa_settings, pypsa_settings:
+        assert {k: pypsa.options.get_option(k) for k in PYPSA_OPTIONS} == PYPSA_OPTIONS
+        assert logger.level == logging.ERROR
+    assert logger.level == level
+    assert {k: pypsa.options.get_option(k) for k in PYPSA_OPTIONS} == options

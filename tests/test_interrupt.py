@@ -1,0 +1,144 @@
+"""``kill -9`` of ``dispatch run``: nothing torn, nothing left running or behind.
+
+A run of a shipped study is killed at a chosen moment (while solving, when it starts
+writing, halfway through writing). Then its output folder must be absent or the
+complete previous result, every process it started must be gone, and the next run
+must succeed and remove what the killed one left (staging folders beside the output,
+``dispatch-baseline-*`` in the temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dispatch._cores import usable_cores
+from hostile import TINY, litter, run_dispatch, tree
+
+OLKARIA = Path(__file__).parents[1] / "networks" / "olkaria"
+KILLED_HOURS = "2000"
+"""Horizon of the killed run: long enough to be caught while solving and writing [h]."""
+RERUN_HOURS = "24"
+"""Horizon of the run after the kill, kept short [h]."""
+
+
+@pytest.fixture(scope="module")
+def previous_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete result folder (of the tiny study) to be replaced."""
+    out = tmp_path_factory.mktemp("previous") / "result"
+    assert run_dispatch("run", TINY, "--out", out, "-q").code == 0
+    return out
+
+
+def solving(out: Path, scratch: Path) -> bool:
+    """The baseline's process is forked: both runs are being solved."""
+    return any(scratch.glob("dispatch-baseline-*"))
+
+
+def writing_started(out: Path, scratch: Path) -> bool:
+    """The staging folder beside ``out`` exists."""
+    return any(out.parent.glob(f".{out.name}.dispatch-staging-*"))
+
+
+def writing_halfway(out: Path, scratch: Path) -> bool:
+    """The staging folder holds the plot, the networks are next."""
+    return any(out.parent.glob(f".{out.name}.dispatch-staging-*/dispatch.png"))
+
+
+MOMENTS: dict[str, Callable[[Path, Path], bool]] = {
+    "solving": solving,
+    "writing_started": writing_started,
+    "writing_halfway": writing_halfway,
+}
+
+
+def descendants(pid: int) -> set[int]:
+    """Process ids of the children of ``pid``, their children and so on (Linux)."""
+    found = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in map(int, children.read_text().split()):
+            found |= {child, *descendants(child)}
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def kill_at(moment: Callable[[Path, Path], bool], out: Path, scratch: Path) -> set[int]:
+    """Start ``dispatch run``, SIGKILL it once ``moment`` holds; its descendants then."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dispatch.cli", "run", OLKARIA, "--hours", KILLED_HOURS]
+        + ["--out", str(out), "-q"],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not moment(out, scratch):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the run ended (code {process.returncode}) before {moment.__name__}")
+        time.sleep(0.005)
+    children = descendants(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(
+    "moment,with_previous",
+    [
+        ("solving", False),
+        ("solving", True),
+        ("writing_started", True),
+        ("writing_halfway", True),
+    ],
+    ids=["solving_new_folder", "solving_over_a_result", "writing_started", "writing_halfway"],
+)
+def test_sigkill_of_run_tears_nothing_and_leaves_nothing(
+    moment: str, with_previous: bool, tmp_path: Path, previous_result: Path
+) -> None:
+    if moment == "solving" and usable_cores() < 2:
+        pytest.skip("the baseline is solved in a forked process only on two cores or more")
+    scratch, work = tmp_path / "tmp", tmp_path / "work"
+    scratch.mkdir()
+    work.mkdir()
+    out = work / "out"
+    if with_previous:
+        before = tree(previous_result)
+        shutil.copytree(previous_result, out)
+    else:
+        before = {}
+
+    children = kill_at(MOMENTS[moment], out, scratch)
+
+    assert tree(out) == before  # absent, or the previous result untouched
+    deadline = time.monotonic() + 5
+    while any(map(running, children)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(running, children)), "a process of the killed run is still running"
+    left = litter(work) + litter(scratch)
+    assert left, "the kill left nothing: the test did not catch the run at work"
+
+    outcome = run_dispatch(
+        "run", OLKARIA, "--hours", RERUN_HOURS, "--out", out, "-q", env={"TMPDIR": str(scratch)}
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert (out / "network_baseline.nc").is_file()
+    assert litter(work) == []
+    assert litter(scratch) == []
