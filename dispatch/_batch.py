@@ -46,9 +46,9 @@ from dispatch._cores import usable_cores
 from dispatch._errors import InfeasibleError, ScenarioError
 from dispatch._output import (
     MARKER,
-    _alive,
     check_output_folder,
     csv_safe,
+    process_alive,
     staged_folder,
     write_file_atomic,
     write_marker,
@@ -199,7 +199,7 @@ def _write_while_batch_lives(result: Result, folder: Path) -> None:
                 for name in os.listdir(written):
                     os.replace(written / name, staging / name)
                 written.rmdir()
-                if _batch_pid is not None and not _alive(_batch_pid):
+                if _batch_pid is not None and not process_alive(_batch_pid):
                     raise _Orphaned
         except _Orphaned:
             os._exit(1)
@@ -359,7 +359,7 @@ def _end_with(batch: int) -> None:
     try:
         select.select([os.pidfd_open(batch)], [], [])  # readable once the process has ended
     except (AttributeError, OSError):  # no pidfd here, or the process is already gone
-        while _alive(batch):
+        while process_alive(batch):
             time.sleep(0.5)
     _WRITING.acquire(timeout=WRITE_GRACE_S)
     os._exit(1)

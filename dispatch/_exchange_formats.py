@@ -945,28 +945,16 @@ def read_csv(path: Path, file: str) -> Signals:
     step = parse_duration(meta.time_step, meta_file, "time_step")
     data = read_bytes(path, file)
     try:
-        header = next(csv.reader(io.StringIO(data[: data.find(b"\n") + 1].decode("utf-8"))), [])
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8")]), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ScenarioError(file, "", f"not a readable CSV file ({exc})") from None
+    columns = _csv_columns(header, meta, file, meta_file)
+    try:
         table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", f"not a readable CSV file ({exc})") from None
     del data
-    twice = [name for i, name in enumerate(header) if name in header[:i]]
-    if twice:
-        raise ScenarioError(file, _name(twice[0]), "the column appears twice")
-    if table.columns[0] != "time":
-        raise ScenarioError(file, "time", "the first column must be named 'time'")
     times = _csv_times(table["time"], zone, file)
-    columns = list(table.columns[1:])
-    for name in columns:
-        if name not in meta.fields:
-            raise ScenarioError(
-                meta_file, f"fields.{_name(name)}", "missing: every column needs units"
-            )
-        if name not in SIGNAL_FIELDS and name not in PLAN_FIELDS:
-            raise ScenarioError(file, _name(name), _unknown_field(name))
-    for name in meta.fields:
-        if name not in columns:
-            raise ScenarioError(file, name, "is described in the metadata but has no column")
     series, currencies = {}, set()
     for name in columns:
         if name in PLAN_FIELDS:
@@ -992,6 +980,32 @@ def read_csv(path: Path, file: str) -> Signals:
         np.array(limits),
     )
     return Signals(file, series, caps, _one_currency(currencies, meta_file), meta.site)
+
+
+def _csv_columns(header: list[str], meta: CsvMetadata, file: str, meta_file: str) -> list[str]:
+    """The columns after ``time``: each once, known and described in the metadata.
+
+    Checked on the header, before the table is parsed (a header of a million unknown
+    columns is refused at once).
+    """
+    if not header or header[0] != "time":
+        raise ScenarioError(file, "time", "the first column must be named 'time'")
+    columns = header[1:]
+    seen = {"time"}
+    for name in columns:
+        if name in seen:
+            raise ScenarioError(file, _name(name), "the column appears twice")
+        seen.add(name)
+        if name not in meta.fields:
+            raise ScenarioError(
+                meta_file, f"fields.{_name(name)}", "missing: every column needs units"
+            )
+        if name not in SIGNAL_FIELDS and name not in PLAN_FIELDS:
+            raise ScenarioError(file, _name(name), _unknown_field(name))
+    for name in meta.fields:
+        if name not in seen:
+            raise ScenarioError(file, name, "is described in the metadata but has no column")
+    return columns
 
 
 def _csv_metadata(data: bytes, file: str) -> CsvMetadata:

@@ -331,7 +331,7 @@ def remove_stale(folder: Path) -> None:
         return
     for name in names:
         match = _TEMPORARY.match(name)
-        if match is None or _alive(int(match["pid"])):
+        if match is None or process_alive(int(match["pid"])):
             continue
         path = Path(folder) / name
         if path.is_dir() and not path.is_symlink():
@@ -341,7 +341,7 @@ def remove_stale(folder: Path) -> None:
                 path.unlink()
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether a process runs with this id (a zombie does not; another user's does)."""
     if pid == os.getpid():
         return True

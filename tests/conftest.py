@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from dispatch import Result, load_study, solve
+from hostile import TINY, run_dispatch
 
 DATA = Path(__file__).parent / "data"
 """Study folders of the tests."""
@@ -35,6 +36,17 @@ def solved() -> Callable[..., Result]:
         return solve(load_study(folder, hours=hours))
 
     return solve_folder
+
+
+@pytest.fixture(scope="session")
+def previous_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A result folder of the tiny study written by ``dispatch run`` in its own process.
+
+    Tests copy it before changing anything.
+    """
+    out = tmp_path_factory.mktemp("previous") / "result"
+    assert run_dispatch("run", TINY, "--out", out, "-q").code == 0
+    return out
 
 
 @pytest.fixture(scope="session")

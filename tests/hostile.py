@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +59,10 @@ def run_dispatch(
 ) -> Outcome:
     """Run ``python -m dispatch.cli ARGS`` in a fresh process and wait for it.
 
+    The process is started by a small launcher process, which reports its exit status
+    and peak memory: started from the test process itself, it would inherit the test
+    process's peak resident memory through fork and exec.
+
     Parameters
     ----------
     args
@@ -67,43 +70,49 @@ def run_dispatch(
     cwd
         Working folder of the process; the current one if None.
     timeout
-        Time after which the process is killed and the test fails [s].
+        Time after which the process and its children are killed and the test fails
+        [s].
     env
         Extra environment variables.
     """
     command = [sys.executable, "-m", "dispatch.cli", *map(str, args)]
+    read_status, write_status = os.pipe()
     start = time.perf_counter()
     process = subprocess.Popen(
-        command,
+        [sys.executable, "-c", _LAUNCHER, str(write_status), *command],
         cwd=cwd,
         env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        pass_fds=(write_status,),
+        start_new_session=True,
         preexec_fn=_cap_address_space,
     )
-    output: dict[str, str] = {}
-    readers = [
-        threading.Thread(target=lambda n=name, s=stream: output.__setitem__(n, s.read()))
-        for name, stream in (("stdout", process.stdout), ("stderr", process.stderr))
-    ]
-    for reader in readers:
-        reader.start()
-    timer = threading.Timer(timeout, os.kill, (process.pid, signal.SIGKILL))
-    timer.start()
+    os.close(write_status)
     try:
-        _, status, usage = os.wait4(process.pid, 0)
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise AssertionError(f"dispatch {' '.join(map(str, args))} ran past {timeout} s") from None
     finally:
-        timer.cancel()
-    for reader in readers:
-        reader.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
+        with os.fdopen(read_status) as status:
+            report = status.read().split()
     seconds = time.perf_counter() - start
-    assert seconds < timeout, f"dispatch {' '.join(map(str, args))} ran past {timeout} s"
-    return Outcome(
-        process.returncode, output["stdout"], output["stderr"], seconds, usage.ru_maxrss / 1024
-    )
+    code, peak_kib = map(int, report)
+    return Outcome(code, stdout, stderr, seconds, peak_kib / 1024)
+
+
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with os.fdopen(int(sys.argv[1]), "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+"""Starts the command, waits for it, writes its exit code and peak memory [KiB]."""
 
 
 def _cap_address_space() -> None:

@@ -56,10 +56,13 @@ def _openadr_text(old: str, new: str) -> Callable[[Path], Path]:
     return write
 
 
-def _text(name: str, content: str) -> Callable[[Path], Path]:
+def _file(name: str, content: str | bytes) -> Callable[[Path], Path]:
+    """A writer of ``content`` as file ``name``."""
+
     def write(folder: Path) -> Path:
-        (folder / name).write_text(content)
-        return folder / name
+        path = folder / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        return path
 
     return write
 
@@ -89,14 +92,6 @@ def _netcdf(edit: Callable[[xr.Dataset], xr.Dataset]) -> Callable[[Path], Path]:
             variable.encoding = {}
         edited.to_netcdf(folder / "signals.nc")
         return folder / "signals.nc"
-
-    return write
-
-
-def _bytes(name: str, content: bytes) -> Callable[[Path], Path]:
-    def write(folder: Path) -> Path:
-        (folder / name).write_bytes(content)
-        return folder / name
 
     return write
 
@@ -152,13 +147,13 @@ IMPORTS = {
         _openadr_text('"programID": "seville-flex-2025"', '"programID": "a", "programID": "b"'),
         "programID",
     ),
-    "openadr_nested_100000_deep": (_text("event.json", "[" * 100_000 + "]" * 100_000), "JSON"),
+    "openadr_nested_100000_deep": (_file("event.json", "[" * 100_000 + "]" * 100_000), "JSON"),
     "openadr_object_type_a_list": (
         _openadr(lambda document: document[0].update(objectType=["EVENT"])),
         "objectType",
     ),
     "openadr_truncated": (
-        _text("event.json", (PARTNER / "openadr-event.json").read_text()[:5000]),
+        _file("event.json", (PARTNER / "openadr-event.json").read_text()[:5000]),
         "JSON",
     ),
     "openadr_start_now": (_openadr(_period("start", "now")), "intervalPeriod.start"),
@@ -179,10 +174,20 @@ IMPORTS = {
         "surplus",
     ),
     "netcdf_classic_header_announcing_2e31_dimensions": (
-        _bytes("signals.nc", CLASSIC_HEADER_BOMB),
+        _file("signals.nc", CLASSIC_HEADER_BOMB),
         "header",
     ),
     "netcdf_compressed_dimension_of_1e8_calls": (_huge_compressed_dimension, "call"),
+    "netcdf_scale_factor_as_text": (
+        _netcdf(
+            lambda ds: ds.assign(import_price=ds["import_price"].assign_attrs(scale_factor="x"))
+        ),
+        "import_price",
+    ),
+    "csv_header_of_a_million_columns": (
+        _csv("time,", "time," + ",".join(f"c{i}" for i in range(10**6)) + ","),
+        "fields.c0",
+    ),
     "csv_value_10_to_the_400": (_csv("0.1121", "1" + "0" * 400), "import_price"),
     "csv_duplicate_column": (_csv("export_price", "import_price"), "import_price"),
     "csv_time_now": (_csv("2025-01-01T01:00:00", "now"), "time"),
@@ -255,17 +260,13 @@ def _dispatch(edit: Callable[[xr.Dataset], xr.Dataset]) -> Callable[[Path], obje
     return damage
 
 
-def _write(name: str, content: bytes) -> Callable[[Path], object]:
-    return lambda folder: (folder / name).write_bytes(content)
-
-
 def _truncate(name: str) -> Callable[[Path], object]:
     return lambda folder: (folder / name).write_bytes((folder / name).read_bytes()[:4000])
 
 
 EXPORTS = {
-    "summary_not_json": (_write("summary.json", b"{not json"), "summary.json", "JSON"),
-    "summary_an_array": (_write("summary.json", b"[]"), "summary.json", "JSON object"),
+    "summary_not_json": (_file("summary.json", b"{not json"), "summary.json", "JSON"),
+    "summary_an_array": (_file("summary.json", b"[]"), "summary.json", "JSON object"),
     "summary_without_units": (_summary(lambda s: s.pop("units")), "summary.json", "units"),
     "summary_figure_as_text": (
         _summary(lambda s: s.update(total_cost="1399.5")),
@@ -279,10 +280,10 @@ EXPORTS = {
     ),
     "summary_sites_a_list": (_summary(lambda s: s.update(sites=[1])), "summary.json", "sites"),
     "dispatch_nc_missing": (lambda f: (f / "dispatch.nc").unlink(), "result", "dispatch.nc"),
-    "dispatch_nc_not_netcdf": (_write("dispatch.nc", b"garbage"), "dispatch.nc", "netCDF"),
+    "dispatch_nc_not_netcdf": (_file("dispatch.nc", b"garbage"), "dispatch.nc", "netCDF"),
     "dispatch_nc_truncated": (_truncate("dispatch.nc"), "dispatch.nc", "netCDF"),
     "dispatch_nc_classic_header_bomb": (
-        _write("dispatch.nc", CLASSIC_HEADER_BOMB),
+        _file("dispatch.nc", CLASSIC_HEADER_BOMB),
         "dispatch.nc",
         "header",
     ),

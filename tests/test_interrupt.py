@@ -21,21 +21,13 @@ from pathlib import Path
 import pytest
 
 from dispatch._cores import usable_cores
-from hostile import TINY, litter, run_dispatch, tree
+from hostile import litter, run_dispatch, tree
 
 OLKARIA = Path(__file__).parents[1] / "networks" / "olkaria"
 KILLED_HOURS = "2000"
 """Horizon of the killed run: long enough to be caught while solving and writing [h]."""
 RERUN_HOURS = "24"
 """Horizon of the run after the kill, kept short [h]."""
-
-
-@pytest.fixture(scope="module")
-def previous_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A complete result folder (of the tiny study) to be replaced."""
-    out = tmp_path_factory.mktemp("previous") / "result"
-    assert run_dispatch("run", TINY, "--out", out, "-q").code == 0
-    return out
 
 
 def solving(out: Path, scratch: Path) -> bool:

@@ -26,14 +26,6 @@ PARTNER_FILE = "partner/signals.csv"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-@pytest.fixture(scope="module")
-def previous_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A result folder of the tiny study, written by ``dispatch run``."""
-    out = tmp_path_factory.mktemp("previous") / "result"
-    assert run_dispatch("run", TINY, "--out", out, "-q").code == 0
-    return out
-
-
 def user_folder(tmp_path: Path, study: Path) -> Path:
     """``tmp_path`` holding a copy of ``study`` (``study``) and the user's ``notes``."""
     copy_study(study, tmp_path / "study")
