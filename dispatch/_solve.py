@@ -354,7 +354,10 @@ def _quiet_stdout() -> Iterator[None]:
 def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
     if _solve_staged(n, study, options):
         return
-    with _quiet_stdout():
+    # linopy names a problem file even for the direct API: keep it where the next
+    # run removes it if this one is killed.
+    with _quiet_stdout(), scratch_folder("solve") as solver_dir:
+        n.model.solver_dir = Path(solver_dir)
         status, condition = n.optimize.solve_model(
             solver_name="highs",
             solver_options=options,

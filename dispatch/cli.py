@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -341,6 +342,9 @@ def main() -> int:
     # The figures go into files: no GUI backend (and no display) is needed, also in
     # the worker processes of a batch, which inherit this.
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # A terminated command cleans up as an interrupted one does (exit code 130);
+    # only kill -9 leaves its temporaries, for the next run to remove.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return app(prog_name="dispatch", standalone_mode=False) or 0
     except typer.TyperException as exc:
