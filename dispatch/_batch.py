@@ -529,7 +529,7 @@ class BatchFolder:
             variants = json.loads(self.manifest_path.read_text(encoding="utf-8"))["variants"]
             if not isinstance(variants, dict):
                 raise TypeError(type(variants).__name__)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return {}, True
         return variants, False
 
@@ -611,7 +611,7 @@ class BatchFolder:
             try:
                 summary = json.loads((self.folder(variant) / "summary.json").read_bytes())
                 figures = flat_figures(summary)
-            except (OSError, ValueError, TypeError, AttributeError, OverflowError):
+            except (OSError, ValueError, TypeError, AttributeError, OverflowError, RecursionError):
                 figures = None
             self._figures[variant.name] = figures
         return self._figures[variant.name]

@@ -145,6 +145,6 @@ def _generated(path: Path, text: str) -> bool:
         return existing.split(b"\n", 3)[:3] == text.encode().split(b"\n", 3)[:3]
     try:
         document = json.loads(existing)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(document, dict) and document.get("title") == json.loads(text)["title"]

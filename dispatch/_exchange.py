@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import re
 import shutil
@@ -715,9 +714,10 @@ def _exported_by_dispatch(path: Path) -> bool:
         if path.suffix.lower() == ".nc":
             import xarray as xr
 
+            check_netcdf_header(path, str(path))
             with xr.open_dataset(path, decode_cf=False) as ds:
                 return ds.attrs.get("schema") == SCHEMA
-        document = json.loads(path.read_bytes())
+        document = load_json(path.read_bytes(), str(path))
     except Exception:  # noqa: BLE001 - a file that cannot be read is not one of ours
         return False
     if isinstance(document, dict):  # metadata of a CSV export

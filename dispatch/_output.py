@@ -136,7 +136,7 @@ def _written_by_dispatch(out: Path, entries: set[str]) -> tuple[str | None, set[
             kind, files = marker["kind"], marker.get("files")
             if kind not in KINDS or not (files is None or isinstance(files, list)):
                 raise ValueError(kind)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None, None
         return kind, None if files is None else set(map(str, files))
     if {"summary.json", "network.nc"} <= entries:

@@ -128,6 +128,12 @@ def _corrupt_marker(w: Path) -> Path:
     return w / "c"
 
 
+def _deeply_nested_marker(w: Path) -> Path:
+    (w / "c").mkdir()
+    (w / "c" / MARKER).write_text("[" * 60_000)
+    return w / "c"
+
+
 RUN_REFUSALS: dict[str, Callable[[Path], Path]] = {
     "study_itself": _study,
     "inside_the_study": _inside_study,
@@ -139,6 +145,7 @@ RUN_REFUSALS: dict[str, Callable[[Path], Path]] = {
     "previous_result_holding_a_user_file": _previous_result_with_notes,
     "batch_folder": _batch_folder,
     "folder_with_corrupt_marker": _corrupt_marker,
+    "folder_with_deeply_nested_marker": _deeply_nested_marker,
 }
 
 
@@ -256,6 +263,10 @@ EXPORT_REFUSALS: dict[str, tuple[str, Callable[[Path, Path], Path]]] = {
     "inside_the_result_folder": ("netcdf", lambda w, r: r / "plan.nc"),
     "inside_the_study": ("netcdf", lambda w, r: w / "study" / "plan.nc"),
     "through_a_symlink": ("netcdf", lambda w, r: w / "notes" / "link.nc"),
+    "over_a_netcdf_header_announcing_2e31_dimensions": (
+        "netcdf",
+        lambda w, r: w / "notes" / "bomb.nc",
+    ),
 }
 
 
@@ -266,6 +277,9 @@ def test_exchange_export_refuses_out(case: str, workspace: Path, previous_result
     for name in ("thesis.csv", "thesis.nc", "thesis.json", "data.json"):
         (notes / name).write_text("mine\n")
     (notes / "link.nc").symlink_to(notes / "thesis.nc")
+    (notes / "bomb.nc").write_bytes(
+        b"CDF\x01" + b"\x00" * 4 + b"\x00\x00\x00\x0a\x7f\xff\xff\xff" + b"\x00" * 64
+    )
     fmt, out = EXPORT_REFUSALS[case]
     out = out(workspace, result)
     assert_refused(
