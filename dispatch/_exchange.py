@@ -33,7 +33,6 @@ from dispatch._exchange_formats import (
     ExchangeTable,
     Signals,
     SignalSeries,
-    check_netcdf_header,
     format_duration,
     iso,
     load_json,
@@ -45,6 +44,7 @@ from dispatch._exchange_formats import (
     write_netcdf,
 )
 from dispatch._exchange_openadr import read_openadr, write_openadr
+from dispatch._netcdf import check_netcdf_header
 from dispatch._network import pypsa_settings
 from dispatch._output import check_output_folder, csv_safe, staged_folder
 from dispatch._results import Result

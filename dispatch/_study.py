@@ -14,6 +14,7 @@ import pandas as pd
 import pydantic
 
 from dispatch._errors import ScenarioError
+from dispatch._netcdf import check_netcdf_header
 from dispatch._schema import GridRegion, Route, Scenario, Site, series_bounds
 from dispatch._yaml import read_yaml
 
@@ -408,6 +409,7 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
     why they are no series, in ``attrs[NOT_SERIES]``."""
     import xarray as xr
 
+    check_netcdf_header(path, file_name)
     with xr.open_dataset(path) as ds:
         if "time" not in ds.indexes:
             raise ScenarioError(file_name, "time", "missing time coordinate")

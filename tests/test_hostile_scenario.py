@@ -258,6 +258,17 @@ def test_hostile_yaml_costs_little_time_and_memory(tmp_path: Path, edit: Edit) -
     assert outcome.seconds < baseline.seconds + 5, (outcome.seconds, baseline.seconds)
 
 
+def test_netcdf_series_header_announcing_2e31_dimensions_costs_little_memory(
+    tmp_path: Path,
+) -> None:
+    bomb = b"CDF\x01" + b"\x00" * 4 + b"\x00\x00\x00\x0a\x7f\xff\xff\xff" + b"\x00" * 64
+    edit = chain(write("profiles.nc", bomb), replace(".csv:", ".nc:"))
+    outcome = run_dispatch("validate", hostile_study(tmp_path, edit), timeout=60)
+    assert_one_line_error(outcome, "profiles.nc", "2147483647 entries")
+    baseline = run_dispatch("validate", TINY, timeout=60)
+    assert outcome.peak_mib < baseline.peak_mib + 50, (outcome.peak_mib, baseline.peak_mib)
+
+
 @pytest.mark.parametrize("hours", ["nan", "inf", "-1", "1.5", "0", "5"])
 def test_validate_refuses_hours_that_are_no_whole_steps_of_the_horizon(
     tmp_path: Path, hours: str
