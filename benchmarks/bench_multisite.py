@@ -17,7 +17,7 @@ two sites are alike (site 0 is ``networks/olkaria`` unchanged). The sites lie on
 ring: latency 6 ms per hop, routes from every site to its two neighbours, both
 ways, each of 20 % of the smaller IT capacity at 2 per MWh, and a firm latency
 budget of 8 ms that admits only the nearest neighbours. The route graph is thus
-connected: one LP that the parts of ``dispatch._parts`` do not split.
+connected: one LP that the parts of ``dispatch.optimization.parts`` do not split.
 
 What it measures, each case in a fresh process (times are wall-clock [s]):
 
@@ -30,7 +30,7 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
    ``--compare-up-to`` (default 5) are solved with every HiGHS strategy of
    ``--strategies`` (default staged, dual); larger ones with ``--large-strategies``
    only (default staged). ``staged`` is what ``dispatch.solve`` does (sites apart,
-   then routes released week by week, then all, ``dispatch._staged``); ``dual`` one cold
+   then routes released week by week, then all, ``dispatch.optimization.staged``); ``dual`` one cold
    HiGHS solve of the same LP. The first strategy of a size has ``--time-limit`` (default 450 s),
    the others ``--compare-time-limit`` (default 120 s): enough to see that they are
    slower. The whole run takes about 25 minutes on 2 cores (more when other work loads
@@ -41,7 +41,7 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
 2. ``dispatch.solve`` end to end (both runs, as users get it) on one site and on
    regional studies of ``--decompose`` sizes (default 10 20): sites on rings of
    ``--region-size`` (default 5) with no route between regions. ``dispatch.solve``
-   finds the parts that nothing joins (``dispatch._parts.independent_parts``) and
+   finds the parts that nothing joins (``dispatch.optimization.parts.independent_parts``) and
    solves them side by side on forked workers, one per usable core; each part's
    baseline reuses its flexible run's model. The ratio divides the call's wall time
    by the 1-site call's; peak RSS is that of the process tree (the largest process).
@@ -94,7 +94,7 @@ STRATEGIES: dict[str, tuple[dict[str, Any], str]] = {
     "staged": (
         {},
         "dispatch's solve: sites apart with routes at zero, then routes released "
-        "(dispatch._staged)",
+        "(dispatch.optimization.staged)",
     ),
     "dual": ({"solver": "simplex"}, "one cold HiGHS solve: presolve, serial dual simplex"),
     "pami": (
@@ -334,8 +334,8 @@ def solve_study(
     """
 
     import dispatch
-    from dispatch._network import build_network, to_baseline
-    from dispatch._solve import SOLVER_OPTIONS, _solve_staged, build_model
+    from dispatch.model.network import build_network, to_baseline
+    from dispatch.optimization.solve import SOLVER_OPTIONS, _solve_staged, build_model
 
     figures: dict[str, Any] = {"rss_mib": {}}
     start = time.perf_counter()
@@ -401,7 +401,7 @@ def child_joint(
     """
     start = time.perf_counter()
     import dispatch  # noqa: F401
-    from dispatch._network import import_pypsa
+    from dispatch.core.pypsa_settings import import_pypsa
 
     import_pypsa()
     import_s = time.perf_counter() - start
@@ -423,7 +423,7 @@ def child_solve(
     """
     start = time.perf_counter()
     import dispatch
-    from dispatch._network import import_pypsa
+    from dispatch.core.pypsa_settings import import_pypsa
 
     import_pypsa()
     import_s = time.perf_counter() - start
@@ -706,7 +706,7 @@ def _mean_single(records: list[dict[str, Any]]) -> float | None:
 
 def info_cores() -> int:
     """Cores ``dispatch.solve`` may use for parts side by side."""
-    from dispatch._cores import usable_cores
+    from dispatch.core.processes import usable_cores
 
     return usable_cores()
 

@@ -15,7 +15,7 @@ What it measures for each study (wall-clock times [s], sizes [MiB]):
 
 1. Stages, cold, in one fresh Python process (a subprocess, so every import is
    cold): ``import dispatch``, ``import dispatch.cli``, ``import pypsa`` (through
-   ``dispatch._network.import_pypsa``), ``load_study``, the hourly balance check,
+   ``dispatch.model.network.import_pypsa``), ``load_study``, the hourly balance check,
    ``build_network``, ``n.optimize.create_model(include_objective_constant=False)``,
    the flexible solve through linopy (``n.optimize.solve_model`` with
    ``io_api="direct"``, split into HiGHS' ``run()`` and what linopy and PyPSA do
@@ -91,7 +91,7 @@ STAGE_LABELS = {
     "startup": "process start-up (interpreter, benchmark's stdlib imports)",
     "import_dispatch": "import dispatch",
     "import_cli": "import dispatch.cli (typer)",
-    "import_pypsa": "import pypsa (dispatch._network.import_pypsa)",
+    "import_pypsa": "import pypsa (dispatch.model.network.import_pypsa)",
     "load_study": "load_study",
     "check_balance": "check_hourly_balance",
     "build_network": "build_network",
@@ -264,12 +264,13 @@ def child_stages(study_path: str, hours: float | None, mps: str) -> dict:
     with clock("import_cli"):
         import dispatch.cli  # noqa: F401 - imported as dispatch run does
     with clock("import_pypsa"):
-        from dispatch._network import build_network, import_pypsa, to_baseline
+        from dispatch.core.pypsa_settings import import_pypsa
+        from dispatch.model.network import build_network, to_baseline
 
         import_pypsa()
     import highspy  # imported by linopy already; needed to time Highs.run
 
-    from dispatch._explain import check_hourly_balance
+    from dispatch.optimization.explain import check_hourly_balance
 
     highs_runs: dict[str, float] = {}
     with clock("load_study"):
@@ -415,10 +416,10 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
     import dispatch.cli
 
     times["import_cli"] = time.perf_counter() - start
-    import dispatch._network
-    import dispatch._results
-    import dispatch._solve
-    import dispatch._study
+    import dispatch.model.network
+    import dispatch.optimization.solve
+    import dispatch.results.result
+    import dispatch.scenario.study
 
     captured: dict[str, Any] = {}
 
@@ -449,7 +450,7 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
                 record.setdefault("ready_monotonic", _monotonic())
 
             args = tuple(_SendTimer(a, ready) if hasattr(a, "send") else a for a in args)
-            network = dispatch._network.import_pypsa().Network
+            network = dispatch.model.network.import_pypsa().Network
             try:
                 with instrumented([(network, "export_to_netcdf", "export")], record):
                     original(*args)
@@ -468,7 +469,7 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
 
         return wrapper
 
-    solve_module, results = dispatch._solve, dispatch._results
+    solve_module, results = dispatch.optimization.solve, dispatch.results.result
     argv = ["dispatch", "run", study_path, "--out", out_dir, "--quiet"]
     argv += [] if hours is None else ["--hours", str(hours)]
     code: int | str | None = 0
@@ -479,7 +480,7 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
         stack.enter_context(
             instrumented(
                 [
-                    (dispatch._study, "load_study", "load_study"),
+                    (dispatch.scenario.study, "load_study", "load_study"),
                     (solve_module, "solve", "solve"),
                     (results.Result, "write", "write"),
                 ],
@@ -496,7 +497,7 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
             )
         )
         stack.enter_context(
-            instrumented([(dispatch._network, "import_pypsa", "import_pypsa")], times)
+            instrumented([(dispatch.model.network, "import_pypsa", "import_pypsa")], times)
         )
         saved_argv, sys.argv = sys.argv, argv
         start = time.perf_counter()
@@ -526,16 +527,16 @@ def _write_targets() -> list[tuple[Any, str, str]]:
     import pandas as pd
     import xarray as xr
 
-    import dispatch._results
-    from dispatch._network import import_pypsa
+    import dispatch.results.result
+    from dispatch.core.pypsa_settings import import_pypsa
 
     return [
-        (dispatch._results, "key_figures", "write.key_figures"),
-        (dispatch._results.Result, "_build_dataset", "write.build_dataset"),
+        (dispatch.results.result, "key_figures", "write.key_figures"),
+        (dispatch.results.result.Result, "_build_dataset", "write.build_dataset"),
         (xr.Dataset, "to_netcdf", "write.to_netcdf"),
-        (dispatch._results.Result, "dispatch_table", "write.dispatch_table"),
+        (dispatch.results.result.Result, "dispatch_table", "write.dispatch_table"),
         (pd.DataFrame, "to_csv", "write.to_csv"),
-        (dispatch._results.Result, "plot_dispatch", "write.plot_dispatch"),
+        (dispatch.results.result.Result, "plot_dispatch", "write.plot_dispatch"),
         (matplotlib.figure.Figure, "savefig", "write.savefig"),
         (import_pypsa().Network, "export_to_netcdf", "write.export_to_netcdf"),
         (shutil, "copyfile", "write.copyfile"),

@@ -16,51 +16,53 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from dispatch.core.version import __version__ as __version__
+
 if TYPE_CHECKING:
-    from dispatch._batch import BatchReport, run_sweep
-    from dispatch._errors import DispatchError, InfeasibleError, ScenarioError
-    from dispatch._exchange import (
+    from dispatch.batch.batch import BatchReport, run_sweep
+    from dispatch.core.errors import DispatchError, InfeasibleError, ScenarioError
+    from dispatch.exchange.exchange import (
         apply_signals,
         export_plan,
         flexibility_envelope,
         import_signals,
         read_signals,
     )
-    from dispatch._exchange_formats import Signals
-    from dispatch._results import Result
-    from dispatch._schema import Scenario
-    from dispatch._solve import solve
-    from dispatch._study import (
+    from dispatch.exchange.formats import Signals
+    from dispatch.optimization.solve import solve
+    from dispatch.results.result import Result
+    from dispatch.scenario.schema import Scenario
+    from dispatch.scenario.study import (
         Study,
         load_study,
         parse_scenario,
         read_scenario,
         study_from_scenario,
     )
-    from dispatch._sweep import Sweep, load_sweep
+    from dispatch.scenario.sweep import Sweep, load_sweep
 
 _MODULE_OF = {
-    "BatchReport": "_batch",
-    "DispatchError": "_errors",
-    "InfeasibleError": "_errors",
-    "Result": "_results",
-    "Scenario": "_schema",
-    "ScenarioError": "_errors",
-    "Signals": "_exchange_formats",
-    "Study": "_study",
-    "Sweep": "_sweep",
-    "apply_signals": "_exchange",
-    "export_plan": "_exchange",
-    "flexibility_envelope": "_exchange",
-    "import_signals": "_exchange",
-    "load_study": "_study",
-    "load_sweep": "_sweep",
-    "parse_scenario": "_study",
-    "read_scenario": "_study",
-    "read_signals": "_exchange",
-    "run_sweep": "_batch",
-    "solve": "_solve",
-    "study_from_scenario": "_study",
+    "BatchReport": "batch.batch",
+    "DispatchError": "core.errors",
+    "InfeasibleError": "core.errors",
+    "Result": "results.result",
+    "Scenario": "scenario.schema",
+    "ScenarioError": "core.errors",
+    "Signals": "exchange.formats",
+    "Study": "scenario.study",
+    "Sweep": "scenario.sweep",
+    "apply_signals": "exchange.exchange",
+    "export_plan": "exchange.exchange",
+    "flexibility_envelope": "exchange.exchange",
+    "import_signals": "exchange.exchange",
+    "load_study": "scenario.study",
+    "load_sweep": "scenario.sweep",
+    "parse_scenario": "scenario.study",
+    "read_scenario": "scenario.study",
+    "read_signals": "exchange.exchange",
+    "run_sweep": "batch.batch",
+    "solve": "optimization.solve",
+    "study_from_scenario": "scenario.study",
 }
 """Each public name -> the module of this package that defines it."""
 
@@ -87,7 +89,6 @@ __all__ = [
     "solve",
     "study_from_scenario",
 ]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

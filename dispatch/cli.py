@@ -61,7 +61,7 @@ HoursOption = Annotated[
 
 def _print_version(asked: bool) -> None:
     if asked:
-        from dispatch import __version__
+        from dispatch.core.version import __version__
 
         typer.echo(f"dispatch {__version__}")
         raise typer.Exit()
@@ -87,7 +87,7 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from dispatch._errors import InfeasibleError, ScenarioError
+        from dispatch.core.errors import InfeasibleError, ScenarioError
 
         try:
             return command(*args, **kwargs)
@@ -114,7 +114,7 @@ def _fail(message: str, code: int) -> None:
 @_reports_errors
 def validate(scenario: ScenarioArg, hours: HoursOption = None) -> None:
     """Check a study (scenario and time series) without solving it."""
-    from dispatch._study import load_study
+    from dispatch.scenario.study import load_study
 
     study = load_study(scenario, hours=hours)
     sites = ", ".join(study.sites)
@@ -138,9 +138,9 @@ def run(
     replaced all or nothing. On a terminal, a progress bar on stderr shows the stage
     and the time taken.
     """
-    from dispatch._output import check_output_folder
-    from dispatch._solve import solve
-    from dispatch._study import load_study
+    from dispatch.core.files import check_output_folder
+    from dispatch.optimization.solve import solve
+    from dispatch.scenario.study import load_study
 
     start = time.perf_counter()
     study = load_study(scenario, hours=hours)
@@ -227,8 +227,8 @@ def _run_batch(
     max_variants: int | None,
 ) -> Any:
     """The batch command's work; its errors end the command with one line."""
-    from dispatch._batch import describe, describe_plan, run_sweep
-    from dispatch._sweep import MAX_VARIANTS, load_sweep
+    from dispatch.batch.batch import describe, describe_plan, run_sweep
+    from dispatch.scenario.sweep import MAX_VARIANTS, load_sweep
 
     loaded = load_sweep(sweep, max_variants or MAX_VARIANTS)
     if dry_run:
@@ -246,7 +246,7 @@ def schema(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path("docs"),
 ) -> None:
     """Write the scenario and sweep JSON Schemas and the field reference (from the models)."""
-    from dispatch._docs import write_docs
+    from dispatch.scenario.jsonschema import write_docs
 
     for path in write_docs(out):
         typer.echo(f"wrote {path}")
@@ -282,7 +282,7 @@ def exchange_import(
     site: SiteOption = None,
 ) -> None:
     """Apply a partner's signals to a study and write the result as a new study."""
-    from dispatch._exchange import read_signals, write_study
+    from dispatch.exchange.exchange import read_signals, write_study
 
     signals = read_signals(file)
     write_study(signals, scenario, out, site)
@@ -323,7 +323,7 @@ def exchange_export(
     ] = None,
 ) -> None:
     """Write a site's plan, key figures and flexibility envelope for its grid partner."""
-    from dispatch._exchange import export_plan
+    from dispatch.exchange.exchange import export_plan
 
     start = time.perf_counter()
     paths = export_plan(result, fmt, out, site, window_h, scenario)

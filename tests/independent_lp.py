@@ -3,7 +3,7 @@
 Built straight from a :class:`~dispatch.Study` with numpy and scipy.sparse, one
 block of variables per quantity of MODEL.md (one value per step), and solved with
 ``scipy.optimize.linprog(method="highs")``. It shares nothing with
-``dispatch._network`` but the carrier names: the backlog is the literal recursion
+``dispatch.model.network`` but the carrier names: the backlog is the literal recursion
 with its deadline window (:func:`dispatch.testing.deadline_window`), IT and
 facility power are variables tied by their definitions,
 interruptible work is the served part ``v_t`` with the constant ``V sum_t w O_t``
@@ -27,11 +27,11 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
 from dispatch import Study
-from dispatch._network import VARIABLE_RENEWABLES
+from dispatch.core.names import VARIABLE_RENEWABLES
 from dispatch.testing import deadline_window, route_rules
 
 if TYPE_CHECKING:
-    from dispatch._schema import EnergyExpansion, Expansion
+    from dispatch.scenario.schema import EnergyExpansion, Expansion
 
 Term = tuple[ArrayLike, np.ndarray]
 """A coefficient (scalar or one per row) and the column index of each row's variable."""

@@ -19,9 +19,9 @@ from click.testing import Result as Invocation
 from typer.testing import CliRunner
 
 from dispatch import Result, load_sweep, run_sweep, solve, study_from_scenario
-from dispatch._batch import MANIFEST, BatchFolder, flat_figures, plan
-from dispatch._docs import SWEEP_SCHEMA_FILE, sweep_json_schema
+from dispatch.batch.batch import MANIFEST, BatchFolder, flat_figures, plan
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_VARIANTS_FAILED, app
+from dispatch.scenario.jsonschema import SWEEP_SCHEMA_FILE, sweep_json_schema
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parents[1]
@@ -466,7 +466,7 @@ def test_a_second_batch_into_the_same_folder_fails_at_once(local_run: tuple[Path
 
 
 def test_progress_bar_shows_count_and_failures(tmp_path: Path) -> None:
-    from dispatch._batch import Outcome, _Progress
+    from dispatch.batch.batch import Outcome, _Progress
 
     class Terminal:
         text = ""

@@ -59,7 +59,7 @@ def test_run_accepts_the_scenario_file_itself(study: Path, tmp_path: Path) -> No
 
 
 def test_solved_networks_read_back_with_pypsa(study: Path, tmp_path: Path) -> None:
-    from dispatch._network import import_pypsa
+    from dispatch.core.pypsa_settings import import_pypsa
 
     out = tmp_path / "out"
     assert runner.invoke(app, ["run", str(study), "--out", str(out)]).exit_code == 0

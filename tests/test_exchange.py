@@ -30,10 +30,11 @@ from dispatch import (
     read_signals,
     solve,
 )
-from dispatch._envelope import envelope_of_network
-from dispatch._exchange_formats import SIGNAL_FIELDS, SignalSeries
-from dispatch._network import build_network, import_pypsa
 from dispatch.cli import EXIT_BAD_INPUT, app
+from dispatch.core.pypsa_settings import import_pypsa
+from dispatch.exchange.envelope import envelope_of_network
+from dispatch.exchange.formats import SIGNAL_FIELDS, SignalSeries
+from dispatch.model.network import build_network
 
 ROOT = Path(__file__).parents[1]
 STUDY = ROOT / "networks" / "solar-battery"

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from dispatch._sweep import MAX_VARIANTS
+from dispatch.scenario.sweep import MAX_VARIANTS
 from hostile import TINY, assert_one_line_error, copy_study, litter, run_dispatch, tree
 
 SOLAR = "sites.s.solar.capacity_mw"

@@ -137,7 +137,7 @@ def test_import_dispatch_is_lazy_but_complete() -> None:
         "from dispatch import *\n"
         "assert all(callable(getattr(dispatch, n)) for n in dispatch.__all__)\n"
         "assert set(dispatch.__all__) <= set(dir(dispatch))\n"
-        "assert dispatch.solve.__module__ == 'dispatch._solve'\n"
+        "assert dispatch.solve.__module__ == 'dispatch.optimization.solve'\n"
         "try: dispatch.no_such_name\nexcept AttributeError: pass\nelse: raise AssertionError\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
@@ -192,7 +192,7 @@ def test_settings_are_dispatchs_inside_its_calls_and_nest() -> None:
 
     import pypsa
 
-    from dispatch._network import PYPSA_OPTIONS, pypsa_settings
+    from dispatch.core.pypsa_settings import PYPSA_OPTIONS, pypsa_settings
 
     logger = logging.getLogger("linopy")
     level, options = logger.level, {k: pypsa.options.get_option(k) for k in PYPSA_OPTIONS}

@@ -18,9 +18,9 @@ import pytest
 import xarray as xr
 
 from dispatch import ScenarioError, load_study
-from dispatch._schema import MAX_PERIODS, Site, series_bounds
-from dispatch._study import parse_scenario
-from dispatch._yaml import MAX_YAML_BYTES, MAX_YAML_DEPTH, read_yaml
+from dispatch.core.yaml_reader import MAX_YAML_BYTES, MAX_YAML_DEPTH, read_yaml
+from dispatch.scenario.schema import MAX_PERIODS, Site, series_bounds
+from dispatch.scenario.study import parse_scenario
 from hostile import TINY, assert_one_line_error, copy_study, litter, run_dispatch, tree
 
 Edit = Callable[[Path], None]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatch._cores import usable_cores
-from dispatch._output import MARKER, RESULT_FILES
+from dispatch.core.files import MARKER, RESULT_FILES
+from dispatch.core.processes import usable_cores
 from hostile import litter, run_dispatch, tree
 
 OLKARIA = Path(__file__).parents[1] / "networks" / "olkaria"

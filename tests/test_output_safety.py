@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dispatch._output import _HOST, MARKER, csv_safe
+from dispatch.core.files import _HOST, MARKER, csv_safe
 from hostile import TINY, assert_one_line_error, copy_study, litter, run_dispatch, tree
 
 SOLAR_BATTERY = Path(__file__).parents[1] / "networks" / "solar-battery"

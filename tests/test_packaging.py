@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from dispatch._docs import REFERENCE_FILE, SCHEMA_FILE, json_schema, reference
+from dispatch.scenario.jsonschema import REFERENCE_FILE, SCHEMA_FILE, json_schema, reference
 
 ROOT = Path(__file__).parents[1]
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from conftest import DATA
 from dispatch import Result, load_study
-from dispatch._network import annuity_factor, build_network
 from dispatch.cli import EXIT_BAD_INPUT, app
+from dispatch.model.network import annuity_factor, build_network
 from dispatch.testing import assert_invariants
 from test_hand_cases import datacentre, exactly, scenario, solve_case  # noqa: F401
 from test_invariants import with_dispatch

@@ -1,4 +1,4 @@
-"""The staged solve of sites joined by routes (``dispatch._staged``): its primal and
+"""The staged solve of sites joined by routes (``dispatch.optimization.staged``): its primal and
 dual solution is optimal for the LP as built (checked on the optimality conditions),
 its optimum is the cold solve's, and where a site cannot stand alone the solve falls
 back to a cold start."""
@@ -17,13 +17,27 @@ import pypsa
 import pytest
 import scipy.sparse as sp
 
-import dispatch._solve
+import dispatch.optimization.solve
 from conftest import DATA
 from dispatch import load_study, solve
-from dispatch._network import build_network
-from dispatch._solve import SOLVER_OPTIONS, _solve_run, _solve_staged, _to_baseline, build_model
-from dispatch._staged import BASIC, LOWER, UPPER, FoldedLp, Vertex, _tightest, solve_staged
-from dispatch._study import Study, read_scenario, study_from_scenario
+from dispatch.model.network import build_network
+from dispatch.optimization.solve import (
+    SOLVER_OPTIONS,
+    _solve_run,
+    _solve_staged,
+    _to_baseline,
+    build_model,
+)
+from dispatch.optimization.staged import (
+    BASIC,
+    LOWER,
+    UPPER,
+    FoldedLp,
+    Vertex,
+    _tightest,
+    solve_staged,
+)
+from dispatch.scenario.study import Study, read_scenario, study_from_scenario
 from dispatch.testing import assert_invariants
 
 EXAMPLE = Path(__file__).parents[1] / "networks" / "multi-site"
@@ -100,7 +114,7 @@ def blocks_per_stage(study: Study, caplog: pytest.LogCaptureFixture) -> list[str
     """Solve the flexible run of ``study`` staged, check it against a cold solve and
     the optimality conditions, and return how many blocks each stage solved."""
     staged, cold = built(study, "flexible"), built(study, "flexible")
-    with caplog.at_level(logging.DEBUG, logger="dispatch._staged"):
+    with caplog.at_level(logging.DEBUG, logger="dispatch.optimization.staged"):
         assert _solve_staged(staged, study, SOLVER_OPTIONS)
     _solve_run(cold, study, "flexible", COLD)
     assert_optimal(staged)
@@ -115,7 +129,7 @@ def test_routes_released_window_by_window(
     # Windows of 24 h in the example's 72 h: the routes are released in three
     # windows side by side (hours 23 and 47 held, and 71, which a cyclic store joins
     # to hour 0), then the whole LP is solved from their basis.
-    monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
+    monkeypatch.setattr(dispatch.optimization.solve, "HOURS_PER_WINDOW", 24)
     study = load_study(EXAMPLE, hours=72)
     assert blocks_per_stage(study, caplog) == [
         "5 blocks solved of 5",
@@ -136,7 +150,7 @@ def test_windows_that_do_not_split_are_skipped(
         name: site.model_copy(update={"cfe_target": 0.1}) for name, site in scenario.sites.items()
     }
     study = study_from_scenario(scenario.model_copy(update={"sites": sites}), source, hours=72)
-    monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
+    monkeypatch.setattr(dispatch.optimization.solve, "HOURS_PER_WINDOW", 24)
     assert blocks_per_stage(study, caplog) == ["5 blocks solved of 5", "1 blocks solved of 1"]
 
 
@@ -219,7 +233,7 @@ def test_last_stage_starts_dual_feasible(
 ) -> None:
     """The basis the last stage starts from is dual feasible: every nonbasic column
     at the bound its reduced cost prefers, every basic one of zero reduced cost."""
-    monkeypatch.setattr(dispatch._solve, "HOURS_PER_WINDOW", 24)
+    monkeypatch.setattr(dispatch.optimization.solve, "HOURS_PER_WINDOW", 24)
     starts = []
     solve_components = FoldedLp.solve_components
 

@@ -15,27 +15,26 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch._cores import usable_cores
-from dispatch._errors import InfeasibleError, ScenarioError
-from dispatch._explain import check_hourly_balance, explain_infeasibility
-from dispatch._extract import Extracted, extract_all, extract_shadow_values
-from dispatch._network import (
+from dispatch.core.errors import InfeasibleError, ScenarioError
+from dispatch.core.files import scratch_folder
+from dispatch.core.names import route_link
+from dispatch.core.processes import die_with_parent, usable_cores
+from dispatch.core.pypsa_settings import pypsa_settings
+from dispatch.model.network import (
     build_network,
-    pypsa_settings,
-    route_link,
-    route_names,
     share_route_capacity,
     tie_battery_discharge_to_charge,
     tie_idle_draw_to_it_capacity,
     to_baseline,
 )
-from dispatch._output import die_with_parent, scratch_folder
-from dispatch._parts import independent_parts, merge_networks, merge_runs
-from dispatch._progress import SolveProgress
-from dispatch._results import BaselineNetwork, Result
-from dispatch._staged import solve_staged
-from dispatch._study import Study
-from dispatch._targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
+from dispatch.model.targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
+from dispatch.optimization.explain import check_hourly_balance, explain_infeasibility
+from dispatch.optimization.parts import independent_parts, merge_networks, merge_runs
+from dispatch.optimization.progress import SolveProgress
+from dispatch.optimization.staged import solve_staged
+from dispatch.results.extract import Extracted, extract_all, extract_shadow_values
+from dispatch.results.result import BaselineNetwork, Result
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import linopy
@@ -58,11 +57,11 @@ def solve(
     the bounds of the backlog and of lost interruptible work, so the model is built
     once. Where the machine allows, the baseline is solved in a forked process
     beside the flexible run. Sites that no route, shared grid region or study-wide
-    target joins are solved as separate LPs (:func:`dispatch._parts.independent_parts`),
+    target joins are solved as separate LPs (:func:`dispatch.optimization.parts.independent_parts`),
     side by side where the machine allows: the optimum is the same, the time grows
     linearly with the number of parts. Sites joined by routes are solved apart
     first, then their routes are released week by week, then all at once, each
-    stage from the last one's solution (:mod:`dispatch._staged`): again the same
+    stage from the last one's solution (:mod:`dispatch.optimization.staged`): again the same
     optimum, found several times faster than by one cold solve.
 
     Parameters
@@ -276,7 +275,7 @@ class _BaselineProcess:
 
     The fork inherits the built network and linopy model, so nothing is rebuilt;
     the child sends back the hourly dispatch and leaves its solved network in a
-    netCDF file that :class:`~dispatch._results.Result` reads when asked.
+    netCDF file that :class:`~dispatch.results.result.Result` reads when asked.
     """
 
     def __init__(self, n: pypsa.Network, study: Study, options: dict) -> None:
@@ -375,14 +374,14 @@ HOURS_PER_WINDOW = 168
 
 
 def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
-    """Solve sites joined by routes in stages (:mod:`dispatch._staged`), as
+    """Solve sites joined by routes in stages (:mod:`dispatch.optimization.staged`), as
     ``n.optimize.solve_model`` would; False (nothing done) if HiGHS was told which
     solver to use or the stages do not apply."""
     if "solver" in options or study.scenario.routing is None:
         return False
     links = [
         route_link(name, classes, workload)
-        for name, (_, classes) in route_names(study).items()
+        for name, (_, classes) in study.routes.items()
         for workload in classes
     ]
     if not links:

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dispatch._errors import ScenarioError
-from dispatch._solve import build_model
-from dispatch._study import Study
+from dispatch.core.errors import ScenarioError
+from dispatch.optimization.solve import build_model
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import linopy
@@ -171,7 +171,7 @@ class _WindowedLP:
         """
         import highspy
 
-        from dispatch._solve import _quiet_stdout
+        from dispatch.optimization.solve import _quiet_stdout
 
         with _quiet_stdout():
             highs = highspy.Highs()

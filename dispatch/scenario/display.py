@@ -1,4 +1,4 @@
-"""Rich HTML views of studies and results for Jupyter."""
+"""Rich HTML view of a study for Jupyter."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dispatch._results import Result
-    from dispatch._study import Study
+    from dispatch.scenario.study import Study
 
 
-def _table(rows: list[tuple[str, str]]) -> str:
+def html_table(rows: list[tuple[str, str]]) -> str:
+    """A two-column HTML table of (name, value) rows, escaped."""
     body = "".join(
         f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
         for k, v in rows
@@ -37,15 +37,4 @@ def study_html(study: Study) -> str:
                 if not isinstance(v, dict)
             )
             rows.append((f"{name}.{asset}", values))
-    return f"<b>Study {escape(study.name)}</b>{_table(rows)}"
-
-
-def result_html(result: Result) -> str:
-    """Key figures with units."""
-    summary = result.summary
-    rows = [
-        (name, f"{summary[name]:,.4g} {unit}")
-        for name, unit in summary["units"].items()
-        if isinstance(summary.get(name), float | int)
-    ]
-    return f"<b>Result of study {escape(result.study.name)}</b>{_table(rows)}"
+    return f"<b>Study {escape(study.name)}</b>{html_table(rows)}"

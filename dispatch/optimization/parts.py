@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dispatch._extract import Extracted, RunDispatch
-from dispatch._network import carrier_co2, route_names
-from dispatch._study import Study
+from dispatch.model.network import carrier_co2
+from dispatch.results.extract import Extracted, RunDispatch
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import pypsa
@@ -70,7 +70,7 @@ def merge_runs(study: Study, runs: list[Extracted]) -> Extracted:
     by_site = {
         site: dataclasses.replace(by_site[site], objective=objective) for site in study.sites
     }
-    return by_site, {name: routes[name] for name in route_names(study)}
+    return by_site, {name: routes[name] for name in study.routes}
 
 
 def merge_networks(study: Study, networks: list[pypsa.Network]) -> pypsa.Network:

@@ -4,7 +4,7 @@ A partner file carries *signals* for one site (prices, carbon, limits, surplus,
 demand-response calls); a plan file written by ``dispatch exchange export`` carries the
 same signals plus the site's plan and flexibility envelope, so that it reads back as
 signals. ``docs/exchange.md`` specifies the formats; OpenADR 3.0.1 lives in
-:mod:`dispatch._exchange_openadr`.
+:mod:`dispatch.exchange.openadr`.
 
 Inbound files are untrusted: every file is size-checked before it is parsed, JSON is
 parsed by :mod:`json` and pydantic only, netCDF by xarray with CF decoding of the time
@@ -30,10 +30,10 @@ import pandas as pd
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
-from dispatch._errors import ScenarioError
-from dispatch._netcdf import check_netcdf_header
-from dispatch._output import csv_safe
-from dispatch._output import write_file_atomic as write_atomically
+from dispatch.core.errors import ScenarioError
+from dispatch.core.files import csv_safe
+from dispatch.core.files import write_file_atomic as write_atomically
+from dispatch.core.netcdf_header import check_netcdf_header
 
 SCHEMA = "dispatch-exchange"
 """Value of the ``schema`` attribute of every netCDF and CSV exchange file."""

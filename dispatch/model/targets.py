@@ -19,15 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from dispatch._network import VARIABLE_RENEWABLES
-from dispatch._study import Study
+from dispatch.core.names import CFE_CONSTRAINT, EMISSION_CONSTRAINT, VARIABLE_RENEWABLES
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import linopy
     import pypsa
-
-CFE_CONSTRAINT = "cfe_target"
-EMISSION_CONSTRAINT = "emission_cap"
 
 
 def _hourly(study: Study, values: np.ndarray, snapshots: object) -> xr.DataArray:

@@ -25,117 +25,32 @@ extra constraint; reported levels add the minimum back.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from dispatch._schema import Battery, DataCentre, EnergyExpansion, Expansion, Route
-from dispatch._study import Study
+from dispatch.core.names import (
+    BATTERY_POWER,
+    CARRIERS,
+    HOURS_PER_YEAR,
+    ROUTE_CAPACITY,
+    VARIABLE_RENEWABLES,
+    route_link,
+    route_target,
+)
+from dispatch.core.pypsa_settings import import_pypsa
+from dispatch.scenario.schema import Battery, DataCentre, EnergyExpansion, Expansion, Route
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import pypsa
-
-CARRIERS: dict[str, dict] = {
-    "solar": {"nice_name": "Solar PV", "color": "#f9d002"},
-    "wind": {"nice_name": "Onshore wind", "color": "#235ebc"},
-    "run_of_river": {"nice_name": "Run-of-river hydro", "color": "#3dbfb0"},
-    "geothermal": {"nice_name": "Geothermal", "color": "#ba5d2b"},
-    "reservoir": {"nice_name": "Reservoir hydro", "color": "#298c81"},
-    "battery": {"nice_name": "Battery", "color": "#ace37f"},
-    "grid_import": {"nice_name": "Grid import", "color": "#8c8c8c"},
-    "grid_export": {"nice_name": "Grid export", "color": "#bfbfbf"},
-    "grid": {"nice_name": "Grid connection point", "color": "#4d4d4d"},
-    "electricity": {"nice_name": "Site electricity", "color": "#666666"},
-    "it": {"nice_name": "IT power", "color": "#8e44ad"},
-    "facility": {"nice_name": "Facility (PUE)", "color": "#9b59b6"},
-    "compute": {"nice_name": "Compute", "color": "#7d3c98"},
-    "idle": {"nice_name": "Idle IT draw", "color": "#d2b4de"},
-    "firm": {"nice_name": "Firm inference", "color": "#c0392b"},
-    "deferrable": {"nice_name": "Deferrable inference", "color": "#e67e22"},
-    "interruptible": {"nice_name": "Interruptible inference", "color": "#f1c40f"},
-    "lost_work": {"nice_name": "Interruptible work not served", "color": "#7f8c8d"},
-    "backlog": {"nice_name": "Deferrable backlog", "color": "#d35400"},
-    "route": {"nice_name": "Work moved between sites", "color": "#2980b9"},
-    "waste_heat": {"nice_name": "Waste heat", "color": "#e6b0aa"},
-    "heat": {"nice_name": "District heat", "color": "#c0392b"},
-    "heat_pump": {"nice_name": "Heat pump", "color": "#a93226"},
-}
-VARIABLE_RENEWABLES = ("solar", "wind", "run_of_river")
-
-
-PYPSA_OPTIONS: dict[str, Any] = {
-    # Sites and CI have no internet: no version check when a network is read.
-    "general.allow_network_requests": False,
-    "api.legacy_string_dtype": True,
-}
-"""PyPSA options in force while dispatch works (:data:`pypsa_settings`)."""
-QUIET_LOGGERS = ("pypsa", "linopy")
-"""Loggers that report only errors while dispatch works."""
-
-
-def import_pypsa() -> pypsa:
-    """PyPSA, imported where needed (see :data:`pypsa_settings` for its settings)."""
-    import pypsa
-
-    return pypsa
-
-
-class _PypsaSettings(contextlib.ContextDecorator):
-    """:data:`PYPSA_OPTIONS` and quiet :data:`QUIET_LOGGERS` for the duration of a call.
-
-    A library must not change its user's settings: the first call to enter sets
-    them, the last to leave restores what the user had, so that nested calls and
-    calls from several threads leave the process as they found it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved: tuple[dict[str, Any], dict[str, int]] = ({}, {})
-
-    def __enter__(self) -> pypsa:
-        pypsa = import_pypsa()
-        with self._lock:
-            if self._depth == 0:
-                self._saved = (
-                    {name: pypsa.options.get_option(name) for name in PYPSA_OPTIONS},
-                    {name: logging.getLogger(name).level for name in QUIET_LOGGERS},
-                )
-                for name, value in PYPSA_OPTIONS.items():
-                    pypsa.options.set_option(name, value)
-                for name in QUIET_LOGGERS:
-                    logging.getLogger(name).setLevel(logging.ERROR)
-            self._depth += 1
-        return pypsa
-
-    def __exit__(self, *exc_info: object) -> None:
-        pypsa = import_pypsa()
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                options, levels = self._saved
-                for name, value in options.items():
-                    pypsa.options.set_option(name, value)
-                for name, level in levels.items():
-                    logging.getLogger(name).setLevel(level)
-
-
-pypsa_settings = _PypsaSettings()
-"""Dispatch's PyPSA settings around its public calls that use PyPSA or linopy:
-``@pypsa_settings`` on a function, or ``with pypsa_settings as pypsa:``."""
 
 
 def _per_unit(values: np.ndarray) -> tuple[float, np.ndarray]:
     """Split a non-negative series into a nominal value and p.u. profile."""
     nominal = float(values.max())
     return nominal, (values / nominal if nominal > 0 else np.zeros_like(values))
-
-
-HOURS_PER_YEAR = 8760.0
 
 
 def annuity_factor(discount_rate: float, lifetime_years: float) -> float:
@@ -241,7 +156,7 @@ def build_network(study: Study) -> pypsa.Network:
         color=[c["color"] for c in CARRIERS.values()],
         co2_emissions=carrier_co2(study),
     )
-    routes = route_names(study)
+    routes = study.routes
     firm_routed = {r.origin for r, classes in routes.values() if "firm" in classes}
     for region in study.scenario.grid_regions:
         _add_connection_point(
@@ -276,10 +191,6 @@ def tie_idle_draw_to_it_capacity(n: pypsa.Network, study: Study) -> None:
         idle = n.model["Generator-p_nom"].sel(name=f"{name} idle", drop=True)
         compute = n.model["Link-p_nom"].sel(name=f"{name} compute", drop=True)
         n.model.add_constraints(idle == share * compute, name=f"idle draw {name}")
-
-
-BATTERY_POWER = "battery power"
-"""Prefix of the constraints ``"battery power SITE"`` of sized battery power."""
 
 
 def tie_battery_discharge_to_charge(n: pypsa.Network) -> None:
@@ -365,25 +276,6 @@ def _add_heat(n: pypsa.Network, study: Study, name: str) -> str:
     return waste
 
 
-def route_names(study: Study) -> dict[str, tuple[Route, tuple[str, ...]]]:
-    """The study's routes by name ``"ORIGIN->DESTINATION"``, with the classes each carries."""
-    routing = study.scenario.routing
-    if routing is None:
-        return {}
-    return {f"{r.origin}->{r.destination}": (r, study.route_classes(r)) for r in routing.routes}
-
-
-def route_link(name: str, classes: tuple[str, ...], workload: str) -> str:
-    """The Link that carries work of class ``workload`` on route ``name``: the route's
-    name if it carries one class, ``NAME CLASS`` if it carries both."""
-    return name if len(classes) == 1 else f"{name} {workload}"
-
-
-def route_target(route: Route, workload: str) -> str:
-    """The bus at the origin that work of class ``workload`` moved on ``route`` feeds."""
-    return f"{route.origin} {'firm' if workload == 'firm' else 'queue'}"
-
-
 def _add_route(n: pypsa.Network, name: str, route: Route, classes: tuple[str, ...]) -> None:
     """Work of ``route.origin`` served at ``route.destination``, within the capacity.
 
@@ -403,10 +295,6 @@ def _add_route(n: pypsa.Network, name: str, route: Route, classes: tuple[str, ..
             p_nom=route.capacity_mw,
             marginal_cost=route.cost_per_mwh,
         )
-
-
-ROUTE_CAPACITY = "Link-route_capacity-upper"
-"""Name of the constraint by which the classes of a route share its capacity."""
 
 
 def shared_routes(n: pypsa.Network) -> list[str]:

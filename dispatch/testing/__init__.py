@@ -2,7 +2,7 @@
 
 :func:`assert_invariants` checks a solved :class:`~dispatch.Result` against every
 invariant of MODEL.md §7 for both runs. Each run is read twice, from the hourly
-arrays of :class:`~dispatch._extract.RunDispatch` and ``Result.routes`` and,
+arrays of :class:`~dispatch.results.extract.RunDispatch` and ``Result.routes`` and,
 independently, from the solved PyPSA network (``n.generators_t``,
 ``n.storage_units_t``, ``n.links_t``, ``n.stores_t``), and both readings are
 checked against the study's inputs, not the network's. Studies of several sites
@@ -37,20 +37,26 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from dispatch._extract import _column
-from dispatch._figures import DEFAULT_WATER_M3_PER_MWH
-from dispatch._network import HOURS_PER_YEAR, VARIABLE_RENEWABLES, annuity_factor
-from dispatch._results import RUNS, TARGET_UNITS
-from dispatch._targets import CFE_CONSTRAINT, EMISSION_CONSTRAINT
+from dispatch.core.names import (
+    CFE_CONSTRAINT,
+    EMISSION_CONSTRAINT,
+    HOURS_PER_YEAR,
+    RUNS,
+    VARIABLE_RENEWABLES,
+)
+from dispatch.model.network import annuity_factor
+from dispatch.results.extract import _column
+from dispatch.results.figures import DEFAULT_WATER_M3_PER_MWH
+from dispatch.results.result import TARGET_UNITS
 
 if TYPE_CHECKING:
     import pypsa
     import xarray as xr
 
-    from dispatch._extract import RunDispatch
-    from dispatch._results import Result
-    from dispatch._schema import EnergyExpansion, Expansion, Route
-    from dispatch._study import Study
+    from dispatch.results.extract import RunDispatch
+    from dispatch.results.result import Result
+    from dispatch.scenario.schema import EnergyExpansion, Expansion, Route
+    from dispatch.scenario.study import Study
 
 __all__ = ["assert_invariants", "assert_same_optimum", "deadline_window", "route_rules"]
 
@@ -492,7 +498,7 @@ def _from_arrays(study: Study, site: str, run: RunDispatch) -> _Schedule:
 def _from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> _Schedule:
     """The schedule as read from the solved network's components.
 
-    Follows the mapping of :mod:`dispatch._network`: facility power enters the
+    Follows the mapping of :mod:`dispatch.model.network`: facility power enters the
     ``facility`` Link, IT power leaves it; the ``backlog`` Store's level is minus
     the backlog; the battery's charge enters its ``charger`` Link, its discharge
     leaves its ``discharger`` Link and its level is its Store's; the reservoir's

@@ -13,14 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch._errors import InfeasibleError
-from dispatch._network import (
-    BATTERY_POWER,
-    VARIABLE_RENEWABLES,
-    it_capacity_bound,
-    route_names,
-)
-from dispatch._study import Study
+from dispatch.core.errors import InfeasibleError
+from dispatch.core.names import BATTERY_POWER, VARIABLE_RENEWABLES
+from dispatch.model.network import it_capacity_bound
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import pypsa
@@ -245,7 +241,7 @@ def explain_infeasibility(n: pypsa.Network, study: Study, run: str, condition: s
         labels = n.model.compute_infeasibilities()
     except Exception as exc:  # the IIS is a diagnosis: never hide the infeasibility
         return f"{head}; the conflicting constraints could not be computed ({exc})"
-    routes = {name: i for i, name in enumerate(route_names(study))}
+    routes = {name: i for i, name in enumerate(study.routes)}
     conflicts: dict[str, list] = {}
     for label in labels:
         con = n.model.constraints.get_label_position(label)

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import sys
 import tempfile
@@ -31,7 +30,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from dispatch._errors import ScenarioError
+from dispatch.core.errors import ScenarioError
+from dispatch.core.processes import process_alive
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,7 +169,7 @@ def write_marker(folder: Path, kind: str, files: Iterable[str] | None = None) ->
         Names of the entries dispatch wrote in it; a later write refuses the folder if
         it holds anything else. None for folders filled over several runs (batches).
     """
-    from dispatch import __version__
+    from dispatch.core.version import __version__
 
     marker = {"kind": kind, "version": __version__}
     if files is not None:
@@ -306,23 +306,6 @@ def scratch_folder(purpose: str) -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix=f"dispatch-{purpose}-{_HOST}-{os.getpid()}-")
 
 
-def die_with_parent(parent: int) -> None:
-    """Have this process killed when its parent ends, so that it writes nothing for a
-    parent that is gone (Linux: ``PR_SET_PDEATHSIG``, bound to the thread that forked,
-    which must outlive the child; elsewhere only checked now).
-
-    Parameters
-    ----------
-    parent
-        Process id of the parent, as the parent read it before forking.
-    """
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the call above
-        os._exit(1)
-
-
 def remove_stale(folder: Path) -> None:
     """Remove dispatch's temporaries in ``folder`` whose process on this host is gone."""
     try:
@@ -339,23 +322,6 @@ def remove_stale(folder: Path) -> None:
         else:
             with contextlib.suppress(OSError):
                 path.unlink()
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process runs with this id (a zombie does not; another user's does)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _make_folders(folder: Path, target: Path) -> list[Path]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dispatch._extract import RunDispatch
-from dispatch._network import route_names
-from dispatch._study import Study
+from dispatch.results.extract import RunDispatch
+from dispatch.scenario.study import Study
 
 UNITS: dict[str, str] = {
     "objective": "currency",
@@ -131,7 +130,7 @@ def run_figures(
     lost_work_cost = value_of_lost_work * _energy(run.unserved, w)
     routing_cost = sum(
         route.cost_per_mwh * _energy(sum(routes[name].values()), w)
-        for name, (route, _) in route_names(study).items()
+        for name, (route, _) in study.routes.items()
         if route.origin == site
     )
     facility = sum(run.facility_power.values())
@@ -289,6 +288,6 @@ def key_figures(
                 "moved_mwh": _energy(sum(routes["flexible"][name].values()), w),
                 "cost": route.cost_per_mwh * _energy(sum(routes["flexible"][name].values()), w),
             }
-            for name, (route, _) in route_names(study).items()
+            for name, (route, _) in study.routes.items()
         },
     }

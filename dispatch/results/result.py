@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dispatch._extract import CURTAILABLE, LOCAL_CARRIERS, WORKLOADS, Extracted
-from dispatch._figures import UNITS, key_figures
-from dispatch._network import pypsa_settings, route_names
-from dispatch._output import csv_safe, staged_folder
-from dispatch._study import Study
+from dispatch.core.names import CURTAILABLE, LOCAL_CARRIERS, RUNS, WORKLOADS
+from dispatch.results.extract import Extracted
+from dispatch.results.figures import UNITS, key_figures
+from dispatch.core.pypsa_settings import pypsa_settings
+from dispatch.core.files import csv_safe, staged_folder
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import matplotlib.figure
     import pypsa
     import xarray as xr
 
-RUNS = ("flexible", "baseline")
 TARGET_UNITS = {"cfe_target": "currency/MWh", "emission_cap": "currency/tCO2"}
 
 # name: (long_name, units); units "currency" is replaced by the study's currency.
@@ -105,7 +105,7 @@ class Result:
         Seconds spent building and solving, by stage [s].
     shadow_values
         Marginal values of the flexibility limits in the flexible run, by ``"sites"``
-        and ``"routes"`` (see :func:`dispatch._extract.extract_shadow_values`).
+        and ``"routes"`` (see :func:`dispatch.results.extract.extract_shadow_values`).
     """
 
     def __init__(
@@ -212,7 +212,7 @@ class Result:
                 for run in RUNS
             ]
         )
-        routes = route_names(self.study)
+        routes = self.study.routes
         return xr.DataArray(
             values,
             dims=("run", "route", "snapshot", "moved_class"),
@@ -324,7 +324,7 @@ class Result:
             First hour shown (UTC); by default the week with the most absorbed
             curtailment.
         """
-        from dispatch._plot import plot_dispatch
+        from dispatch.results.plot import plot_dispatch
 
         return plot_dispatch(self, week_start, site)
 
@@ -333,7 +333,7 @@ class Result:
         """Write every result file into folder ``out``, all or nothing.
 
         ``out`` must not exist, be empty or hold a result dispatch wrote before, and
-        must not be, hold or lie inside the study folder (see :mod:`dispatch._output`).
+        must not be, hold or lie inside the study folder (see :mod:`dispatch.core.files`).
         The files are written into a staging folder beside ``out`` which then
         replaces ``out`` by renames, so a failure or interruption leaves ``out`` as it
         was.
@@ -371,7 +371,7 @@ class Result:
         return out
 
     def _repr_html_(self) -> str:
-        from dispatch._display import result_html
+        from dispatch.results.display import result_html
 
         return result_html(self)
 

@@ -25,8 +25,8 @@ import pandas as pd
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from dispatch._errors import ScenarioError
-from dispatch._exchange_formats import (
+from dispatch.core.errors import ScenarioError
+from dispatch.exchange.formats import (
     PLAN_FIELDS,
     SIGNAL_FIELDS,
     Cap,

@@ -5,7 +5,7 @@ each folder written all or nothing by :meth:`Result.write`), ``manifest.json`` (
 variant's input hash, status and error), ``summary.csv`` / ``summary.nc`` (one row
 per variant, rebuilt at the end of every run) and the marker ``.dispatch``. ``DIR``
 must be absent, empty or a batch folder dispatch wrote, and lie outside the base
-study (:mod:`dispatch._output`). Only this process writes the manifest and the
+study (:mod:`dispatch.core.files`). Only this process writes the manifest and the
 summaries, each atomically (a temporary file, then a rename); the workers write the
 variant folders. A rerun skips the variants whose recorded inputs match and whose
 outcome stands (solved, infeasible or bad input); it solves again those that failed
@@ -42,25 +42,31 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from dispatch._cores import usable_cores
-from dispatch._errors import InfeasibleError, ScenarioError
-from dispatch._output import (
+from dispatch.core.errors import InfeasibleError, ScenarioError
+from dispatch.core.files import (
     MARKER,
     check_output_folder,
     csv_safe,
-    process_alive,
     staged_folder,
     write_file_atomic,
     write_marker,
 )
-from dispatch._study import parse_scenario, study_from_scenario
-from dispatch._sweep import MAX_VARIANTS, Sweep, Variant, field_value, inputs_hash, load_sweep
+from dispatch.core.processes import process_alive, usable_cores
+from dispatch.scenario.study import parse_scenario, study_from_scenario
+from dispatch.scenario.sweep import (
+    MAX_VARIANTS,
+    Sweep,
+    Variant,
+    field_value,
+    inputs_hash,
+    load_sweep,
+)
 
 if TYPE_CHECKING:
     import distributed
     import pandas as pd
 
-    from dispatch._results import Result
+    from dispatch.results.result import Result
 
 OK, INFEASIBLE, BAD_INPUT, ERROR, PENDING = "ok", "infeasible", "bad-input", "error", "pending"
 SETTLED = (OK, INFEASIBLE, BAD_INPUT)
@@ -151,7 +157,7 @@ def solve_variant(task: Task) -> Outcome:
     The baseline is solved in the same process (``parallel=False``): the workers
     already use the cores. Never raises: every failure is an :class:`Outcome`.
     """
-    from dispatch._solve import solve
+    from dispatch.optimization.solve import solve
 
     start, start_cpu = time.perf_counter(), time.process_time()
     status, error = OK, ""
@@ -582,7 +588,7 @@ class BatchFolder:
         """
         leftovers = [
             *self.variants.glob(".*"),
-            *self.path.glob(".*.tmp"),  # of releases before dispatch._output
+            *self.path.glob(".*.tmp"),  # of releases before dispatch.core.files
             *self.path.glob(".*.dispatch-*"),
         ]
         for leftover in leftovers:
@@ -690,7 +696,7 @@ class BatchFolder:
         """Write ``summary.csv`` and ``summary.nc`` from every variant's folder.
 
         Text cells a spreadsheet would run as a formula are escaped in the CSV
-        (:func:`~dispatch._output.csv_safe`); the returned table has them as they are.
+        (:func:`~dispatch.core.files.csv_safe`); the returned table has them as they are.
         """
         import xarray as xr
 

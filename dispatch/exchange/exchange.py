@@ -22,9 +22,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dispatch._envelope import DEFAULT_WINDOW_H, envelope_of_network
-from dispatch._errors import ScenarioError
-from dispatch._exchange_formats import (
+from dispatch.core.errors import ScenarioError
+from dispatch.core.files import check_output_folder, csv_safe, staged_folder
+from dispatch.core.netcdf_header import check_netcdf_header
+from dispatch.core.pypsa_settings import pypsa_settings
+from dispatch.core.yaml_reader import read_yaml
+from dispatch.exchange.envelope import DEFAULT_WINDOW_H, envelope_of_network
+from dispatch.exchange.formats import (
     KEY_FIGURES,
     MAX_FILE_BYTES,
     SCHEMA,
@@ -43,13 +47,15 @@ from dispatch._exchange_formats import (
     write_csv,
     write_netcdf,
 )
-from dispatch._exchange_openadr import read_openadr, write_openadr
-from dispatch._netcdf import check_netcdf_header
-from dispatch._network import pypsa_settings
-from dispatch._output import check_output_folder, csv_safe, staged_folder
-from dispatch._results import Result
-from dispatch._study import SCENARIO_FILE, Study, _check_consistency, load_study, scenario_path
-from dispatch._yaml import read_yaml
+from dispatch.exchange.openadr import read_openadr, write_openadr
+from dispatch.results.result import Result
+from dispatch.scenario.study import (
+    SCENARIO_FILE,
+    Study,
+    _check_consistency,
+    load_study,
+    scenario_path,
+)
 
 if TYPE_CHECKING:
     import pypsa
@@ -274,7 +280,7 @@ def write_study(
     names is copied. Nothing is read or written outside the study folder and ``out``.
     ``out`` must be new, empty or a study an earlier import wrote; it may not be,
     hold or lie inside the study folder, nor hold the partner file. It is written all
-    or nothing (:func:`dispatch._output.staged_folder`).
+    or nothing (:func:`dispatch.core.files.staged_folder`).
 
     Returns
     -------
@@ -355,7 +361,7 @@ def plan(
     site
         The site; may be omitted if the study has one.
     window_h
-        Half-width of the envelope's window (see :mod:`dispatch._envelope`) [h];
+        Half-width of the envelope's window (see :mod:`dispatch.exchange.envelope`) [h];
         ``DEFAULT_WINDOW_H`` (24 h) if None.
     scenario
         With a result folder: the study it was solved from. Then the envelope also
@@ -545,7 +551,7 @@ def _read_network(folder: Path, dataset: xr.Dataset) -> pypsa.Network:
     """``network.nc``, on the snapshots of ``dispatch.nc``."""
     import xarray as xr
 
-    from dispatch._network import import_pypsa
+    from dispatch.core.pypsa_settings import import_pypsa
 
     path, file = folder / "network.nc", str(folder / "network.nc")
     check_netcdf_header(path, file)
@@ -604,7 +610,7 @@ def flexibility_envelope(
 
     For each step t: the highest and lowest import the site could take in t, with
     every constraint of the study holding and the plan unchanged outside the window
-    [t - window_h, t + window_h] (:mod:`dispatch._envelope` states it precisely).
+    [t - window_h, t + window_h] (:mod:`dispatch.exchange.envelope` states it precisely).
 
     Parameters
     ----------

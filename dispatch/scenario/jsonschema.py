@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dispatch._errors import ScenarioError
-from dispatch._output import write_file_atomic
-from dispatch._schema import Scenario
-from dispatch._sweep import SweepFile
+from dispatch.core.errors import ScenarioError
+from dispatch.core.files import write_file_atomic
+from dispatch.scenario.schema import Scenario
+from dispatch.scenario.sweep import SweepFile
 
 SCHEMA_FILE = "scenario.schema.json"
 REFERENCE_FILE = "scenario-reference.md"

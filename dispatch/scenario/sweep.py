@@ -17,7 +17,6 @@ the snapshots: other variants reuse the series of one validated before them.
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import itertools
 import json
@@ -25,7 +24,6 @@ import math
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,9 +31,11 @@ import numpy as np
 import pydantic
 from pydantic import Field, StringConstraints
 
-from dispatch._errors import ScenarioError
-from dispatch._schema import Scenario, _Model
-from dispatch._study import (
+from dispatch.core.errors import ScenarioError
+from dispatch.core.version import __version__
+from dispatch.core.yaml_reader import read_yaml
+from dispatch.scenario.schema import Scenario, _Model
+from dispatch.scenario.study import (
     REGION_SERIES_FIELDS,
     SERIES_FIELDS,
     Study,
@@ -46,7 +46,6 @@ from dispatch._study import (
     scenario_path,
     study_from_scenario,
 )
-from dispatch._yaml import read_yaml
 
 MAX_PATH = 300
 """Longest dotted path [characters]."""
@@ -447,12 +446,7 @@ def _inputs_hash(scenario: Scenario, hours: float | None, series: str) -> str:
     head = {
         "scenario": scenario.model_dump(mode="json"),
         "hours": hours,
-        "dispatch": _version(),
+        "dispatch": __version__,
         "series": series,
     }
     return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()
-
-
-@functools.cache
-def _version() -> str:
-    return metadata.version("dispatch")

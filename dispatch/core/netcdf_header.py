@@ -11,7 +11,7 @@ from __future__ import annotations
 import mmap
 from pathlib import Path
 
-from dispatch._errors import ScenarioError
+from dispatch.core.errors import ScenarioError
 
 _NETCDF_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n")
 """Signatures of netCDF classic, 64-bit offset, 64-bit data and netCDF-4 (HDF5)."""

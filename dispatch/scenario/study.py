@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pydantic
 
-from dispatch._errors import ScenarioError
-from dispatch._netcdf import check_netcdf_header
-from dispatch._schema import GridRegion, Route, Scenario, Site, series_bounds
-from dispatch._yaml import read_yaml
+from dispatch.core.errors import ScenarioError
+from dispatch.core.names import route_name
+from dispatch.core.netcdf_header import check_netcdf_header
+from dispatch.core.yaml_reader import read_yaml
+from dispatch.scenario.schema import GridRegion, Route, Scenario, Site, series_bounds
 
 SCENARIO_FILE = "scenario.yaml"
 
@@ -181,8 +182,18 @@ class Study:
             classes.append("deferrable")
         return tuple(classes)
 
+    @property
+    def routes(self) -> dict[str, tuple[Route, tuple[str, ...]]]:
+        """The routes by name ``"ORIGIN->DESTINATION"``, with the classes each carries."""
+        routing = self.scenario.routing
+        if routing is None:
+            return {}
+        return {
+            route_name(r.origin, r.destination): (r, self.route_classes(r)) for r in routing.routes
+        }
+
     def _repr_html_(self) -> str:
-        from dispatch._display import study_html
+        from dispatch.scenario.display import study_html
 
         return study_html(self)
 

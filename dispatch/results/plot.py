@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dispatch._network import CARRIERS
+from dispatch.core.names import CARRIERS
 
 if TYPE_CHECKING:
     import matplotlib.figure
 
-    from dispatch._results import Result
+    from dispatch.results.result import Result
 
 WEEK_H = 168
 STACK_ORDER = ("geothermal", "run_of_river", "reservoir", "wind", "solar", "battery")

@@ -30,7 +30,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node
 from yaml.resolver import Resolver
 
-from dispatch._errors import ScenarioError
+from dispatch.core.errors import ScenarioError
 
 MAX_YAML_BYTES = 1024**2
 """Largest scenario or sweep file read: scenarios of hundreds of sites fit [B]."""

@@ -7,15 +7,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch._network import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_link, route_names
-from dispatch._study import Study
+from dispatch.core.names import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_link
+from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import pypsa
 
-WORKLOADS = ("idle", "firm", "deferrable", "interruptible")
-LOCAL_CARRIERS = (*VARIABLE_RENEWABLES, "geothermal", "reservoir", "battery")
-CURTAILABLE = (*VARIABLE_RENEWABLES, "reservoir")
 
 
 @dataclass
@@ -86,7 +83,7 @@ def extract_run(
     Parameters
     ----------
     n
-        A network built by :func:`dispatch._network.build_network` and solved.
+        A network built by :func:`dispatch.model.network.build_network` and solved.
     study
         The study it was built from.
     site
@@ -224,7 +221,7 @@ def extract_routes(n: pypsa.Network, study: Study) -> dict[str, dict[str, np.nda
     """Work moved on each route by class, keyed by route name then class [MW]."""
     length, flows = len(n.snapshots), n.links_t.p0
     moved = {}
-    for name, (_, classes) in route_names(study).items():
+    for name, (_, classes) in study.routes.items():
         moved[name] = {c: _column(flows, route_link(name, classes, c), length) for c in classes}
     return moved
 
@@ -234,7 +231,7 @@ def _moved(
 ) -> dict[str, np.ndarray]:
     """Work moved on the routes whose ``end`` ("origin"/"destination") is ``site`` [MW]."""
     totals = {"firm": np.zeros(length), "deferrable": np.zeros(length)}
-    for name, (route, _) in route_names(study).items():
+    for name, (route, _) in study.routes.items():
         if getattr(route, end) == site:
             for workload, flow in routes[name].items():
                 totals[workload] = totals[workload] + flow
@@ -275,7 +272,7 @@ def extract_shadow_values(n: pypsa.Network, study: Study) -> dict[str, dict[str,
             ),
         }
     routes = {}
-    for name, (_, classes) in route_names(study).items():
+    for name, (_, classes) in study.routes.items():
         # The capacity bounds each class's Link and, for two, their sum: its value is
         # what all of these rows together are worth.
         value = sum(dual_sum("Link-fix-p-upper", route_link(name, classes, c)) for c in classes)

@@ -1,0 +1,72 @@
+"""PyPSA imported where needed, and dispatch's PyPSA settings scoped to its own calls."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pypsa
+
+PYPSA_OPTIONS: dict[str, Any] = {
+    # Sites and CI have no internet: no version check when a network is read.
+    "general.allow_network_requests": False,
+    "api.legacy_string_dtype": True,
+}
+"""PyPSA options in force while dispatch works (:data:`pypsa_settings`)."""
+QUIET_LOGGERS = ("pypsa", "linopy")
+"""Loggers that report only errors while dispatch works."""
+
+
+def import_pypsa() -> pypsa:
+    """PyPSA, imported where needed (see :data:`pypsa_settings` for its settings)."""
+    import pypsa
+
+    return pypsa
+
+
+class _PypsaSettings(contextlib.ContextDecorator):
+    """:data:`PYPSA_OPTIONS` and quiet :data:`QUIET_LOGGERS` for the duration of a call.
+
+    A library must not change its user's settings: the first call to enter sets
+    them, the last to leave restores what the user had, so that nested calls and
+    calls from several threads leave the process as they found it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: tuple[dict[str, Any], dict[str, int]] = ({}, {})
+
+    def __enter__(self) -> pypsa:
+        pypsa = import_pypsa()
+        with self._lock:
+            if self._depth == 0:
+                self._saved = (
+                    {name: pypsa.options.get_option(name) for name in PYPSA_OPTIONS},
+                    {name: logging.getLogger(name).level for name in QUIET_LOGGERS},
+                )
+                for name, value in PYPSA_OPTIONS.items():
+                    pypsa.options.set_option(name, value)
+                for name in QUIET_LOGGERS:
+                    logging.getLogger(name).setLevel(logging.ERROR)
+            self._depth += 1
+        return pypsa
+
+    def __exit__(self, *exc_info: object) -> None:
+        pypsa = import_pypsa()
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                options, levels = self._saved
+                for name, value in options.items():
+                    pypsa.options.set_option(name, value)
+                for name, level in levels.items():
+                    logging.getLogger(name).setLevel(level)
+
+
+pypsa_settings = _PypsaSettings()
+"""Dispatch's PyPSA settings around its public calls that use PyPSA or linopy:
+``@pypsa_settings`` on a function, or ``with pypsa_settings as pypsa:``."""
