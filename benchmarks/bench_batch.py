@@ -49,10 +49,8 @@ the summaries differ.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import shutil
 import statistics
 import sys
@@ -62,12 +60,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from bench_run import (
-    WIDTH,
+from harness import (
+    alternate,
+    command_line,
     dispatch_command,
+    field,
+    finish,
+    header,
+    load_average,
     machine,
     resolve_study,
-    run_child,
+    run_timed,
     two_process_slowdown,
 )
 
@@ -84,11 +87,7 @@ MANY = {
     "sites.olkaria.grid.export_limit_mw": [round(0.1 * i, 1) for i in range(1, 101)],
 }
 """The sweep validated in 5.: 100 x 100 = 10,000 variants."""
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages, as text."""
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+WIDTH = 92
 
 
 def run_batch(sweep: Path, out: Path, workers: int, logs: Path) -> dict[str, Any]:
@@ -97,15 +96,15 @@ def run_batch(sweep: Path, out: Path, workers: int, logs: Path) -> dict[str, Any
     slowdown = two_process_slowdown()
     load = load_average()
     command = [*dispatch_command(), "batch", str(sweep), "--out", str(out)]
-    wall, _, code = run_child(
+    done = run_timed(
         [*command, "--workers", str(workers), "--no-progress"], logs / f"batch-{workers}.txt"
     )
-    if code != 0:
+    if done.code != 0:
         raise SystemExit(f"dispatch batch --workers {workers} failed: see {logs}")
     entries = json.loads((out / "manifest.json").read_text())["variants"].values()
     return {
         "workers": workers,
-        "wall_s": wall,
+        "wall_s": done.wall_s,
         "in_worker_s": statistics.mean(e["seconds"] for e in entries),
         "cpu_s": statistics.mean(e["cpu_seconds"] for e in entries),
         "variants": len(entries),
@@ -129,10 +128,10 @@ def run_singles(sweep_file: Path, hours: float, folder: Path) -> list[float]:
         (study / "scenario.yaml").write_text(text, encoding="utf-8")
         command = [*dispatch_command(), "run", str(study), "--hours", f"{hours:g}"]
         command += ["--out", str(folder / f"run-{position}"), "--quiet"]
-        wall, _, code = run_child(command, folder / f"run-{position}.txt")
-        if code != 0:
+        done = run_timed(command, folder / f"run-{position}.txt")
+        if done.code != 0:
             raise SystemExit(f"dispatch run of {variant.name} failed")
-        times.append(wall)
+        times.append(done.wall_s)
     return times
 
 
@@ -163,28 +162,22 @@ def report_validation(seconds: float) -> str:
 
 def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
     """The benchmark's figures as printed."""
-    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
     one, two = (min(runs, key=lambda run: run["wall_s"]) for runs in figures["batch"])
     n = one["variants"]
     single = statistics.median(figures["single_run_s"])
     speedup = one["wall_s"] / two["wall_s"]
-    lines = [
-        "=" * WIDTH,
-        "dispatch batch benchmark",
-        f"Machine:    {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
-        f"{info['memory_gib']:.1f} GiB RAM, {info['system']}",
-        f"Parallel:   two CPU-bound processes at once take {info['two_process_slowdown']:.2f}x "
-        "as long as one (1.0: two real cores)",
-        f"Packages:   {versions}",
-        f"Repository: {info['repository']} @ {info['commit'] or 'unknown'}",
-        f"Sweep:      {figures['study']}, first {figures['hours']:g} h, {n} variants "
+    sweep = field(
+        "Sweep",
+        f"{figures['study']}, first {figures['hours']:g} h, {n} variants "
         f"({' x '.join(str(len(v)) for v in PRODUCT.values())} product); batch runs: best "
         f"of {len(figures['batch'][0])}, all: "
         + "; ".join(
             f"{runs[0]['workers']}w " + ", ".join(f"{r['wall_s']:.1f}" for r in runs) + " s"
             for runs in figures["batch"]
         ),
-        "=" * WIDTH,
+    )
+    lines = [
+        header("dispatch batch benchmark", info, [sweep], WIDTH),
         f"load_sweep (validate {n} variants, series included): {figures['load_sweep_s']:.2f} s",
         "",
         f"{'':<12}{'wall [s]':>10}{'variants/min':>14}{'per variant [s]':>17}"
@@ -215,10 +208,11 @@ def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hours", type=float, default=672.0, help="horizon kept [h]")
-    parser.add_argument("--repeat", type=int, default=1, help="batch runs per worker count")
-    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser = command_line(
+        __doc__.split("\n\n")[0],
+        repeat=(1, "batch runs per worker count"),
+        hours=(672.0, "horizon kept [h]"),
+    )
     parser.add_argument(
         "--validate-only", action="store_true", help="only time load_sweep of 10,000 variants"
     )
@@ -229,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             print(report_validation(validate_many(study, Path(tmp), args.repeat)))
         return 0
     info = machine()
+    started = time.perf_counter()
     from dispatch import load_sweep
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -242,20 +237,22 @@ def main(argv: list[str] | None = None) -> int:
             "study": "networks/olkaria",
             "hours": args.hours,
             "load_sweep_s": time.perf_counter() - start,
-            "batch": [[], []],
         }
         csv = set()
-        for _ in range(args.repeat):
-            for runs, n in zip(figures["batch"], (1, 2), strict=True):
-                runs.append(run_batch(sweep, folder / f"out-{n}", n, folder))
-                csv.add((folder / f"out-{n}" / "summary.csv").read_text())
+
+        def batch(workers: int) -> dict[str, Any]:
+            run = run_batch(sweep, folder / f"out-{workers}", workers, folder)
+            csv.add((folder / f"out-{workers}" / "summary.csv").read_text())
+            return run
+
+        turns = alternate(args.repeat, {"1": lambda: batch(1), "2": lambda: batch(2)})
+        figures["batch"] = [turns["1"], turns["2"]]
         figures["single_run_s"] = run_singles(sweep, args.hours, folder)
         figures["validate_many_s"] = validate_many(study, folder, args.repeat)
         figures["summaries_equal"] = len(csv) == 1
     print(report(info, figures))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, **figures}, indent=2) + "\n")
-    return 0 if figures["summaries_equal"] else 1
+    failures = [] if figures["summaries_equal"] else ["the batch runs' summary.csv differ"]
+    return finish(args, info, started, figures, failures)
 
 
 if __name__ == "__main__":

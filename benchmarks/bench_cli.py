@@ -3,7 +3,7 @@
 Run it from anywhere with the package installed::
 
     python3 benchmarks/bench_cli.py               # 9 runs of each command
-    python3 benchmarks/bench_cli.py --repeat 21
+    python3 benchmarks/bench_cli.py --repeat 21 --json /tmp/bench-cli.json
 
 Each command runs in a fresh process (every import cold, as a user's shell starts
 it), ``--repeat`` times, the commands taking turns so that drift in the machine's
@@ -12,23 +12,23 @@ load affects all alike. The table gives the median and the fastest wall-clock ti
 machine) [s] and the target of the wall-clock median (``--help`` and ``--version``
 0.3 s, ``validate`` of a shipped example 1 s), the interpreter's own start-up for
 reference, and which heavy modules each command imported. Not a test: timings
-depend on the machine and its load, printed above the table.
+depend on the machine and its load, printed above the table (``harness.header``).
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+from functools import partial
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, alternate, command_line, field, finish, header, machine, run_timed
+
 EXAMPLE = REPO / "networks" / "olkaria"
 HEAVY = ("pandas", "pydantic", "xarray", "scipy", "pypsa", "linopy", "matplotlib", "distributed")
 """Modules whose import costs a tenth of a second or more."""
+WIDTH = 92
 
 CLI = [sys.executable, "-m", "dispatch.cli"]
 CASES: dict[str, tuple[list[str], float | None]] = {
@@ -43,15 +43,10 @@ CASES: dict[str, tuple[list[str], float | None]] = {
 
 def timed(command: list[str]) -> tuple[float, float]:
     """Wall-clock and CPU time (user + system) of one run of ``command`` [s]."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    done = run_timed(command, cwd=REPO)
+    if done.code != 0:
         raise SystemExit(f"{' '.join(command)} failed")
-    return wall, usage.ru_utime + usage.ru_stime
+    return done.wall_s, done.cpu_s
 
 
 def heavy_imports(command: list[str]) -> list[str]:
@@ -62,32 +57,37 @@ def heavy_imports(command: list[str]) -> list[str]:
     return [name for name in HEAVY if name in imported]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9, help="runs of each command")
+def main() -> int:
+    """Time every command, print the table and optionally save the figures."""
+    parser = command_line(__doc__.splitlines()[0], repeat=(9, "runs of each command"))
     args = parser.parse_args()
+    started = time.perf_counter()
+    times = alternate(args.repeat, {label: partial(timed, c) for label, (c, _) in CASES.items()})
 
-    times: dict[str, list[tuple[float, float]]] = {label: [] for label in CASES}
-    for _ in range(args.repeat):
-        for label, (command, _) in CASES.items():
-            times[label].append(timed(command))
-
-    width = max(map(len, CASES))
-    print(
-        f"Python {sys.version.split()[0]} on {os.cpu_count()} cores, {args.repeat} runs each; "
-        f"load average {os.getloadavg()[0]:.2f}"
-    )
-    print(f"{'command':<{width}}  median [s]  fastest [s]  CPU [s]  target [s]  heavy imports")
+    figures = {}
     for label, (command, target) in CASES.items():
         walls, cpus = zip(*times[label], strict=True)
-        median = statistics.median(walls)
+        figures[label] = {
+            "median_s": statistics.median(walls),
+            "fastest_s": min(walls),
+            "cpu_s": statistics.median(cpus),
+            "target_s": target,
+            "heavy_imports": heavy_imports(command),
+        }
+    info = machine()
+    settings = field("Settings", f"--repeat {args.repeat}, each command in a fresh process")
+    print(header("dispatch command-line benchmark", info, [settings], WIDTH))
+    width = max(map(len, CASES))
+    print(f"{'command':<{width}}  median [s]  fastest [s]  CPU [s]  target [s]  heavy imports")
+    for label, f in figures.items():
+        median, target = f["median_s"], f["target_s"]
         verdict = "" if target is None else f"{target:g} {'ok' if median < target else 'MISSED'}"
-        heavy = ", ".join(heavy_imports(command)) or "none"
         print(
-            f"{label:<{width}}  {median:>10.3f}  {min(walls):>11.3f}  "
-            f"{statistics.median(cpus):>7.3f}  {verdict:>10}  {heavy}"
+            f"{label:<{width}}  {median:>10.3f}  {f['fastest_s']:>11.3f}  "
+            f"{f['cpu_s']:>7.3f}  {verdict:>10}  {', '.join(f['heavy_imports']) or 'none'}"
         )
+    return finish(args, info, started, {"commands": figures}, [])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -49,39 +49,49 @@ What it measures, each case in a fresh process (times are wall-clock [s]):
    one joint LP (as in section 1) to show that the optimum is the same.
 
 The header gives the machine (CPU, cores, RAM, package versions, through
-``bench_run.machine``) and the load average, since other work on the machine slows
+``harness.machine``) and the load average, since other work on the machine slows
 the solves: the CPU time of each solve is printed beside its wall time. The ratio to
 one site divides a case's total (build + model + solve) by that of the 1-site case
 with the first strategy. Targets (issue 3): 20 sites within 30x one site, peak
 memory below 6 GB (6e9 bytes, 5,722 MiB). The exit code is 1 if a solve fails or
 objectives disagree.
+
+The synthetic studies are written by ``bench_multisite_studies.py``, each case is
+solved by a child process of this script (``--child-*``) written in
+``bench_multisite_solves.py``; the machine, the processes and the report come from
+``harness.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import math
 import os
-import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import ChildFailed, machine, run_child  # noqa: E402
+from bench_multisite_solves import child_joint, child_solve
+from bench_multisite_studies import (
+    FIRM_BUDGET_MS,
+    HOP_LATENCY_MS,
+    ROUTE_COST,
+    ROUTE_SHARE,
+    TEMPLATES,
+    write_study,
+)
+from harness import (
+    ChildFailed,
+    child_main,
+    command_line,
+    field,
+    finish,
+    header,
+    machine,
+    run_python_child,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-TEMPLATES = ("networks/olkaria", "networks/nordic", "networks/solar-battery")
-SHIFT_H = 3
-HOP_LATENCY_MS = 6.0
-FIRM_BUDGET_MS = 8.0
-ROUTE_SHARE = 0.2
-ROUTE_COST = 2.0
 OBJECTIVE_RTOL = 1e-6
 TARGET_RATIO = 30.0
 TARGET_RSS_MIB = 6e9 / 2**20
@@ -122,374 +132,27 @@ DEFAULT_LARGE = ("staged",)
 INEXACT = {"ipx", "pdlp"}
 
 
-# --------------------------------------------------------------------------------------
-# Synthetic studies
-# --------------------------------------------------------------------------------------
-
-
-def _templates() -> list[tuple[str, dict[str, Any], Any]]:
-    """The shipped one-site examples: site name, site mapping, profile table."""
-    import pandas as pd
-    import yaml
-
-    out = []
-    for template in TEMPLATES:
-        folder = REPO / template
-        raw = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
-        ((name, site),) = raw["sites"].items()
-        out.append((name, site, pd.read_csv(folder / "profiles.csv", index_col="time")))
-    return out
-
-
-def site_variation(i: int) -> dict[str, float]:
-    """How site ``i`` differs from its template.
+def run_case(
+    mode: str, request: dict[str, Any], scratch: Path, failures: list[str], what: str
+) -> dict[str, Any] | None:
+    """Run one case in a fresh process (:func:`harness.run_python_child`).
 
     Returns
     -------
-    dict
-        ``shift_h``: profiles rolled later by this many hours [h]; ``capacity``:
-        factor on renewable capacities [1]; ``work``: factor on firm, deferrable and
-        interruptible work [1]; ``price``: factor on grid prices [1]. Site 0 is the
-        template unchanged.
-    """
-    return {
-        "shift_h": SHIFT_H * i,
-        "capacity": 1 + 0.05 * ((2 * i) % 5) / 4,
-        "work": 1 - 0.02 * ((3 * i) % 4),
-        "price": 1 + 0.01 * ((5 * i) % 6),
-    }
-
-
-def write_study(sites: int, folder: Path, region_size: int | None = None) -> Path:
-    """Write a synthetic study of ``sites`` sites on rings into ``folder``.
-
-    Parameters
-    ----------
-    sites
-        Number of sites [-].
-    folder
-        Receives ``scenario.yaml`` and one profile CSV per site.
-    region_size
-        Sites per region [-]: each region is a ring of its own, with no route
-        between regions (so each is a connected component of the route graph).
-        None: one ring of all sites.
-
-    Returns
-    -------
-    Path
-        The scenario file.
-    """
-    import numpy as np
-    import pandas as pd
-    import yaml
-
-    folder.mkdir(parents=True, exist_ok=True)
-    templates = _templates()
-    scenario_sites: dict[str, Any] = {}
-    for i in range(sites):
-        base, site, table = templates[i % len(templates)]
-        name = f"{base}_{i:02d}"
-        change = site_variation(i)
-        rolled = pd.DataFrame(
-            np.roll(table.to_numpy(), int(change["shift_h"]), axis=0),
-            index=table.index,
-            columns=table.columns,
-        )
-        for column in ("firm_mw", "deferrable_mwh", "interruptible_mw"):
-            if column in rolled:
-                rolled[column] *= change["work"]
-        for column in ("import_price", "export_price"):
-            if column in rolled:
-                rolled[column] *= change["price"]
-        rolled.to_csv(folder / f"{name}.csv", float_format="%.7g")
-        text = yaml.safe_dump(site).replace("profiles.csv:", f"{name}.csv:")
-        site = yaml.safe_load(text)
-        for carrier in ("solar", "wind", "run_of_river"):
-            if carrier in site:
-                site[carrier]["capacity_mw"] *= change["capacity"]
-        scenario_sites[name] = site
-    names = list(scenario_sites)
-    scenario: dict[str, Any] = {
-        "name": f"ring_{sites}" if region_size is None else f"regions_{sites}_{region_size}",
-        "description": "Synthetic multi-site study of benchmarks/bench_multisite.py.",
-        "currency": "EUR",
-        "snapshots": {"start": "2025-01-01T00:00:00Z", "periods": 8760, "step_h": 1},
-        "sites": scenario_sites,
-    }
-    size = sites if region_size is None else region_size
-    region = [i // size for i in range(sites)]
-    first = {r: region.index(r) for r in set(region)}
-    count = {r: region.count(r) for r in set(region)}
-
-    def hops(i: int, j: int) -> float:
-        if region[i] != region[j]:
-            return 10.0  # another region: beyond any route
-        d = abs(i - j)
-        return float(min(d, count[region[i]] - d))
-
-    routes = []
-    for i in range(sites):
-        r, k = region[i], i - first[region[i]]
-        neighbours = {first[r] + (k + 1) % count[r], first[r] + (k - 1) % count[r]} - {i}
-        for j in sorted(neighbours):
-            capacity = min(
-                scenario_sites[names[i]]["datacentre"]["it_capacity_mw"],
-                scenario_sites[names[j]]["datacentre"]["it_capacity_mw"],
-            )
-            routes.append(
-                {
-                    "origin": names[i],
-                    "destination": names[j],
-                    "capacity_mw": ROUTE_SHARE * capacity,
-                    "cost_per_mwh": ROUTE_COST,
-                }
-            )
-    if routes:
-        scenario["routing"] = {
-            "latency": {
-                "sites": names,
-                "matrix_ms": [
-                    [HOP_LATENCY_MS * hops(i, j) for j in range(sites)] for i in range(sites)
-                ],
-            },
-            "firm_latency_budget_ms": FIRM_BUDGET_MS,
-            "routes": routes,
-        }
-    path = folder / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
-    return path
-
-
-# --------------------------------------------------------------------------------------
-# Children: one study's flexible LP, or dispatch.solve of a study
-# --------------------------------------------------------------------------------------
-
-
-def _rss_mib() -> float:
-    """Current resident set size of this process [MiB]."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return math.nan
-
-
-def _peak_mib() -> float:
-    """Peak resident set size of this process so far [MiB]."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@contextlib.contextmanager
-def counted_runs(runs: dict[str, float]) -> Iterator[None]:
-    """Add every HiGHS solve of the block to ``runs``: ``calls``, ``seconds`` [s] and
-    ``simplex``, ``ipm`` and ``crossover`` iterations."""
-    import highspy
-
-    original = highspy.Highs.run
-
-    def run(self: highspy.Highs) -> Any:
-        start = time.perf_counter()
-        try:
-            return original(self)
-        finally:
-            info = self.getInfo()
-            runs["calls"] = runs.get("calls", 0) + 1
-            runs["seconds"] = runs.get("seconds", 0.0) + time.perf_counter() - start
-            for key, count in (
-                ("simplex", info.simplex_iteration_count),
-                ("ipm", info.ipm_iteration_count),
-                ("crossover", info.crossover_iteration_count),
-            ):
-                runs[key] = runs.get(key, 0) + max(int(count), 0)
-
-    highspy.Highs.run = run
-    try:
-        yield
-    finally:
-        highspy.Highs.run = original
-
-
-def solve_study(
-    scenario: str, hours: float | None, options: dict[str, Any], baseline: bool = False
-) -> dict[str, Any]:
-    """Build and solve one study's flexible (or baseline) run as ``dispatch.solve`` does.
-
-    Parameters
-    ----------
-    scenario
-        The scenario file.
-    hours
-        Keep only the first ``hours`` of the horizon [h]; all of it if None.
-    options
-        HiGHS options on top of ``dispatch``'s (output off).
-    baseline
-        Solve the baseline run (``to_baseline`` on the built model) instead.
-
-    Returns
-    -------
-    dict
-        ``load_s``, ``build_s``, ``model_s``, ``solve_s``, ``highs_run_s`` and
-        ``solve_cpu_s`` [s]; RSS after each stage and the peak [MiB]; the LP size;
-        HiGHS' status, objective [currency] and iterations.
-    """
-
-    import dispatch
-    from dispatch.model.network import build_network, to_baseline
-    from dispatch.optimization.solve import SOLVER_OPTIONS, _solve_staged, build_model
-
-    figures: dict[str, Any] = {"rss_mib": {}}
-    start = time.perf_counter()
-    study = dispatch.load_study(scenario, hours=hours)
-    figures["load_s"] = time.perf_counter() - start
-    figures["rss_mib"]["load"] = _rss_mib()
-    start = time.perf_counter()
-    n = build_network(study)
-    figures["build_s"] = time.perf_counter() - start
-    figures["rss_mib"]["build"] = _rss_mib()
-    start = time.perf_counter()
-    build_model(n, study)
-    figures["model_s"] = time.perf_counter() - start
-    figures["rss_mib"]["model"] = _rss_mib()
-    if baseline:
-        to_baseline(n)
-    runs: dict[str, float] = {}
-    cpu, start = time.process_time(), time.perf_counter()
-    with counted_runs(runs):
-        if not _solve_staged(n, study, {**SOLVER_OPTIONS, **options}):
-            n.optimize.solve_model(
-                solver_name="highs",
-                solver_options={**SOLVER_OPTIONS, **options},
-                log_to_console=False,
-                io_api="direct",
-                progress=False,
-            )
-    figures["solve_s"] = time.perf_counter() - start
-    figures["solve_cpu_s"] = time.process_time() - cpu
-    figures["highs_run_s"] = runs.get("seconds", math.nan)
-    figures["rss_mib"]["solve"] = _rss_mib()
-    h = n.model.solver_model  # None after a staged solve, which assigns its own result
-    optimal = n.model.termination_condition == "optimal"
-    figures.update(
-        {
-            "sites": len(study.sites),
-            "snapshots": len(study.snapshots),
-            "variables": int(n.model.nvars),
-            "constraints": int(n.model.ncons),
-            "nonzeros": int(h.getNumNz()) if h is not None else None,
-            "linopy_status": f"{n.model.status} ({n.model.termination_condition})",
-            "status": h.modelStatusToString(h.getModelStatus()) if h is not None else "Optimal",
-            "objective": float(n.objective) if optimal else None,
-            "highs_runs": int(runs.get("calls", 0)),
-            "simplex_iterations": int(runs.get("simplex", 0)),
-            "ipm_iterations": int(runs.get("ipm", 0)),
-            "crossover_iterations": int(runs.get("crossover", 0)),
-        }
-    )
-    figures["peak_rss_mib"] = _peak_mib()
-    return figures
-
-
-def child_joint(
-    scenario: str, hours: float | None, options: dict[str, Any], baseline: bool = False
-) -> dict[str, Any]:
-    """Solve one study in this fresh process (see :func:`solve_study`).
-
-    Returns
-    -------
-    dict
-        The figures of :func:`solve_study` plus ``import_s`` [s] (dispatch, PyPSA).
-    """
-    start = time.perf_counter()
-    import dispatch  # noqa: F401
-    from dispatch.core.pypsa_settings import import_pypsa
-
-    import_pypsa()
-    import_s = time.perf_counter() - start
-    return {"import_s": import_s, **solve_study(scenario, hours, options, baseline)}
-
-
-def child_solve(
-    scenario: str, hours: float | None, options: dict[str, Any], site: str | None = None
-) -> dict[str, Any]:
-    """``dispatch.solve`` of one study (or of its ``site`` alone) in this fresh process:
-    both runs, as users get it.
-
-    Returns
-    -------
-    dict
-        ``import_s``, ``load_s`` and ``solve_s`` (the call) [s]; ``timings`` (the
-        result's own: per stage, summed over parts); ``parts``; the flexible and
-        baseline objectives [currency].
-    """
-    start = time.perf_counter()
-    import dispatch
-    from dispatch.core.pypsa_settings import import_pypsa
-
-    import_pypsa()
-    import_s = time.perf_counter() - start
-    start = time.perf_counter()
-    study = dispatch.load_study(scenario, hours=hours)
-    if site is not None:
-        study = study.subset([site])
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
-    result = dispatch.solve(study, solver_options=options)
-    solve_s = time.perf_counter() - start
-    return {
-        "import_s": import_s,
-        "load_s": load_s,
-        "solve_s": solve_s,
-        "sites": len(study.sites),
-        "parts": int(result.timings.get("parts", 1)),
-        "timings": result.timings,
-        "objective": result.summary["objective"],
-        "baseline_objective": result.summary["baseline"]["objective"],
-    }
-
-
-def _child_main(mode: str, request: str) -> int:
-    """Run one child measurement; ``request`` is JSON naming its arguments and output."""
-    args = json.loads(request)
-    out = Path(args.pop("out"))
-    measure = {CHILD_JOINT: child_joint, CHILD_SOLVE: child_solve}[mode]
-    out.write_text(json.dumps(measure(**args)), encoding="utf-8")
-    return 0
-
-
-def run_python_child(mode: str, request: dict[str, Any], scratch: Path) -> dict[str, Any]:
-    """Run this script as a child measurement in a fresh Python process.
-
-    Parameters
-    ----------
-    mode
-        ``CHILD_JOINT`` or ``CHILD_SOLVE``.
-    request
-        The child's keyword arguments.
-    scratch
-        A folder for the child's answer and standard error.
-
-    Returns
-    -------
-    dict
+    dict or None
         The child's figures, with ``process_wall_s`` [s], ``process_peak_rss_mib``
-        (``ru_maxrss`` from ``wait4``: the largest of the process and its forked
-        workers, not their sum) [MiB] and the 1-minute load average after it.
-
-    Raises
-    ------
-    ChildFailed
-        The child exited with an error.
+        (the largest of the process and its forked workers, not their sum) [MiB] and
+        the 1-minute load average after it; None if the child failed, which is added
+        to ``failures`` as ``what`` and printed.
     """
-    answer, stderr = scratch / "child.json", scratch / "stderr.txt"
-    command = [sys.executable, str(Path(__file__).resolve()), mode]
-    wall, rss, code = run_child(command + [json.dumps({**request, "out": str(answer)})], stderr)
-    if code != 0:
-        tail = stderr.read_text(errors="replace").strip().splitlines()[-15:]
-        raise ChildFailed(f"{mode} exited with {code}:\n    " + "\n    ".join(tail))
-    figures = json.loads(answer.read_text(encoding="utf-8"))
-    answer.unlink()
-    figures["process_wall_s"] = wall
-    figures["process_peak_rss_mib"] = rss
+    try:
+        figures, process = run_python_child(__file__, mode, request, scratch)
+    except ChildFailed as exc:
+        failures.append(f"{what}: {exc}")
+        print(f"  {what}: FAILED {exc}", flush=True)
+        return None
+    figures["process_wall_s"] = process["wall_s"]
+    figures["process_peak_rss_mib"] = process["peak_rss_mib"]
     figures["load_after"] = os.getloadavg()[0]
     return figures
 
@@ -517,13 +180,9 @@ def _rel(a: float | None, b: float | None) -> float | None:
 def measure_joint(
     args: argparse.Namespace, scratch: Path, failures: list[str]
 ) -> list[dict[str, Any]]:
-    """Solve the ring study of every size with its strategies; print each row.
-
-    Returns
-    -------
-    list of dict
-        One record per (size, strategy), with the figures of :func:`child_joint`.
-    """
+    """Solve the ring study of every size with its strategies and print each row: one
+    record per (size, strategy), with the figures of :func:`child_joint`; what fails
+    is added to ``failures``."""
     rows: list[dict[str, Any]] = []
     print(_table_header("1. Joint solve of the ring (one connected component)"), flush=True)
     for sites in args.sizes:
@@ -538,11 +197,8 @@ def measure_joint(
                 "hours": args.hours,
                 "options": _options(strategy, limit),
             }
-            try:
-                f = run_python_child(CHILD_JOINT, request, scratch)
-            except ChildFailed as exc:
-                failures.append(f"{sites} sites, {strategy}: {exc}")
-                print(f"  {sites} sites, {strategy}: FAILED {exc}", flush=True)
+            f = run_case(CHILD_JOINT, request, scratch, failures, f"{sites} sites, {strategy}")
+            if f is None:
                 continue
             record = {"sites": sites, "strategy": strategy, **f}
             if reference is None and strategy not in INEXACT and f["status"] == "Optimal":
@@ -639,21 +295,15 @@ def measure_solve(
     for label, path, sites, site in cases:
         print(f"  solving {label} with dispatch.solve ...", file=sys.stderr, flush=True)
         request = {"scenario": str(path), "hours": args.hours, "options": options, "site": site}
-        try:
-            f = run_python_child(CHILD_SOLVE, request, scratch)
-        except ChildFailed as exc:
-            failures.append(f"dispatch.solve, {label}: {exc}")
-            print(f"  {label}: FAILED {exc}", flush=True)
+        f = run_case(CHILD_SOLVE, request, scratch, failures, f"dispatch.solve, {label}")
+        if f is None:
             continue
         record = {"case": label, "single": site is not None, **f}
         if sites is not None and sites <= args.joint_up_to:
             print(f"  solving {label} jointly ...", file=sys.stderr, flush=True)
             del request["site"]
-            try:
-                joint = run_python_child(CHILD_JOINT, request, scratch)
-            except ChildFailed as exc:
-                failures.append(f"{label} joint: {exc}")
-            else:
+            joint = run_case(CHILD_JOINT, request, scratch, failures, f"{label} joint")
+            if joint is not None:
                 record["joint_objective"] = joint["objective"]
                 record["joint_total_s"] = _total(joint)
                 diff = _rel(f["objective"], joint["objective"])
@@ -706,41 +356,38 @@ def _mean_single(records: list[dict[str, Any]]) -> float | None:
 
 def info_cores() -> int:
     """Cores ``dispatch.solve`` may use for parts side by side."""
-    from dispatch.core.processes import usable_cores
+    import internals
 
-    return usable_cores()
+    return internals.get("usable_cores")()
 
 
 def format_machine(info: dict[str, Any], args: argparse.Namespace) -> str:
     """The machine, versions, load and settings as printed above the tables."""
-    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
-    memory = f", {info['memory_gib']:.1f} GiB RAM" if info["memory_gib"] else ""
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    strategies = dict.fromkeys([*args.strategies, *args.large_strategies])
     lines = [
-        "=" * WIDTH,
-        "dispatch multi-site benchmark (issue 3: speed and memory)",
-        f"Machine:    {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable)"
-        f"{memory}, {info['system']}; load average {load} (1, 5, 15 min)",
-        f"Parallel:   two CPU-bound processes at once take {info['two_process_slowdown']:.2f}x "
-        "as long as one (1.0: two free cores)",
-        f"Python:     {info['python']}; packages: {versions}",
-        f"Repository: {info['repository']} @ {info['commit'] or 'unknown'}",
-        f"Settings:   sizes {' '.join(map(str, args.sizes))}; "
-        + ("full year (8760 h)" if args.hours is None else f"first {args.hours:g} h")
-        + f"; time limit {args.time_limit:g} s per solve; strategies "
-        f"{', '.join(args.strategies)} up to {args.compare_up_to} sites, "
-        f"{', '.join(args.large_strategies)} above",
-        "Strategies: "
-        + "; ".join(
-            f"{name} = {STRATEGIES[name][1]} {STRATEGIES[name][0] or ''}".rstrip()
-            for name in dict.fromkeys([*args.strategies, *args.large_strategies])
+        field(
+            "Settings",
+            f"sizes {' '.join(map(str, args.sizes))}; "
+            + ("full year (8760 h)" if args.hours is None else f"first {args.hours:g} h")
+            + f"; time limit {args.time_limit:g} s per solve; strategies "
+            f"{', '.join(args.strategies)} up to {args.compare_up_to} sites, "
+            f"{', '.join(args.large_strategies)} above",
         ),
-        "Study:      sites on a ring, routes to both neighbours (both ways), "
-        f"{ROUTE_SHARE:.0%} of IT capacity, cost {ROUTE_COST:g}/MWh, "
-        f"{HOP_LATENCY_MS:g} ms per hop, firm budget {FIRM_BUDGET_MS:g} ms",
-        "=" * WIDTH,
+        field(
+            "Strategies",
+            "; ".join(
+                f"{name} = {STRATEGIES[name][1]} {STRATEGIES[name][0] or ''}".rstrip()
+                for name in strategies
+            ),
+        ),
+        field(
+            "Study",
+            "sites on a ring, routes to both neighbours (both ways), "
+            f"{ROUTE_SHARE:.0%} of IT capacity, cost {ROUTE_COST:g}/MWh, "
+            f"{HOP_LATENCY_MS:g} ms per hop, firm budget {FIRM_BUDGET_MS:g} ms",
+        ),
     ]
-    return "\n".join(lines)
+    return header("dispatch multi-site benchmark (issue 3: speed and memory)", info, lines, WIDTH)
 
 
 def format_verdict(rows: list[dict[str, Any]]) -> str:
@@ -767,24 +414,15 @@ def format_verdict(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, measure every case, print and optionally save.
-
-    Parameters
-    ----------
-    argv
-        The arguments (``sys.argv[1:]`` if None).
-
-    Returns
-    -------
-    int
-        0 if every case solved and every objective check passed, else 1.
-    """
+    """Measure every case that the arguments ``argv`` (``sys.argv[1:]`` if None) ask
+    for, print and optionally save; the exit code: 0 if every case solved and every
+    objective check passed, else 1."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in ([CHILD_JOINT], [CHILD_SOLVE]):
-        return _child_main(argv[0], argv[1])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    code = child_main(argv, {CHILD_JOINT: child_joint, CHILD_SOLVE: child_solve})
+    if code is not None:
+        return code
+    parser = command_line(__doc__.split("\n\n")[0], hours=(None, "keep only the first HOURS [h]"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 5, 20], help="numbers of sites")
-    parser.add_argument("--hours", type=float, help="keep only the first HOURS [h]")
     parser.add_argument(
         "--strategies",
         nargs="+",
@@ -834,7 +472,6 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="also solve regional studies of up to N sites jointly (default 10)",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures here")
     args = parser.parse_args(argv)
 
     info = machine()
@@ -847,23 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         if rows:
             print(format_verdict(rows), flush=True)
         solved = measure_solve(args, scratch, failures)
-    total = time.perf_counter() - started
-    print(f"\nbenchmark time {total:.0f} s; load average now {os.getloadavg()[0]:.2f}")
-    if args.json is not None:
-        report = {
-            "machine": info,
-            "settings": {k: v for k, v in vars(args).items() if k != "json"},
-            "benchmark_s": total,
-            "joint": rows,
-            "solve": solved,
-            "failures": failures,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"figures written to {args.json}")
-    for failure in failures:
-        print(f"FAILED: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+    return finish(args, info, started, {"joint": rows, "solve": solved}, failures)
 
 
 if __name__ == "__main__":

@@ -19,50 +19,45 @@ from typing import TYPE_CHECKING, Any
 from dispatch.core.version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from dispatch.batch.batch import BatchReport, run_sweep
+    from dispatch.batch.run import BatchReport, run_sweep
     from dispatch.core.errors import DispatchError, InfeasibleError, ScenarioError
-    from dispatch.exchange.exchange import (
-        apply_signals,
-        export_plan,
-        flexibility_envelope,
-        import_signals,
-        read_signals,
-    )
-    from dispatch.exchange.formats import Signals
+    from dispatch.exchange.fields import Signals
+    from dispatch.exchange.plan_export import export_plan, flexibility_envelope
+    from dispatch.exchange.signal_import import apply_signals, import_signals, read_signals
     from dispatch.optimization.solve import solve
     from dispatch.results.result import Result
-    from dispatch.scenario.schema import Scenario
-    from dispatch.scenario.study import (
-        Study,
+    from dispatch.scenario.load import (
         load_study,
         parse_scenario,
         read_scenario,
         study_from_scenario,
     )
+    from dispatch.scenario.schema import Scenario
+    from dispatch.scenario.study import Study
     from dispatch.scenario.sweep import Sweep, load_sweep
 
 _MODULE_OF = {
-    "BatchReport": "batch.batch",
+    "BatchReport": "batch.run",
     "DispatchError": "core.errors",
     "InfeasibleError": "core.errors",
     "Result": "results.result",
     "Scenario": "scenario.schema",
     "ScenarioError": "core.errors",
-    "Signals": "exchange.formats",
+    "Signals": "exchange.fields",
     "Study": "scenario.study",
     "Sweep": "scenario.sweep",
-    "apply_signals": "exchange.exchange",
-    "export_plan": "exchange.exchange",
-    "flexibility_envelope": "exchange.exchange",
-    "import_signals": "exchange.exchange",
-    "load_study": "scenario.study",
+    "apply_signals": "exchange.signal_import",
+    "export_plan": "exchange.plan_export",
+    "flexibility_envelope": "exchange.plan_export",
+    "import_signals": "exchange.signal_import",
+    "load_study": "scenario.load",
     "load_sweep": "scenario.sweep",
-    "parse_scenario": "scenario.study",
-    "read_scenario": "scenario.study",
-    "read_signals": "exchange.exchange",
-    "run_sweep": "batch.batch",
+    "parse_scenario": "scenario.load",
+    "read_scenario": "scenario.load",
+    "read_signals": "exchange.signal_import",
+    "run_sweep": "batch.run",
     "solve": "optimization.solve",
-    "study_from_scenario": "scenario.study",
+    "study_from_scenario": "scenario.load",
 }
 """Each public name -> the module of this package that defines it."""
 

@@ -114,7 +114,7 @@ def _fail(message: str, code: int) -> None:
 @_reports_errors
 def validate(scenario: ScenarioArg, hours: HoursOption = None) -> None:
     """Check a study (scenario and time series) without solving it."""
-    from dispatch.scenario.study import load_study
+    from dispatch.scenario.load import load_study
 
     study = load_study(scenario, hours=hours)
     sites = ", ".join(study.sites)
@@ -140,7 +140,7 @@ def run(
     """
     from dispatch.core.files import check_output_folder
     from dispatch.optimization.solve import solve
-    from dispatch.scenario.study import load_study
+    from dispatch.scenario.load import load_study
 
     start = time.perf_counter()
     study = load_study(scenario, hours=hours)
@@ -227,7 +227,8 @@ def _run_batch(
     max_variants: int | None,
 ) -> Any:
     """The batch command's work; its errors end the command with one line."""
-    from dispatch.batch.batch import describe, describe_plan, run_sweep
+    from dispatch.batch.describe import describe, describe_plan
+    from dispatch.batch.run import run_sweep
     from dispatch.scenario.sweep import MAX_VARIANTS, load_sweep
 
     loaded = load_sweep(sweep, max_variants or MAX_VARIANTS)
@@ -282,7 +283,7 @@ def exchange_import(
     site: SiteOption = None,
 ) -> None:
     """Apply a partner's signals to a study and write the result as a new study."""
-    from dispatch.exchange.exchange import read_signals, write_study
+    from dispatch.exchange.signal_import import read_signals, write_study
 
     signals = read_signals(file)
     write_study(signals, scenario, out, site)
@@ -323,7 +324,7 @@ def exchange_export(
     ] = None,
 ) -> None:
     """Write a site's plan, key figures and flexibility envelope for its grid partner."""
-    from dispatch.exchange.exchange import export_plan
+    from dispatch.exchange.plan_export import export_plan
 
     start = time.perf_counter()
     paths = export_plan(result, fmt, out, site, window_h, scenario)

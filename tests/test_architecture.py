@@ -1,14 +1,18 @@
 """The package's layout as ``docs/architecture.md`` states it: layers that import
-only downwards, no module over 600 lines, every subpackage saying what it holds."""
+only downwards, no module (nor benchmark) over 600 lines, every subpackage saying
+what it holds."""
 
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "dispatch"
+BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 
 LAYERS = {
     "core": 0,
@@ -33,9 +37,10 @@ def _modules() -> list[Path]:
 
 
 def _part(module: str) -> str:
-    """``dispatch.results.figures`` -> ``results``; ``dispatch`` -> ``__init__``."""
+    """``dispatch.results.figures`` -> ``results``; ``dispatch`` and names imported
+    from it (``dispatch.solve``) -> ``__init__``."""
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "__init__"
 
 
 def _name(path: Path) -> str:
@@ -58,8 +63,14 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_every_part_has_a_layer() -> None:
-    parts = {_part(_name(path)) for path in _modules()}
+    parts = {_name(path).split(".")[1] if "." in _name(path) else "__init__" for path in _modules()}
     assert parts == set(LAYERS)
+
+
+def test_an_upward_import_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text("def f():\n    from dispatch import solve\n    import dispatch.cli\n")
+    assert {_part(name) for name in _imports(module)} == {"__init__", "cli"}
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -68,15 +79,16 @@ def test_imports_go_down(path: Path) -> None:
     upward = sorted(
         name
         for name in _imports(path)
-        if name != "dispatch"
-        and (part := _part(name)) in LAYERS
-        and part != own
-        and LAYERS[part] >= LAYERS[own]
+        if (part := _part(name)) != own and LAYERS[part] >= LAYERS[own]
     )
     assert not upward, f"{own} (layer {LAYERS[own]}) imports {upward}"
 
 
-@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize(
+    "path",
+    [*_modules(), *sorted(BENCHMARKS.glob("*.py"))],
+    ids=lambda p: str(p.relative_to(PACKAGE.parent)),
+)
 def test_no_module_over_600_lines(path: Path) -> None:
     assert len(path.read_text().splitlines()) <= MAX_LINES
 
@@ -85,3 +97,17 @@ def test_no_module_over_600_lines(path: Path) -> None:
 def test_every_subpackage_says_what_it_holds_and_may_import(part: str) -> None:
     docstring = ast.get_docstring(ast.parse((PACKAGE / part / "__init__.py").read_text()))
     assert docstring and "import" in docstring, f"dispatch/{part}/__init__.py"
+
+
+def test_no_module_is_ignored_by_git() -> None:
+    """A module that ``.gitignore`` hides works here and is missing from a clean clone."""
+    if shutil.which("git") is None or not (PACKAGE.parent / ".git").exists():
+        pytest.skip("not a git checkout")
+    paths = [str(path.relative_to(PACKAGE.parent)) for path in _modules()]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *paths],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert not ignored

@@ -19,7 +19,9 @@ from click.testing import Result as Invocation
 from typer.testing import CliRunner
 
 from dispatch import Result, load_sweep, run_sweep, solve, study_from_scenario
-from dispatch.batch.batch import MANIFEST, BatchFolder, flat_figures, plan
+from dispatch.batch.describe import plan
+from dispatch.batch.folder import MANIFEST, BatchFolder
+from dispatch.batch.summary import flat_figures
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_VARIANTS_FAILED, app
 from dispatch.scenario.jsonschema import SWEEP_SCHEMA_FILE, sweep_json_schema
 
@@ -466,7 +468,8 @@ def test_a_second_batch_into_the_same_folder_fails_at_once(local_run: tuple[Path
 
 
 def test_progress_bar_shows_count_and_failures(tmp_path: Path) -> None:
-    from dispatch.batch.batch import Outcome, _Progress
+    from dispatch.batch.progress import BatchProgress
+    from dispatch.batch.task import Outcome
 
     class Terminal:
         text = ""
@@ -481,13 +484,53 @@ def test_progress_bar_shows_count_and_failures(tmp_path: Path) -> None:
             return True
 
     terminal = Terminal()
-    meter = _Progress(2, terminal, None, "sweep.yaml: 2 variants")  # type: ignore[arg-type]
+    meter = BatchProgress(2, terminal, None, "sweep.yaml: 2 variants")  # type: ignore[arg-type]
     meter.update(Outcome("a", "ok", "", 1.0, 1.0))
     meter.update(Outcome("b", "infeasible", "no way", 1.0, 1.0))
     meter.close()
     assert terminal.text.startswith("sweep.yaml: 2 variants\n")
     assert "2/2" in terminal.text and "failed=1" in terminal.text
     assert "b: infeasible: no way" in terminal.text
+
+
+CGROUP_QUOTAS = {
+    "cgroup-v2": {"/sys/fs/cgroup/cpu.max": "50000 100000\n"},
+    "cgroup-v1": {
+        "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "50000\n",
+        "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+    },
+}
+"""A container's CPU quota of half a core, as the kernel shows it: file -> content."""
+
+
+@pytest.mark.parametrize("files", CGROUP_QUOTAS.values(), ids=CGROUP_QUOTAS.keys())
+def test_workers_default_to_the_cores_a_container_quota_allows(
+    monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    """A batch's default worker count: the quota counts, not only the affinity."""
+    import io
+
+    import loky.backend.context
+
+    from dispatch.core.processes import usable_cores
+
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()
+    if len(affinity) < 2:
+        pytest.skip("one core usable: a quota cannot lower the count")
+    exists, read = os.path.exists, []
+
+    def fake_exists(path: str) -> bool:
+        return path in files or (not str(path).startswith("/sys/fs/cgroup") and exists(path))
+
+    def fake_open(path: str, *args: object, **kwargs: object) -> io.StringIO:
+        read.append(path)
+        return io.StringIO(files[path])
+
+    monkeypatch.delenv("LOKY_MAX_CPU_COUNT", raising=False)
+    monkeypatch.setattr(os.path, "exists", fake_exists)
+    monkeypatch.setattr(loky.backend.context, "open", fake_open, raising=False)
+    assert usable_cores() == 1
+    assert sorted(read) == sorted(files), "loky reads the quota from other files now"
 
 
 def test_shipped_sweep_and_sweep_schema_are_valid() -> None:

@@ -8,7 +8,9 @@ made from them by small edits.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +35,9 @@ from dispatch import (
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.core.pypsa_settings import import_pypsa
 from dispatch.exchange.envelope import envelope_of_network
-from dispatch.exchange.formats import SIGNAL_FIELDS, SignalSeries
+from dispatch.exchange.fields import SIGNAL_FIELDS, ExchangeTable, SignalSeries
+from dispatch.exchange.plan_export import FORMATS as WRITERS
+from dispatch.exchange.times import format_duration, parse_duration
 from dispatch.model.network import build_network
 
 ROOT = Path(__file__).parents[1]
@@ -339,6 +343,67 @@ def test_envelope_holds_the_plan_and_widens_with_the_window(
     assert wide.import_up.sum() > 0 and wide.import_down.sum() > 0
 
 
+# --- durations: ISO 8601, seconds kept -----------------------------------------------
+
+OPENADR_DURATION = re.compile(
+    r"^(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?"
+    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+)
+"""``components.schemas.duration.pattern`` of the OpenADR 3.0.1 ``openadr3.yaml``
+(``grid-coordination/openadr3-specification``, ``3.0.1/openadr3.yaml``)."""
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("PT15M", pd.Timedelta(minutes=15)),
+        ("PT1H30M15S", pd.Timedelta(hours=1, minutes=30, seconds=15)),
+        ("PT0.5S", pd.Timedelta(seconds=0.5)),
+        ("P1DT0.25S", pd.Timedelta(days=1, seconds=0.25)),
+        ("P7D", pd.Timedelta(days=7)),
+    ],
+)
+def test_durations_keep_their_seconds_when_read_and_written(
+    text: str, length: pd.Timedelta
+) -> None:
+    assert parse_duration(text, "signals.json", "time_step") == length
+    assert format_duration(length) == text
+
+
+@pytest.mark.parametrize("length", ["15min", "1h30min15s", "500ms", "7D", "365D", "400D 3h"])
+def test_written_durations_follow_openadr_and_read_back(length: str) -> None:
+    duration = pd.Timedelta(length)
+    text = format_duration(duration)
+    assert OPENADR_DURATION.match(text), text
+    assert "Y" not in text, text  # years depend on the calendar and are not read
+    assert parse_duration(text, "plan.json", "duration") == duration
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_step_with_seconds_round_trips_through_every_format(fmt: str, tmp_path: Path) -> None:
+    step = pd.Timedelta(hours=1, minutes=30, seconds=15)
+    table = ExchangeTable(
+        start=pd.Timestamp("2025-01-01T00:00Z"),
+        step=step,
+        fields={"import_price": np.array([120.0, 130.5, 140.25])},
+        currency="EUR",
+        attrs={"title": "a step with seconds", "study": "seconds", "site": SITE},
+    )
+    path = tmp_path / f"seconds{FORMATS[fmt]}"
+    with warnings.catch_warnings():  # xarray encodes such times in seconds, and says so
+        warnings.filterwarnings("ignore", "Times can't be serialized", UserWarning)
+        WRITERS[fmt][1](table, path)
+    if fmt == "netcdf":
+        with xr.open_dataset(path) as ds:
+            assert ds.attrs["time_step"] == "PT1H30M15S"
+    else:
+        assert '"PT1H30M15S"' in path.with_suffix(".json").read_text()
+    signal = read_signals(path).series["import_price"]
+    assert signal.step == step
+    assert signal.times.equals(table.times)
+    assert np.array_equal(signal.values, table.fields["import_price"])
+
+
 # --- bad files: exit 2, one line naming file, field and time ------------------------
 
 
@@ -510,6 +575,26 @@ BAD_FILES = {
         ["dst.csv", "time", "2025-03-30T02:00:00", "does not exist"],
     ),
     "20-minute step": (_twenty_minutes, ["odd.csv", "import_price", "PT20M"]),
+    "malformed time_step": (
+        _edit_text("signals.json", '"time_step": "PT15M"', '"time_step": "PT15X"'),
+        ["signals.json", "time_step", "'PT15X' is not an ISO 8601 duration"],
+    ),
+    "time_step not in ISO 8601": (
+        _edit_text("signals.json", '"time_step": "PT15M"', '"time_step": "00:15:00"'),
+        ["signals.json", "time_step", "'00:15:00' is not an ISO 8601 duration"],
+    ),
+    "time_step in months": (
+        _edit_text("signals.json", '"time_step": "PT15M"', '"time_step": "P1M"'),
+        ["signals.json", "time_step", "years or months are not read"],
+    ),
+    "negative time_step": (
+        _edit_text("signals.json", '"time_step": "PT15M"', '"time_step": "-PT15M"'),
+        ["signals.json", "time_step", "must be positive"],
+    ),
+    "malformed OpenADR duration": (
+        _edit_text("openadr-event.json", '"duration": "PT1H"', '"duration": "PT1H1X"'),
+        ["openadr-event.json", "[0].intervalPeriod.duration", "PT1H1X"],
+    ),
     "naive OpenADR time": (
         _edit_text("openadr-event.json", '"2025-01-01T00:00:00Z"', '"2025-01-01T00:00:00"'),
         ["openadr-event.json", "intervalPeriod.start", "UTC offset"],

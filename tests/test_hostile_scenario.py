@@ -19,8 +19,8 @@ import xarray as xr
 
 from dispatch import ScenarioError, load_study
 from dispatch.core.yaml_reader import MAX_YAML_BYTES, MAX_YAML_DEPTH, read_yaml
+from dispatch.scenario.load import parse_scenario
 from dispatch.scenario.schema import MAX_PERIODS, Site, series_bounds
-from dispatch.scenario.study import parse_scenario
 from hostile import TINY, assert_one_line_error, copy_study, litter, run_dispatch, tree
 
 Edit = Callable[[Path], None]

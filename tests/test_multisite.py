@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 from conftest import DATA
 from dispatch import InfeasibleError, Result, load_study, solve
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
+from dispatch.model.linopy_model import build_model
 from dispatch.optimization.explain import check_hourly_balance
 from dispatch.optimization.parts import independent_parts
-from dispatch.optimization.solve import build_model
-from dispatch.scenario.study import parse_scenario, read_scenario, study_from_scenario
+from dispatch.scenario.load import parse_scenario, read_scenario, study_from_scenario
 from dispatch.testing import assert_invariants, assert_same_optimum
 from independent_lp import independent_objectives
 

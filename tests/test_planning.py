@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from conftest import DATA
 from dispatch import Result, load_study
 from dispatch.cli import EXIT_BAD_INPUT, app
-from dispatch.model.network import annuity_factor, build_network
+from dispatch.model.network import build_network
+from dispatch.model.sizing import annuity_factor
 from dispatch.testing import assert_invariants
 from test_hand_cases import datacentre, exactly, scenario, solve_case  # noqa: F401
 from test_invariants import with_dispatch

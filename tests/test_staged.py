@@ -20,13 +20,13 @@ import scipy.sparse as sp
 import dispatch.optimization.solve
 from conftest import DATA
 from dispatch import load_study, solve
+from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network
 from dispatch.optimization.solve import (
     SOLVER_OPTIONS,
     _solve_run,
     _solve_staged,
     _to_baseline,
-    build_model,
 )
 from dispatch.optimization.staged import (
     BASIC,
@@ -37,7 +37,8 @@ from dispatch.optimization.staged import (
     _tightest,
     solve_staged,
 )
-from dispatch.scenario.study import Study, read_scenario, study_from_scenario
+from dispatch.scenario.load import read_scenario, study_from_scenario
+from dispatch.scenario.study import Study
 from dispatch.testing import assert_invariants
 
 EXAMPLE = Path(__file__).parents[1] / "networks" / "multi-site"

@@ -1,0 +1,18 @@
+"""The bottom layer: what every other layer shares and nothing that knows the model.
+
+- :mod:`~dispatch.core.names`: carriers, workload classes, runs, and the names of
+  components, routes and constraints in the PyPSA network.
+- :mod:`~dispatch.core.errors`: the errors that reach users as one line.
+- :mod:`~dispatch.core.files`: safe output folders, atomic file and folder writes,
+  CSV cells a spreadsheet will not run.
+- :mod:`~dispatch.core.yaml_reader`, :mod:`~dispatch.core.netcdf_header`: bounded
+  readers of untrusted YAML and netCDF headers.
+- :mod:`~dispatch.core.processes`: usable cores, live processes, children that die
+  with their parent, the HiGHS banner kept off standard output.
+- :mod:`~dispatch.core.pypsa_settings`: PyPSA imported lazily, its options and loggers
+  scoped to dispatch's own calls.
+- :mod:`~dispatch.core.version`: the package version.
+
+May import: the standard library and third-party packages only, never another part
+of ``dispatch``.
+"""

@@ -1,19 +1,27 @@
-"""Processes: how many cores this one may use, whether another lives, dying with a parent."""
+"""Processes: usable cores, whether another process lives, dying with a parent, and
+keeping what a solver writes to file descriptor 1 off the user's standard output."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
 def usable_cores() -> int:
-    """Cores this process may run on (a SLURM or container limit, not the machine's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """Cores this process may use: the machine's, less a SLURM or container limit.
+
+    loky's ``cpu_count`` takes the least of the machine's cores, the CPU affinity
+    (``taskset``, SLURM), the cgroup v1 or v2 CPU quota (``docker --cpus``,
+    Kubernetes CPU limits) rounded up, and ``LOKY_MAX_CPU_COUNT`` if set; at least 1.
+    """
+    from loky import cpu_count  # imported here: it costs ``dispatch --help`` ~50 ms
+
+    return cpu_count()
 
 
 def die_with_parent(parent: int) -> None:
@@ -48,3 +56,22 @@ def process_alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence output written straight to file descriptor 1 (the HiGHS banner)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (e.g. some notebook frontends)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from dispatch.core.errors import ScenarioError
-from dispatch.optimization.solve import build_model
+from dispatch.core.processes import quiet_stdout
+from dispatch.model.linopy_model import build_model
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -171,9 +172,7 @@ class _WindowedLP:
         """
         import highspy
 
-        from dispatch.optimization.solve import _quiet_stdout
-
-        with _quiet_stdout():
+        with quiet_stdout():
             highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
         steps = len(targets)

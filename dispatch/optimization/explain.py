@@ -15,7 +15,7 @@ import numpy as np
 
 from dispatch.core.errors import InfeasibleError
 from dispatch.core.names import BATTERY_POWER, VARIABLE_RENEWABLES
-from dispatch.model.network import it_capacity_bound
+from dispatch.model.sizing import it_capacity_bound
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -15,19 +13,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dispatch.core.errors import InfeasibleError, ScenarioError
+from dispatch.core.errors import InfeasibleError
 from dispatch.core.files import scratch_folder
 from dispatch.core.names import route_link
-from dispatch.core.processes import die_with_parent, usable_cores
+from dispatch.core.processes import die_with_parent, quiet_stdout, usable_cores
 from dispatch.core.pypsa_settings import pypsa_settings
-from dispatch.model.network import (
-    build_network,
-    share_route_capacity,
-    tie_battery_discharge_to_charge,
-    tie_idle_draw_to_it_capacity,
-    to_baseline,
-)
-from dispatch.model.targets import add_carbon_targets, remove_carbon_targets, target_shadow_prices
+from dispatch.model.baseline import to_baseline
+from dispatch.model.carbon_targets import remove_carbon_targets, target_shadow_prices
+from dispatch.model.linopy_model import build_model
+from dispatch.model.network import build_network
 from dispatch.optimization.explain import check_hourly_balance, explain_infeasibility
 from dispatch.optimization.parts import independent_parts, merge_networks, merge_runs
 from dispatch.optimization.progress import SolveProgress
@@ -229,34 +223,6 @@ def _on_forked_workers(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
-    """The linopy model of a study's network, as :func:`solve` builds it.
-
-    PyPSA's model plus what PyPSA has no component for: the classes of a route
-    sharing its capacity and the discharge power of a sized battery tied to its
-    charge power (both from the network alone), the idle draw of
-    sized IT capacity and the carbon targets (both need the study; without it, e.g.
-    for a network read from ``network.nc``, they are left out).
-    """
-    try:
-        model = n.optimize.create_model(include_objective_constant=False)
-    except ValueError as exc:
-        if "Objective function could not be created" not in str(exc):
-            raise
-        raise ScenarioError(
-            str(study.source) if study is not None else n.name,
-            "",
-            "nothing to optimise: every cost, price and value of lost work is zero "
-            "(give an asset a marginal cost or the grid a price)",
-        ) from None
-    share_route_capacity(n)
-    tie_battery_discharge_to_charge(n)
-    if study is not None:
-        tie_idle_draw_to_it_capacity(n, study)
-        add_carbon_targets(n, study)
-    return model
-
-
 def _to_baseline(n: pypsa.Network) -> None:
     to_baseline(n)
     remove_carbon_targets(n)
@@ -331,31 +297,12 @@ def _solve_baseline_child(
         sender.close()
 
 
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence output written straight to file descriptor 1 (the HiGHS banner)."""
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):  # no real stdout (e.g. some notebook frontends)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
 def _solve_run(n: pypsa.Network, study: Study, run: str, options: dict) -> None:
     if _solve_staged(n, study, options):
         return
     # linopy names a problem file even for the direct API: keep it where the next
     # run removes it if this one is killed.
-    with _quiet_stdout(), scratch_folder("solve") as solver_dir:
+    with quiet_stdout(), scratch_folder("solve") as solver_dir:
         n.model.solver_dir = Path(solver_dir)
         status, condition = n.optimize.solve_model(
             solver_name="highs",
@@ -390,7 +337,7 @@ def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
     boundaries = n.snapshots[HOURS_PER_WINDOW - 1 :: HOURS_PER_WINDOW].union(n.snapshots[-1:])
     if len(boundaries) > 1:
         held.append(_between_windows(n.model, boundaries))
-    with _quiet_stdout():
+    with quiet_stdout():
         result = solve_staged(n.model, held, options, threads=usable_cores())
     if result is None:
         return False

@@ -11,6 +11,7 @@ from dispatch.core.names import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_link
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pypsa
 
 
@@ -69,7 +70,9 @@ class RunDispatch:
     """Annualised capital cost of the sized assets for the horizon [currency]."""
 
 
-def _column(frame, name: str, length: int) -> np.ndarray:
+def column_or_zeros(frame: pd.DataFrame, name: str, length: int) -> np.ndarray:
+    """Column ``name`` of a PyPSA time-series table, zeros if the network has no such
+    component or PyPSA stored no values for it."""
     if name in frame.columns:
         return frame[name].to_numpy(dtype=float)
     return np.zeros(length)
@@ -103,28 +106,28 @@ def extract_run(
         if asset is None:
             continue
         name = f"{site} {carrier}"
-        output[carrier] = _column(gen_p, name, length)
-        available[carrier] = n.generators.at[name, "p_nom_opt"] * _column(gen_pmax, name, length)
+        output[carrier] = column_or_zeros(gen_p, name, length)
+        available[carrier] = n.generators.at[name, "p_nom_opt"] * column_or_zeros(gen_pmax, name, length)
         curtailment[carrier] = available[carrier] - output[carrier]
     if spec.geothermal is not None:
-        output["geothermal"] = _column(gen_p, f"{site} geothermal", length)
+        output["geothermal"] = column_or_zeros(gen_p, f"{site} geothermal", length)
     reservoir_level = battery_level = battery_charge = None
     if (res := spec.reservoir) is not None:
         name = f"{site} reservoir"
-        output["reservoir"] = _column(su_t.p_dispatch, name, length)
-        available["reservoir"] = _column(
+        output["reservoir"] = column_or_zeros(su_t.p_dispatch, name, length)
+        available["reservoir"] = column_or_zeros(
             n.get_switchable_as_dense("StorageUnit", "inflow"), name, length
         )
-        curtailment["reservoir"] = _column(su_t.spill, name, length)
+        curtailment["reservoir"] = column_or_zeros(su_t.spill, name, length)
         reservoir_level = (
-            _column(su_t.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
+            column_or_zeros(su_t.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
         )
     if spec.battery is not None:
         name = f"{site} battery"
-        battery_charge = _column(n.links_t.p0, f"{name} charger", length)
-        discharge = -_column(n.links_t.p1, f"{name} discharger", length)
+        battery_charge = column_or_zeros(n.links_t.p0, f"{name} charger", length)
+        discharge = -column_or_zeros(n.links_t.p1, f"{name} discharger", length)
         output["battery"] = discharge - battery_charge
-        battery_level = _column(n.stores_t.e, name, length)
+        battery_level = column_or_zeros(n.stores_t.e, name, length)
 
     dc = spec.datacentre
     idle = dc.idle_fraction
@@ -133,9 +136,9 @@ def extract_run(
     moved_out = _moved(routes, study, site, "origin", length)
     moved_in = _moved(routes, study, site, "destination", length)
     firm_here = study.values(site, "datacentre.firm_mw") - moved_out["firm"] + moved_in["firm"]
-    deferred_here = -_column(n.links_t.p1, f"{site} deferrable", length)
-    backlog = -_column(n.stores_t.e, f"{site} backlog", length)
-    unserved = _column(gen_p, f"{site} lost work", length)
+    deferred_here = -column_or_zeros(n.links_t.p1, f"{site} deferrable", length)
+    backlog = -column_or_zeros(n.stores_t.e, f"{site} backlog", length)
+    unserved = column_or_zeros(gen_p, f"{site} lost work", length)
     offered = (
         study.values(site, "datacentre.interruptible.offered_mw")
         if dc.interruptible is not None
@@ -148,8 +151,8 @@ def extract_run(
         "deferrable": (1 - idle) * (deferred_here + moved_in["deferrable"]),
         "interruptible": (1 - idle) * interruptible,
     }
-    grid_import = _column(n.links_t.p0, f"{site} grid import", length)
-    grid_export = _column(n.links_t.p0, f"{site} grid export", length)
+    grid_import = column_or_zeros(n.links_t.p0, f"{site} grid import", length)
+    grid_export = column_or_zeros(n.links_t.p0, f"{site} grid export", length)
     return RunDispatch(
         output=output,
         available=available,
@@ -165,9 +168,9 @@ def extract_run(
         battery_level=battery_level,
         battery_charge=battery_charge,
         reservoir_level=reservoir_level,
-        marginal_price=_column(n.buses_t.marginal_price, site, length),
-        heat_delivered=-_column(gen_p, f"{site} heat sale", length),
-        heat_pump_power=_column(n.links_t.p0, f"{site} heat pump", length),
+        marginal_price=column_or_zeros(n.buses_t.marginal_price, site, length),
+        heat_delivered=-column_or_zeros(gen_p, f"{site} heat sale", length),
+        heat_pump_power=column_or_zeros(n.links_t.p0, f"{site} heat pump", length),
         objective=float(n.objective),
         moved_out=moved_out,
         moved_in=moved_in,
@@ -222,7 +225,7 @@ def extract_routes(n: pypsa.Network, study: Study) -> dict[str, dict[str, np.nda
     length, flows = len(n.snapshots), n.links_t.p0
     moved = {}
     for name, (_, classes) in study.routes.items():
-        moved[name] = {c: _column(flows, route_link(name, classes, c), length) for c in classes}
+        moved[name] = {c: column_or_zeros(flows, route_link(name, classes, c), length) for c in classes}
     return moved
 
 

@@ -91,7 +91,7 @@ def reference() -> str:
     header = [
         "# Scenario file reference",
         "",
-        "Generated from `dispatch/_schema.py` by `dispatch schema --out docs`:",
+        "Generated from `dispatch/scenario/schema.py` by `dispatch schema --out docs`:",
         "do not edit.",
         "",
         'A *series* is a constant or `"FILE.csv:COLUMN"` / `"FILE.nc:VARIABLE"`: a',

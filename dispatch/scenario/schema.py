@@ -79,7 +79,7 @@ IntensitySeries = Intensity | SeriesRef
 PueSeries = Pue | SeriesRef
 
 
-class _Model(BaseModel):
+class StrictModel(BaseModel):
     # strict: no "yes" or "20" read as a number (an int is still a number); no inf, no nan
     model_config = ConfigDict(
         extra="forbid",
@@ -90,7 +90,7 @@ class _Model(BaseModel):
     )
 
 
-class Snapshots(_Model):
+class Snapshots(StrictModel):
     """The study's time index: fixed-step snapshots in UTC."""
 
     start: Annotated[dt.datetime, Field(strict=False)]
@@ -129,7 +129,7 @@ def _fail(field: str, value: object, problem: str) -> None:
     raise ValidationError.from_exception_data("Snapshots", [details])
 
 
-class _Investment(_Model):
+class _Investment(StrictModel):
     """Sizing: the optimisation chooses a capacity, paying annualised capital cost.
 
     The capital cost charged per unit of capacity is its capex times the annuity
@@ -172,7 +172,7 @@ class EnergyExpansion(_Investment):
     """Largest energy capacity; none: unbounded [MWh]."""
 
 
-class VariableRenewable(_Model):
+class VariableRenewable(StrictModel):
     """A solar, wind or run-of-river plant: output up to capacity times availability."""
 
     capacity_mw: Power
@@ -187,7 +187,7 @@ class VariableRenewable(_Model):
     """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
 
 
-class Geothermal(_Model):
+class Geothermal(StrictModel):
     """A geothermal plant: must-run at or above its minimum stable output, ramp-limited."""
 
     capacity_mw: Power
@@ -204,7 +204,7 @@ class Geothermal(_Model):
     """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
 
 
-class Reservoir(_Model):
+class Reservoir(StrictModel):
     """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill."""
 
     turbine_mw: PositivePower
@@ -223,7 +223,7 @@ class Reservoir(_Model):
     """Cost per MWh produced [currency/MWh]."""
 
 
-class Battery(_Model):
+class Battery(StrictModel):
     """A battery: charged from and discharged to the site bus."""
 
     power_mw: PositivePower
@@ -244,7 +244,7 @@ class Battery(_Model):
     """Size the energy capacity on its own; ``energy_mwh`` is then ignored (cyclic only)."""
 
 
-class Grid(_Model):
+class Grid(StrictModel):
     """The grid interconnection: separate, non-negative import and export flows."""
 
     import_limit_mw: PowerSeries
@@ -266,7 +266,7 @@ class Grid(_Model):
     connection sits behind; none: the site has a connection point of its own [-]."""
 
 
-class GridRegion(_Model):
+class GridRegion(StrictModel):
     """A grid region whose connection point several sites share.
 
     Each site keeps its own tariff and connection limits; the region's limits bound
@@ -280,7 +280,7 @@ class GridRegion(_Model):
     """Limit on the net export of the region's sites together [MW]."""
 
 
-class Deferrable(_Model):
+class Deferrable(StrictModel):
     """Batch inference: work that may be served up to ``max_delay_h`` after arrival."""
 
     arrivals_mwh: EnergySeries
@@ -291,7 +291,7 @@ class Deferrable(_Model):
     """Work waiting before the first step, due within D of the start [MWh]."""
 
 
-class Interruptible(_Model):
+class Interruptible(StrictModel):
     """Best-effort work: may be dropped at the value of lost work."""
 
     offered_mw: PowerSeries
@@ -300,7 +300,7 @@ class Interruptible(_Model):
     """Cost V of each MWh of offered work not served [currency/MWh]."""
 
 
-class HeatReuse(_Model):
+class HeatReuse(StrictModel):
     """Waste heat of the IT equipment sold to a district-heating network."""
 
     recoverable_fraction: PerUnit
@@ -315,7 +315,7 @@ class HeatReuse(_Model):
     """Price paid per MWh of heat delivered [currency/MWh]."""
 
 
-class DataCentre(_Model):
+class DataCentre(StrictModel):
     """The modular inference data centre and its workload."""
 
     it_capacity_mw: PositivePower
@@ -352,7 +352,7 @@ class DataCentre(_Model):
     site among them; none: any site a route reaches [-]."""
 
 
-class Site(_Model):
+class Site(StrictModel):
     """One modular inference data centre with its own bus and the assets behind it."""
 
     datacentre: DataCentre
@@ -376,7 +376,7 @@ class Site(_Model):
     [p.u.]."""
 
 
-class Latency(_Model):
+class Latency(StrictModel):
     """Network latency between sites, as a square matrix."""
 
     sites: list[SiteName] = Field(min_length=1)
@@ -385,7 +385,7 @@ class Latency(_Model):
     """Round-trip latency from the row's site to the column's site [ms]."""
 
 
-class Route(_Model):
+class Route(StrictModel):
     """A route on which work arriving at one site may be served at another."""
 
     origin: SiteName
@@ -398,7 +398,7 @@ class Route(_Model):
     """Cost of each MWh of work moved [currency/MWh]."""
 
 
-class Routing(_Model):
+class Routing(StrictModel):
     """Routing of work between sites (MODEL.md §2, last paragraph)."""
 
     latency: Latency
@@ -409,7 +409,7 @@ class Routing(_Model):
     """The routes; firm and deferrable work share each route's capacity."""
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """A study: one time index and the sites planned on it."""
 
     name: SiteName

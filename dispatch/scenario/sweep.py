@@ -34,18 +34,17 @@ from pydantic import Field, StringConstraints
 from dispatch.core.errors import ScenarioError
 from dispatch.core.version import __version__
 from dispatch.core.yaml_reader import read_yaml
-from dispatch.scenario.schema import Scenario, _Model
-from dispatch.scenario.study import (
-    REGION_SERIES_FIELDS,
-    SERIES_FIELDS,
-    Study,
-    _check_consistency,
-    _scenario_error,
+from dispatch.scenario.checks import check_consistency
+from dispatch.scenario.load import (
     parse_scenario,
     read_scenario,
+    scenario_error,
     scenario_path,
     study_from_scenario,
 )
+from dispatch.scenario.schema import Scenario, StrictModel
+from dispatch.scenario.series import REGION_SERIES_FIELDS, SERIES_FIELDS
+from dispatch.scenario.study import Study
 
 MAX_PATH = 300
 """Longest dotted path [characters]."""
@@ -63,7 +62,7 @@ SERIES_CACHE_BYTES = 256 * 1024**2
 """Most memory the series of validated variants may hold for reuse by later ones [B]."""
 
 
-class NamedVariant(_Model):
+class NamedVariant(StrictModel):
     """A named set of changes to the base scenario."""
 
     name: VariantName
@@ -74,7 +73,7 @@ class NamedVariant(_Model):
     scenario itself [field's unit]."""
 
 
-class SweepFile(_Model):
+class SweepFile(StrictModel):
     """A sweep: a base study and what to vary; every variant is solved like ``dispatch run``."""
 
     base: str
@@ -203,7 +202,7 @@ def _read_sweep_file(source: Path) -> SweepFile:
     try:
         spec = SweepFile.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise _scenario_error(exc, str(source)) from None
+        raise scenario_error(exc, str(source)) from None
     if spec.product is None and not spec.variants:
         raise ScenarioError(str(source), "", "nothing to vary: give a product, variants or both")
     return spec
@@ -334,7 +333,7 @@ class _Validator:
             return self._remember(study_from_scenario(scenario, self.base.source, self.hours))
         self.known.move_to_end(key)
         study, digest = self.known[key]
-        _check_consistency(Study(scenario, study.source, study.snapshots, study.series))
+        check_consistency(Study(scenario, study.source, study.snapshots, study.series))
         return digest
 
     def _remember(self, study: Study) -> str:

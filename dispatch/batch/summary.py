@@ -1,0 +1,139 @@
+"""The summaries of a batch: one row per variant in ``summary.csv`` and ``summary.nc``.
+
+Each row holds the variant's status and error, its swept parameters and the key
+figures of its ``summary.json`` flattened into columns (:func:`flat_figures`). The
+batch process rebuilds both files from the variant folders at the end of every run,
+each atomically (:func:`~dispatch.core.files.write_file_atomic`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from dispatch.batch.task import OK
+from dispatch.core.files import csv_safe, write_file_atomic
+from dispatch.scenario.sweep import Sweep, field_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dispatch.batch.folder import BatchFolder
+
+SUMMARY_CSV, SUMMARY_NC = "summary.csv", "summary.nc"
+
+
+def summary_table(folder: BatchFolder, sweep: Sweep) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per variant: status, error, swept parameters, key figures.
+
+    Returns
+    -------
+    table
+        Indexed by variant; the parameters' columns are their dotted paths
+        (values the variant has, changed or not), the figures' are those of
+        :func:`flat_figures`; NaN where a variant has no result.
+    units
+        Unit of each figure column.
+    """
+    import pandas as pd
+
+    rows, units = [], {}
+    for variant in sweep.variants:
+        status, error = folder.status(variant)
+        row = {"variant": variant.name, "status": status, "error": error}
+        row.update({p: field_value(variant.scenario, p) for p in sweep.parameters})
+        if status == OK:
+            figures, figure_units = folder.figures(variant)
+            row.update(figures)
+            units.update(figure_units)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("variant")
+    for path in sweep.parameters:
+        table[path] = _column(table[path])
+    return table, units
+
+
+def write_summary(folder: BatchFolder, sweep: Sweep) -> pd.DataFrame:
+    """Write ``summary.csv`` and ``summary.nc`` from every variant's folder.
+
+    Text cells a spreadsheet would run as a formula are escaped in the CSV
+    (:func:`~dispatch.core.files.csv_safe`); the returned table has them as they are.
+    """
+    import xarray as xr
+
+    table, units = summary_table(folder, sweep)
+    write_file_atomic(folder.path / SUMMARY_CSV, csv_safe(table).to_csv)
+    ds = xr.Dataset.from_dataframe(table).set_coords(sweep.parameters)
+    for path in sweep.parameters:
+        ds[path].attrs["long_name"] = f"Scenario field {path}"
+    for name, unit in units.items():
+        ds[name].attrs["units"] = unit
+    ds["status"].attrs["long_name"] = "ok, infeasible, bad-input, error or pending"
+    ds.attrs.update(
+        title=f"Key figures of the variants of sweep {sweep.source.name}",
+        sweep=str(sweep.source),
+        base=str(sweep.base),
+        hours=sweep.hours if sweep.hours is not None else "all",
+        Conventions="CF-1.8",
+    )
+    write_file_atomic(folder.path / SUMMARY_NC, ds.to_netcdf)
+    return table
+
+
+def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
+    """The numbers of a ``summary.json`` as one flat mapping, and their units.
+
+    Nested mappings join their keys with ``_``: ``baseline_total_cost``,
+    ``curtailment_by_carrier_mwh_solar``, ``routes_a->b_moved_mwh``; per-site figures
+    (``sites_SITE_...``) only where the study has more than one site, since one
+    site's equal the study's. Strings (``study``, ``currency``) and ``units`` are
+    left out.
+
+    Returns
+    -------
+    figures
+        Name -> value [unit of the name].
+    units
+        Name -> unit, from the summary's ``units`` or the name's ending
+        (``_mwh``, ``_h``, ``_tco2``, ``cost``).
+    """
+    known = {"hours": "h", **summary.get("units", {})}
+    currency = summary.get("currency", "")
+    figures: dict[str, float] = {}
+    units: dict[str, str] = {}
+
+    def walk(mapping: dict, prefix: tuple[str, ...]) -> None:
+        for key, value in mapping.items():
+            keys = (*prefix, str(key))
+            if isinstance(value, dict):
+                walk(value, keys)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                name = "_".join(keys)
+                figures[name] = float(value)
+                units[name] = _unit(keys, known, currency)
+
+    skip = {"units"} | ({"sites"} if len(summary.get("sites", {})) <= 1 else set())
+    walk({k: v for k, v in summary.items() if k not in skip}, ())
+    return figures, {k: v for k, v in units.items() if v}
+
+
+def _unit(keys: tuple[str, ...], known: dict[str, str], currency: str) -> str:
+    for key in reversed(keys):
+        if key in known:
+            return known[key]
+    leaf = keys[-1]
+    for ending, unit in (("_mwh", "MWh"), ("_h", "h"), ("_tco2", "tCO2"), ("cost", currency)):
+        if leaf.endswith(ending):
+            return unit
+    return ""
+
+
+def _column(values: pd.Series) -> pd.Series:
+    """A parameter column: numbers as floats (None as NaN), anything else as text."""
+    if all(v is None or isinstance(v, int | float) for v in values):
+        return values.astype(float)
+    return values.map(
+        lambda v: json.dumps(v.model_dump(mode="json")) if isinstance(v, BaseModel) else str(v)
+    )

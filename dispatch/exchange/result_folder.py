@@ -1,0 +1,180 @@
+"""Reading the result folder ``dispatch run`` wrote, for a plan to export.
+
+The folder may have been edited or damaged since it was written: ``summary.json``,
+``dispatch.nc`` and ``network.nc`` are checked as they are read, JSON with the bounded
+reader and netCDF headers before netCDF-C opens them, and a file that does not open
+names itself in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dispatch.core.errors import ScenarioError
+from dispatch.core.netcdf_header import check_netcdf_header
+from dispatch.exchange.fields import KEY_FIGURES, SIGNAL_FIELDS
+from dispatch.exchange.untrusted_input import load_json, read_bytes
+from dispatch.scenario.load import load_study
+from dispatch.scenario.study import Study
+
+if TYPE_CHECKING:
+    import pypsa
+    import xarray as xr
+
+
+def read_result_folder(folder: Path) -> tuple[dict, xr.Dataset, pypsa.Network]:
+    """``summary.json``, ``dispatch.nc`` and ``network.nc`` of a result folder, checked.
+
+    The folder may have been edited or damaged since ``dispatch run`` wrote it: what
+    :func:`~dispatch.exchange.plan_export.plan` reads is checked, and a file that does
+    not open names itself.
+    """
+    for name in ("summary.json", "dispatch.nc", "network.nc"):
+        if not (folder / name).is_file():
+            raise ScenarioError(
+                str(folder), "", f"not a result folder of 'dispatch run' (no {name})"
+            )
+    dataset = _read_dispatch(folder / "dispatch.nc")
+    return _read_summary(folder / "summary.json"), dataset, _read_network(folder, dataset)
+
+
+@contextlib.contextmanager
+def _damaged(file: str, kind: str) -> Iterator[None]:
+    """Any exception of a library reading a damaged ``file`` as one line naming it."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file makes a reader raise
+        raise ScenarioError(file, "", f"not a readable {kind} ({type(exc).__name__})") from None
+
+
+def _read_summary(path: Path) -> dict:
+    """The summary of a result: an object with ``units``, key figures finite numbers."""
+    file = str(path)
+    summary = load_json(read_bytes(path, file), file)
+    if not isinstance(summary, dict):
+        raise ScenarioError(file, "", "expected a JSON object")
+    units = summary.get("units")
+    if not isinstance(units, dict) or not all(isinstance(u, str) for u in units.values()):
+        raise ScenarioError(file, "units", "missing or not an object of unit names")
+    sites = summary.get("sites", {})
+    if not isinstance(sites, dict) or not all(isinstance(s, dict) for s in sites.values()):
+        raise ScenarioError(file, "sites", "expected an object of site summaries")
+    if not isinstance(summary.get("targets", {}), dict | list):
+        raise ScenarioError(file, "targets", "expected an object or a list")
+    for prefix, figures in [("", summary), *((f"sites.{s}.", f) for s, f in sites.items())]:
+        for name in KEY_FIGURES:
+            value = figures.get(name, 0.0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ScenarioError(file, prefix + name, f"is {value!r:.60}, expected a number")
+            if not math.isfinite(value):
+                raise ScenarioError(file, prefix + name, f"is {value}, must be finite")
+            if name in figures and name not in units:
+                raise ScenarioError(file, f"units.{name}", "missing")
+    return summary
+
+
+def _read_dispatch(path: Path) -> xr.Dataset:
+    """``dispatch.nc``: the coordinates, attributes and grid variables a plan uses."""
+    import xarray as xr
+
+    file = str(path)
+    check_netcdf_header(path, file)
+    with _damaged(file, "netCDF file"), xr.open_dataset(path) as ds:
+        dataset = ds.load()
+    for name, kinds in (("site", "UO"), ("run", "UO"), ("snapshot", "M")):
+        if name not in dataset.coords or dataset[name].ndim != 1 or not dataset[name].size:
+            raise ScenarioError(file, name, "missing: not a dispatch.nc of 'dispatch run'")
+        if dataset[name].dtype.kind not in kinds:
+            raise ScenarioError(file, name, f"has values of type {dataset[name].dtype}")
+    if "flexible" not in dataset["run"].values:
+        raise ScenarioError(file, "run", "has no 'flexible' run")
+    step_h = dataset.attrs.get("step_h")
+    if not isinstance(step_h, int | float | np.number) or not 0 < float(step_h) <= _MAX_STEP_H:
+        raise ScenarioError(
+            file, "step_h", f"is {step_h!r:.60}, expected a number in (0, {_MAX_STEP_H}] [h]"
+        )
+    gaps = np.diff(dataset["snapshot"].values)
+    if (gaps != pd.Timedelta(hours=float(step_h)).to_timedelta64()).any():
+        raise ScenarioError(file, "snapshot", f"not in steps of step_h = {step_h} h")
+    for name in ("study", "currency"):
+        if not isinstance(dataset.attrs.get(name), str):
+            raise ScenarioError(file, name, "missing or not text")
+    for name in ("grid_import", "grid_export", *SIGNAL_FIELDS):
+        if name not in dataset:
+            if name in ("grid_import", "grid_export"):
+                raise ScenarioError(file, name, "missing: not a dispatch.nc of 'dispatch run'")
+            continue
+        variable = dataset[name]
+        dims = {"site", "snapshot", *(["run"] if name.startswith("grid_") else [])}
+        if set(variable.dims) != dims or variable.dtype.kind not in "iuf":
+            raise ScenarioError(
+                file, name, f"has dimensions {variable.dims} and type {variable.dtype}"
+            )
+        if np.isinf(variable.values).any():
+            raise ScenarioError(file, name, "has infinite values")
+    # NaN marks what a site does not have; the plan of a site with a grid is finite.
+    flexible = dataset.sel(run="flexible")
+    for site in dataset["site"].values:
+        if "import_price" in dataset and np.isnan(flexible["import_price"].sel(site=site)).any():
+            continue
+        for name in ("grid_import", "grid_export"):
+            if np.isnan(flexible[name].sel(site=site).values).any():
+                raise ScenarioError(file, name, f"has NaN in the flexible run of site {site}")
+    return dataset
+
+
+_MAX_STEP_H = 8760.0
+"""Longest step a result folder is read with [h]."""
+
+
+def _read_network(folder: Path, dataset: xr.Dataset) -> pypsa.Network:
+    """``network.nc``, on the snapshots of ``dispatch.nc``."""
+    import xarray as xr
+
+    from dispatch.core.pypsa_settings import import_pypsa
+
+    path, file = folder / "network.nc", str(folder / "network.nc")
+    check_netcdf_header(path, file)
+    steps = dataset.sizes["snapshot"]
+    # Checked before PyPSA reads it, which logs what it misses besides raising.
+    with (
+        _damaged(file, "netCDF file"),
+        xr.open_dataset(path, decode_cf=False, create_default_indexes=False) as ds,
+    ):
+        sizes = dict(ds.sizes)
+    if "buses_i" not in sizes:
+        raise ScenarioError(file, "buses", "missing: not a PyPSA network")
+    if sizes.get("snapshots") != steps:
+        problem = f"{sizes.get('snapshots', 0)} steps, dispatch.nc has {steps}"
+        raise ScenarioError(file, "snapshots", problem)
+    with _damaged(file, "PyPSA network"):
+        network = import_pypsa().Network(path)
+    prices = dataset.get("import_price")
+    for site in dataset["site"].values:
+        if prices is None or np.isnan(prices.sel(site=site).values).all():
+            continue  # no grid connection
+        for link in (f"{site} grid import", f"{site} grid export"):
+            if link not in network.links.index:
+                raise ScenarioError(file, f"links.{link}", "missing: not the network of a result")
+    return network
+
+
+def study_of(folder: Path, dataset: xr.Dataset, scenario: str | Path) -> Study:
+    """The study a result folder was solved from, on the result's horizon."""
+    step_h = float(dataset.attrs["step_h"])
+    study = load_study(scenario, hours=dataset.sizes["snapshot"] * step_h)
+    snapshots = pd.DatetimeIndex(dataset["snapshot"].values).tz_localize("UTC")
+    if study.name != dataset.attrs["study"] or not study.snapshots.equals(snapshots):
+        raise ScenarioError(
+            str(study.source),
+            "",
+            f"is not the study solved into {folder} ({dataset.attrs['study']})",
+        )
+    return study

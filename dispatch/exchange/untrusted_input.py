@@ -1,0 +1,113 @@
+"""Reading untrusted files within bounds, and reporting their values in one short line.
+
+Partner files (and the result folders ``dispatch exchange export`` reads, which a user
+may have edited) are untrusted: every file is size-checked before it is read, JSON is
+parsed by :mod:`json` without duplicate keys or unbounded integers, and a value from
+such a file is cut short before an error message shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import reprlib
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from dispatch.core.errors import ScenarioError
+
+MAX_FILE_BYTES = 50 * 2**20
+"""Largest inbound file read [bytes]."""
+MAX_STEPS = 1_000_000
+"""Most time steps of one field read (about 28 years of 15-minute data) [-]."""
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def short_repr(value: Any) -> str:
+    """``repr`` cut short: a partner's value may be megabytes long or deeply nested."""
+    return _REPR.repr(value)
+
+
+def short_name(name: Any) -> str:
+    """A name from a partner file as a field to report, cut short."""
+    text = str(name)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_size(path: Path, file: str) -> None:
+    """Refuse a missing file, a non-file, or one above :data:`MAX_FILE_BYTES`."""
+    if not path.is_file():
+        raise ScenarioError(file, "", "no such file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            file,
+            "",
+            f"is {size / 2**20:.1f} MB, above the {MAX_FILE_BYTES // 2**20} MB limit "
+            "for exchange files",
+        )
+
+
+def read_bytes(path: Path, file: str) -> bytes:
+    """The file's content, size-checked first."""
+    check_size(path, file)
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:  # grew since it was checked
+        raise ScenarioError(file, "", "grew beyond the size limit while read")
+    return data
+
+
+def load_json(data: bytes, file: str) -> Any:
+    """A JSON document, refusing duplicate keys.
+
+    Integers of more than :data:`_MAX_INT_DIGITS` digits are read as floats (``10**400``
+    becomes infinity), so that the range checks of the fields name them; Python's own
+    limit on digits would otherwise raise while parsing.
+    """
+    try:
+        return json.loads(
+            data.decode("utf-8-sig"),
+            object_pairs_hook=lambda pairs: _unique_keys(pairs, file),
+            parse_int=lambda text: int(text) if len(text) <= _MAX_INT_DIGITS else float(text),
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ScenarioError(file, "", f"not valid JSON ({exc})") from None
+
+
+_MAX_INT_DIGITS = 18
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], file: str) -> dict[str, Any]:
+    unique = dict(pairs)
+    if len(unique) < len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for i, key in enumerate(keys) if key in keys[:i])
+        raise ScenarioError(file, short_name(twice), "the key appears twice in one object")
+    return unique
+
+
+def validation_error(
+    exc: pydantic.ValidationError, file: str, prefix: str = "", tags: tuple[str, ...] = ()
+) -> ScenarioError:
+    """The first problem pydantic found, as one line naming the field.
+
+    ``tags`` are the names pydantic gives the members of unions (besides the builtin
+    types), which are not fields and are left out of the field's path.
+    """
+    first = exc.errors()[0]
+    skip = {"float", "int", "str", "bool", *tags}
+    loc = prefix + "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}"
+        for part in first["loc"]
+        if part not in skip
+    )
+    loc = loc.lstrip(".")
+    if first["type"] == "extra_forbidden":
+        return ScenarioError(file, loc, "unknown field")
+    if first["type"] == "missing":
+        return ScenarioError(file, loc, "required field is missing")
+    return ScenarioError(file, loc, f"{first['msg']} (got {short_repr(first['input'])})")

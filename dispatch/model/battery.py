@@ -1,0 +1,60 @@
+"""The battery: a Store on a bus of its own between a charger and a discharger Link."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dispatch.model.sizing import expansion_attributes
+from dispatch.scenario.schema import Battery
+from dispatch.scenario.study import Study
+
+if TYPE_CHECKING:
+    import pypsa
+
+
+def add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None:
+    """A battery: a Store on a bus of its own, charged and discharged by one-way Links.
+
+    ``S battery charger`` (site bus -> ``S battery``, efficiency = charge
+    efficiency) and ``S battery discharger`` (``S battery`` -> site bus, efficiency =
+    discharge efficiency) each carry at most the power P at the site bus: the
+    discharger's capacity counts at its input, so it is P / discharge efficiency.
+    The Store ``S battery`` holds the level: energy capacity E, standing loss
+    compounding (1 - loss)^w, cyclic or from an initial level. Sized power: both
+    Links are extendable, the charger bears the capital cost and
+    :func:`~dispatch.model.constraints.tie_battery_discharge_to_charge` ties the
+    discharger to it. Sized energy: the Store is extendable.
+    """
+    battery, efficiency = f"{name} battery", bat.discharge_efficiency
+    n.add("Bus", battery, carrier="battery", unit="MW")
+    n.add(
+        "Store",
+        battery,
+        bus=battery,
+        carrier="battery",
+        e_nom=bat.energy_mwh,
+        standing_loss=bat.standing_loss_per_h,
+        e_cyclic=bat.initial_level_pu is None,
+        e_initial=(bat.initial_level_pu or 0.0) * bat.energy_mwh,
+        **expansion_attributes(bat.energy_expansion, study),
+    )
+    n.add(
+        "Link",
+        f"{battery} charger",
+        bus0=name,
+        bus1=battery,
+        carrier="battery",
+        efficiency=bat.charge_efficiency,
+        p_nom=bat.power_mw,
+        **expansion_attributes(bat.expansion, study),
+    )
+    n.add(
+        "Link",
+        f"{battery} discharger",
+        bus0=battery,
+        bus1=name,
+        carrier="battery",
+        efficiency=efficiency,
+        p_nom=bat.power_mw / efficiency,
+        p_nom_extendable=bat.expansion is not None,
+    )

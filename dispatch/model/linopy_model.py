@@ -1,0 +1,47 @@
+"""Network -> linopy model: PyPSA's model plus the constraints PyPSA has no component for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dispatch.core.errors import ScenarioError
+from dispatch.model.carbon_targets import add_carbon_targets
+from dispatch.model.constraints import (
+    share_route_capacity,
+    tie_battery_discharge_to_charge,
+    tie_idle_draw_to_it_capacity,
+)
+
+if TYPE_CHECKING:
+    import linopy
+    import pypsa
+
+    from dispatch.scenario.study import Study
+
+
+def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
+    """The linopy model of a study's network, as :func:`dispatch.solve` builds it.
+
+    PyPSA's model plus what PyPSA has no component for: the classes of a route
+    sharing its capacity and the discharge power of a sized battery tied to its
+    charge power (both from the network alone), the idle draw of
+    sized IT capacity and the carbon targets (both need the study; without it, e.g.
+    for a network read from ``network.nc``, they are left out).
+    """
+    try:
+        model = n.optimize.create_model(include_objective_constant=False)
+    except ValueError as exc:
+        if "Objective function could not be created" not in str(exc):
+            raise
+        raise ScenarioError(
+            str(study.source) if study is not None else n.name,
+            "",
+            "nothing to optimise: every cost, price and value of lost work is zero "
+            "(give an asset a marginal cost or the grid a price)",
+        ) from None
+    share_route_capacity(n)
+    tie_battery_discharge_to_charge(n)
+    if study is not None:
+        tie_idle_draw_to_it_capacity(n, study)
+        add_carbon_targets(n, study)
+    return model

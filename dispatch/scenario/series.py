@@ -1,0 +1,200 @@
+"""Series of a study: which fields are series and their ranges, the snapshots, and
+reading series references ``FILE.csv:COLUMN`` / ``FILE.nc:VARIABLE`` aligned on the
+snapshots."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dispatch.core.errors import ScenarioError
+from dispatch.core.netcdf_header import check_netcdf_header
+from dispatch.scenario.schema import GridRegion, Scenario, Site, series_bounds
+
+# Series fields of a site, and the closed range [low, high] their values must lie in.
+SERIES_FIELDS: dict[str, tuple[float, float]] = {
+    path: series_bounds(Site, path)
+    for path in (
+        "solar.availability",
+        "wind.availability",
+        "run_of_river.availability",
+        "reservoir.inflow_mw",
+        "grid.import_limit_mw",
+        "grid.export_limit_mw",
+        "grid.import_price",
+        "grid.export_price",
+        "grid.carbon_intensity_t_per_mwh",
+        "grid.clean_share",
+        "grid.surplus_mw",
+        "datacentre.pue",
+        "datacentre.firm_mw",
+        "datacentre.deferrable.arrivals_mwh",
+        "datacentre.interruptible.offered_mw",
+        "datacentre.heat_reuse.demand_mw",
+        "datacentre.heat_reuse.price",
+    )
+}
+REGION_SERIES_FIELDS: dict[str, tuple[float, float]] = {
+    path: series_bounds(GridRegion, path) for path in ("import_limit_mw", "export_limit_mw")
+}
+NOT_SERIES = "not_series"
+"""Key of a table's ``attrs``: its variables that are no series, and why."""
+
+
+def snapshot_times(
+    scenario: Scenario, source: Path, hours: float | None = None
+) -> pd.DatetimeIndex:
+    """Snapshot start times of ``scenario``, UTC: the first ``hours`` of the horizon, or
+    all of it if None [h]."""
+    spec = scenario.snapshots
+    periods = spec.periods
+    if hours is not None:
+        keep = hours / spec.step_h
+        if not (math.isfinite(keep) and keep.is_integer() and 1 <= keep <= periods):
+            raise ScenarioError(
+                str(source),
+                "snapshots",
+                f"cannot shorten to {hours} h: need a whole number of "
+                f"{spec.step_h} h steps between 1 and {periods}",
+            )
+        periods = int(keep)
+    return pd.date_range(
+        pd.Timestamp(spec.start).tz_convert("UTC"),
+        periods=periods,
+        freq=pd.Timedelta(hours=spec.step_h),
+        name="snapshot",
+    )
+
+
+class SeriesReader:
+    """Reads series references, each file once, and aligns them on the snapshots."""
+
+    def __init__(self, folder: Path, snapshots: pd.DatetimeIndex, full: int) -> None:
+        self.folder = folder.resolve()
+        self.snapshots = snapshots
+        self.full = pd.date_range(snapshots[0], periods=full, freq=snapshots.freq)
+        self.tables: dict[str, pd.DataFrame] = {}
+
+    def read(self, value: float | str, field_name: str, source: Path) -> np.ndarray:
+        if isinstance(value, (int, float)):
+            return np.full(len(self.snapshots), float(value))
+        file_name, column = value.rsplit(":", 1)
+        table = self._table(file_name, field_name, source)
+        if column not in table.columns:
+            problem = table.attrs.get(NOT_SERIES, {}).get(column, "no such column")
+            raise ScenarioError(file_name, column, f"{problem} (referenced by {field_name})")
+        return table[column].to_numpy(dtype=float)[: len(self.snapshots)]
+
+    def _table(self, file_name: str, field_name: str, source: Path) -> pd.DataFrame:
+        if file_name in self.tables:
+            return self.tables[file_name]
+        try:
+            path = (self.folder / file_name).resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+            raise ScenarioError(
+                str(source), field_name, f"cannot resolve {file_name!r} ({exc})"
+            ) from None
+        if not path.is_relative_to(self.folder):
+            raise ScenarioError(
+                str(source), field_name, f"{file_name!r} lies outside the study folder"
+            )
+        if not path.is_file():
+            raise ScenarioError(str(source), field_name, f"no such file {file_name!r}")
+        read_file = _read_netcdf if path.suffix == ".nc" else _read_csv
+        try:
+            table = read_file(path, file_name)
+        except ScenarioError:
+            raise
+        except Exception as exc:  # pandas, xarray and netCDF4 raise many types on hostile files
+            kind = "netCDF" if path.suffix == ".nc" else "CSV"
+            problem = " ".join(str(exc).split())[:200]
+            raise ScenarioError(
+                file_name, "", f"not a readable {kind} file ({type(exc).__name__}: {problem})"
+            ) from None
+        self._check_index(table.index, file_name)
+        self.tables[file_name] = table
+        return table
+
+    def _check_index(self, index: pd.DatetimeIndex, file_name: str) -> None:
+        if len(index) != len(self.full):
+            raise ScenarioError(
+                file_name,
+                "time",
+                f"has {len(index)} rows, the study has {len(self.full)} snapshots",
+            )
+        mismatch = np.flatnonzero(index != self.full)
+        if len(mismatch):
+            i = mismatch[0]
+            raise ScenarioError(
+                file_name,
+                "time",
+                f"row {i + 1} is {index[i].isoformat()}, expected snapshot "
+                f"{self.full[i].isoformat()}",
+            )
+
+
+def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
+    """The variables over ``time`` alone of a netCDF file, in columns; the others, with
+    why they are no series, in ``attrs[NOT_SERIES]``."""
+    import xarray as xr
+
+    check_netcdf_header(path, file_name)
+    with xr.open_dataset(path) as ds:
+        if "time" not in ds.indexes:
+            raise ScenarioError(file_name, "time", "missing time coordinate")
+        times = ds.indexes["time"]
+        if not isinstance(times, pd.DatetimeIndex):  # dates of another calendar, or numbers
+            time = ds["time"]
+            units = time.encoding.get("units", time.attrs.get("units"))
+            calendar = time.encoding.get("calendar", time.attrs.get("calendar"))
+            problem = (
+                f"has calendar {calendar!r}: only the standard calendar is read"
+                if units
+                else "has no units such as 'hours since 2025-01-01 00:00:00'"
+            )
+            raise ScenarioError(file_name, "time", problem)
+        columns, not_series = {}, {}
+        for name, variable in ds.data_vars.items():
+            if variable.dims != ("time",):
+                not_series[name] = f"has dimensions {variable.dims}: a series has only time"
+            elif variable.dtype.kind not in "iuf":
+                not_series[name] = f"has values that are not numbers ({variable.dtype})"
+            else:
+                columns[name] = variable.to_numpy()
+    table = pd.DataFrame(columns, index=times.tz_localize("UTC"))
+    table.attrs[NOT_SERIES] = not_series
+    return table
+
+
+def _read_csv(path: Path, file_name: str) -> pd.DataFrame:
+    """The columns of a CSV file of series, on its first column ``time`` in UTC."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
+    if header.iloc[0] != "time":
+        raise ScenarioError(file_name, "time", "first column must be named 'time'")
+    if header.duplicated().any():
+        column = header[header.duplicated()].iloc[0]
+        raise ScenarioError(file_name, str(column), "names two columns")
+    table = pd.read_csv(path, index_col=0)
+    labels = table.index.astype(str)
+    try:
+        times = pd.to_datetime(labels, format="ISO8601", utc=True)
+        # Another parse tells times without an offset, which utc=True takes for UTC.
+        try:
+            naive = pd.to_datetime(labels, format="ISO8601").tz is None
+        except ValueError:  # several offsets, e.g. either side of a change to summer time
+            naive = any(pd.Timestamp(label).tzinfo is None for label in labels)
+    except (ValueError, TypeError) as exc:
+        problem = str(exc).splitlines()[0]
+        raise ScenarioError(file_name, "time", f"not ISO 8601 times ({problem})") from None
+    if naive:
+        raise ScenarioError(
+            file_name, "time", "times need a UTC offset, e.g. 2025-01-01T00:00:00+00:00"
+        )
+    table.index = times
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            raise ScenarioError(file_name, column, "has values that are not numbers")
+    return table
