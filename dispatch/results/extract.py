@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     import pypsa
 
 
-
 @dataclass
 class RunDispatch:
     """Hourly dispatch of one site in one run (flexible or baseline).
@@ -107,7 +106,9 @@ def extract_run(
             continue
         name = f"{site} {carrier}"
         output[carrier] = column_or_zeros(gen_p, name, length)
-        available[carrier] = n.generators.at[name, "p_nom_opt"] * column_or_zeros(gen_pmax, name, length)
+        available[carrier] = n.generators.at[name, "p_nom_opt"] * column_or_zeros(
+            gen_pmax, name, length
+        )
         curtailment[carrier] = available[carrier] - output[carrier]
     if spec.geothermal is not None:
         output["geothermal"] = column_or_zeros(gen_p, f"{site} geothermal", length)
@@ -225,7 +226,9 @@ def extract_routes(n: pypsa.Network, study: Study) -> dict[str, dict[str, np.nda
     length, flows = len(n.snapshots), n.links_t.p0
     moved = {}
     for name, (_, classes) in study.routes.items():
-        moved[name] = {c: column_or_zeros(flows, route_link(name, classes, c), length) for c in classes}
+        moved[name] = {
+            c: column_or_zeros(flows, route_link(name, classes, c), length) for c in classes
+        }
     return moved
 
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from dispatch.core.files import csv_safe, staged_folder
 from dispatch.core.names import CURTAILABLE, LOCAL_CARRIERS, RUNS, WORKLOADS
+from dispatch.core.pypsa_settings import pypsa_settings
 from dispatch.results.extract import Extracted
 from dispatch.results.figures import UNITS, key_figures
-from dispatch.core.pypsa_settings import pypsa_settings
-from dispatch.core.files import csv_safe, staged_folder
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -374,4 +374,3 @@ class Result:
         from dispatch.results.display import result_html
 
         return result_html(self)
-
