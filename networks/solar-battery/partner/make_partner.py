@@ -18,19 +18,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dispatch._exchange_formats import (
+from dispatch.exchange.csv_format import CallMetadata, CsvMetadata, FieldMetadata
+from dispatch.exchange.fields import (
     SCHEMA,
     SCHEMA_VERSION,
     SIGNAL_FIELDS,
-    CallMetadata,
     Cap,
-    CsvMetadata,
     ExchangeTable,
-    FieldMetadata,
     shift,
-    write_netcdf,
 )
-from dispatch._exchange_openadr import write_openadr
+from dispatch.exchange.netcdf_format import write_netcdf
+from dispatch.exchange.openadr_writer import write_openadr
 
 HERE = Path(__file__).resolve().parent
 HOURS = 168
