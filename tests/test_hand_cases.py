@@ -303,3 +303,33 @@ def test_minimum_it_power_counts_the_idle_draw(solve_case: Callable[..., Result]
     assert result.summary["objective"] == exactly(500)
     # Baseline serves all 5 MW: IT power 2 + 0.8 x 5 = 6 MW, 600 EUR.
     assert result.summary["baseline"]["objective"] == exactly(600)
+
+
+def test_standing_loss_applies_to_the_initial_level(solve_case: Callable[..., Result]) -> None:
+    # 2 h, firm 5 MW, grid at 100 EUR/MWh; a lossless-in-transit battery of 10 MWh starts
+    # full and loses half its energy per hour. MODEL.md: the level before the first step
+    # loses (1 - 0.5)^1 like any other, so only 5 MWh are left to serve hour 0, and
+    # hour 1 imports 5 MW (PyPSA's Store alone would keep the first step's loss off the
+    # initial level: 10 MWh, 5 MW served in hour 0 and 2.5 MW in hour 1).
+    result = solve_case(
+        scenario(
+            "initial_level_loss",
+            2,
+            {
+                "datacentre": datacentre(firm_mw=5),
+                "battery": {
+                    "power_mw": 10,
+                    "energy_mwh": 10,
+                    "charge_efficiency": 1,
+                    "discharge_efficiency": 1,
+                    "standing_loss_per_h": 0.5,
+                    "initial_level_pu": 1,
+                },
+                "grid": {"import_limit_mw": 10, "import_price": 100},
+            },
+        )
+    )
+    flexible = result.flexible["s"]
+    assert flexible.output["battery"] == exactly([5, 0])
+    assert flexible.battery_level == exactly([0, 0])
+    assert result.summary["objective"] == exactly(5 * 100)

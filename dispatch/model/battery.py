@@ -12,6 +12,19 @@ if TYPE_CHECKING:
     import pypsa
 
 
+def initial_store_energy(bat: Battery, step_h: float) -> float:
+    """The Store's ``e_initial`` for a battery with an initial level [MWh].
+
+    PyPSA applies no standing loss to ``e_initial`` in the first step; MODEL.md's
+    level recursion does (the level before the first step loses ``(1 - loss)^w`` like
+    any other), so the initial level enters with that loss already applied. Zero for
+    a cyclic battery (PyPSA ignores it then).
+    """
+    if bat.initial_level_pu is None:
+        return 0.0
+    return (1 - bat.standing_loss_per_h) ** step_h * bat.initial_level_pu * bat.energy_mwh
+
+
 def add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None:
     """A battery: a Store on a bus of its own, charged and discharged by one-way Links.
 
@@ -35,7 +48,7 @@ def add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None
         e_nom=bat.energy_mwh,
         standing_loss=bat.standing_loss_per_h,
         e_cyclic=bat.initial_level_pu is None,
-        e_initial=(bat.initial_level_pu or 0.0) * bat.energy_mwh,
+        e_initial=initial_store_energy(bat, study.step_h),
         **expansion_attributes(bat.energy_expansion, study),
     )
     n.add(
