@@ -1,4 +1,4 @@
-"""Benchmark ``dispatch run`` against bare HiGHS on the shipped example studies.
+"""Benchmark ``dispatch run`` against bare HiGHS and the compact LP on the example studies.
 
 Run it from anywhere with the package installed::
 
@@ -43,17 +43,24 @@ What it measures for each study (wall-clock times [s], sizes [MiB]):
    baseline it is the larger of the two processes, not their sum.
 5. The ratio of the whole process to the bare HiGHS solve, against the target 1.5x,
    and the LP size (linopy ``nvars``, ``ncons``; nonzeros as read by HiGHS).
+6. The speed anchor: ``compact_lp.py STUDY`` as a whole process (start-up and
+   imports, ``load_study``, MODEL.md's LP built straight into HiGHS, baseline and
+   flexible solves), median of ``--repeat`` runs; the ratio of ``dispatch run``
+   (4) to it, against the target 2x (stretch 1.5x). Both runs' objectives must
+   equal those ``dispatch run`` wrote into ``summary.json`` (relative difference at
+   most 1e-6; exit code 1 if not).
 
 The header also gives the machine (CPU, cores, Python, package versions) and how
 much longer two CPU-bound processes take when run at once (1.0 with two real cores):
 the forked baseline only saves wall time if that is near 1.
 
-Bare HiGHS and ``dispatch run`` are run alternately, ``--repeat`` times each, so
-drift in machine load affects both alike; both figures are medians.
+``dispatch run``, bare HiGHS and the compact LP are run in turn, ``--repeat`` times
+each, so drift in machine load affects all alike; all figures are medians.
 
 Sections 1, 2 and 3 are measured by child processes of this script (``--child-*``),
 written in ``bench_run_stages.py``, ``bench_run_calls.py`` and ``bench_run_highs.py``;
-the machine, the processes and the report come from ``harness.py``.
+section 6 in ``bench_run_compact.py``; the machine, the processes and the report come
+from ``harness.py``.
 """
 
 from __future__ import annotations
@@ -73,6 +80,13 @@ from bench_run_calls import (
     breakdown,
     child_cli,
     format_calls,
+)
+from bench_run_compact import (
+    compact_figures,
+    compact_process,
+    dispatch_objectives,
+    format_compact,
+    verdict,
 )
 from bench_run_highs import bare_figures, child_highs, format_highs
 from bench_run_stages import child_stages, format_stages
@@ -139,17 +153,21 @@ def measure_study(study: Path, repeat: int, hours: float | None, scratch: Path) 
     command = dispatch_command() + ["run", str(study), "--out", str(scratch / "run")]
     command += ["--quiet"] + ([] if hours is None else ["--hours", str(hours)])
 
-    def whole_process() -> dict[str, float]:
+    def whole_process() -> dict[str, Any]:
         done = run_timed(command, stderr)
         done.check("dispatch run", stderr)
+        objectives = dispatch_objectives(scratch / "run" / "summary.json")
         shutil.rmtree(scratch / "run", ignore_errors=True)
-        return {"wall_s": done.wall_s, "peak_rss_mib": done.peak_rss_mib}
+        return {"wall_s": done.wall_s, "peak_rss_mib": done.peak_rss_mib, "objectives": objectives}
 
     def bare_highs() -> dict[str, Any]:
         figures, process = run_python_child(__file__, CHILD_HIGHS, {"mps": str(mps)}, scratch)
         return {**figures, "process_wall_s": process["wall_s"], "rss_mib": process["peak_rss_mib"]}
 
-    turns = alternate(repeat, {"process": whole_process, "bare": bare_highs})
+    def compact() -> dict[str, Any]:
+        return compact_process(study, hours, scratch)
+
+    turns = alternate(repeat, {"process": whole_process, "bare": bare_highs, "compact": compact})
     mps.unlink(missing_ok=True)
     runs, bare = turns["process"], bare_figures(turns["bare"], stages["objective"])
     whole = statistics.median(r["wall_s"] for r in runs)
@@ -179,6 +197,7 @@ def measure_study(study: Path, repeat: int, hours: float | None, scratch: Path) 
         },
         "ratio": whole / bare["run_s"],
         "target_ratio": TARGET_RATIO,
+        "compact_lp": compact_figures(turns["compact"], whole, runs[0]["objectives"]),
     }
 
 
@@ -221,27 +240,54 @@ def format_study(s: dict[str, Any]) -> str:
         f"(target {TARGET_RATIO:g}x: {verdict})",
         f"   beyond the bare HiGHS solve: {beyond:.2f} s; largest parts (from 2, [s]):",
         "   " + "; ".join(f"{label} {seconds:.2f}" for seconds, label in top),
+        *format_compact(s["compact_lp"], proc["wall_s"]),
     ]
     return "\n".join(out)
 
 
 def format_summary(studies: list[dict[str, Any]]) -> str:
-    """One line per study: size, whole process, bare HiGHS, ratio, peak RSS."""
-    out = [
-        "",
-        "=" * WIDTH,
-        f"{'study':<16}{'variables':>11}{'constraints':>13}{'dispatch run':>14}"
-        f"{'bare HiGHS':>12}{'ratio':>9}{'target':>8}{'peak RSS':>10}",
-        f"{'':<16}{'':>11}{'':>13}{'[s]':>14}{'[s]':>12}{'':>9}{'':>8}{'[MiB]':>10}",
+    """One line per study: size, whole process, peak RSS, bare HiGHS and the compact
+    LP with the ratio of ``dispatch run`` to each, and the compact LP's objective check."""
+    columns = [
+        ("study", "", "<16"),
+        ("variables", "", ">10"),
+        ("constraints", "", ">12"),
+        ("dispatch run", "[s]", ">13"),
+        ("peak RSS", "[MiB]", ">10"),
+        ("bare HiGHS", "[s]", ">11"),
+        ("ratio", f"({TARGET_RATIO:g}x)", ">9"),
+        ("compact LP", "[s]", ">11"),
+        ("ratio", "(2x)", ">8"),
+        ("", "", "<13"),
+        ("objectives", "", ">11"),
     ]
+    width = sum(int(spec[1:]) for _, _, spec in columns)
+    out = ["", "=" * width]
+    out += ["".join(f"{title[i]:{title[2]}}" for title in columns).rstrip() for i in (0, 1)]
     for s in studies:
-        out.append(
-            f"{s['name']:<16}{s['lp']['variables']:>11,}{s['lp']['constraints']:>13,}"
-            f"{s['process']['wall_s']:>14.2f}{s['bare_highs']['run_s']:>12.2f}"
-            f"{s['ratio']:>8.2f}x{TARGET_RATIO:>7.1f}x"
-            f"{s['process']['peak_rss_mib']:>10,.0f}"
-        )
-    out.append("=" * WIDTH)
+        compact = s["compact_lp"]
+        if "not_stated" in compact:
+            anchor = ["", "", "not stated", ""]
+        else:
+            anchor = [
+                f"{compact['wall_s']:.2f}",
+                f"{compact['ratio']:.2f}x",
+                f" {verdict(compact['ratio'])}",
+                "equal" if compact["objective_ok"] else "MISMATCH",
+            ]
+        cells = [
+            s["name"],
+            f"{s['lp']['variables']:,}",
+            f"{s['lp']['constraints']:,}",
+            f"{s['process']['wall_s']:.2f}",
+            f"{s['process']['peak_rss_mib']:,.0f}",
+            f"{s['bare_highs']['run_s']:.2f}",
+            f"{s['ratio']:.2f}x",
+            *anchor,
+        ]
+        line = "".join(f"{cell:{spec}}" for cell, (_, _, spec) in zip(cells, columns, strict=True))
+        out.append(line.rstrip())
+    out.append("=" * width)
     return "\n".join(out)
 
 
@@ -300,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             print(format_study(figures), flush=True)
             if not figures["bare_highs"]["objective_ok"]:
                 failures.append(f"{study}: bare HiGHS objective differs from linopy's")
+            if not figures["compact_lp"].get("objective_ok", True):
+                failures.append(f"{study}: compact LP objectives differ from dispatch run's")
     if measured:
         print(format_summary(measured))
     return finish(args, info, started, {"studies": measured}, failures)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dispatch.exchange.fields import Signals
     from dispatch.exchange.plan_export import export_plan, flexibility_envelope
     from dispatch.exchange.signal_import import apply_signals, import_signals, read_signals
+    from dispatch.optimization.dispatcher import Dispatcher
     from dispatch.optimization.solve import solve
     from dispatch.results.result import Result
     from dispatch.scenario.load import (
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 _MODULE_OF = {
     "BatchReport": "batch.run",
     "DispatchError": "core.errors",
+    "Dispatcher": "optimization.dispatcher",
     "InfeasibleError": "core.errors",
     "Result": "results.result",
     "Scenario": "scenario.schema",
@@ -64,6 +66,7 @@ _MODULE_OF = {
 __all__ = [
     "BatchReport",
     "DispatchError",
+    "Dispatcher",
     "InfeasibleError",
     "Result",
     "Scenario",

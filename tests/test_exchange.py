@@ -33,8 +33,11 @@ from dispatch import (
     solve,
 )
 from dispatch.cli import EXIT_BAD_INPUT, app
+from dispatch.core.files import MARKER
 from dispatch.core.pypsa_settings import import_pypsa
+from dispatch.exchange import plan_export
 from dispatch.exchange.envelope import envelope_of_network
+from dispatch.exchange.envelope_cache import ENVELOPE_FILE
 from dispatch.exchange.fields import SIGNAL_FIELDS, ExchangeTable, SignalSeries
 from dispatch.exchange.plan_export import FORMATS as WRITERS
 from dispatch.exchange.times import format_duration, parse_duration
@@ -341,6 +344,101 @@ def test_envelope_holds_the_plan_and_widens_with_the_window(
     assert (wide.import_up >= narrow.import_up - 1e-6).all()
     assert (wide.import_down >= narrow.import_down - 1e-6).all()
     assert wide.import_up.sum() > 0 and wide.import_down.sum() > 0
+
+
+# --- the envelope is computed once per result and kept -----------------------------
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The windows of every envelope computed from here on [h]."""
+    windows: list[float] = []
+
+    def counted(*args: object, **kwargs: object) -> pd.DataFrame:
+        windows.append(float(args[2]))
+        return envelope_of_network(*args, **kwargs)
+
+    monkeypatch.setattr(plan_export, "envelope_of_network", counted)
+    return windows
+
+
+def _edit_kept(edit: Callable[[xr.Dataset], xr.Dataset]) -> Callable[[Path], object]:
+    """Rewrite a folder's kept envelope after ``edit``, keeping its digests."""
+
+    def damage(folder: Path) -> None:
+        with xr.open_dataset(folder / ENVELOPE_FILE) as ds:
+            edited = edit(ds.load())
+        (folder / ENVELOPE_FILE).unlink()
+        edited.to_netcdf(folder / ENVELOPE_FILE)
+
+    return damage
+
+
+def _export(folder: Path, out: Path, *extra: str | Path) -> bytes:
+    """Export a CSV plan of ``folder``; its CSV and JSON files' bytes."""
+    invoke("exchange", "export", folder, "-f", "csv", "--out", out, *extra)
+    return out.read_bytes() + out.with_suffix(".json").read_bytes()
+
+
+def test_a_second_export_reuses_the_kept_envelope(
+    seville: Result, computed: list[float], tmp_path: Path
+) -> None:
+    folder = seville.write(tmp_path / "result")
+    first = _export(folder, tmp_path / "first.csv")
+    assert computed == [24.0]
+    assert (folder / ENVELOPE_FILE).is_file()
+    assert ENVELOPE_FILE in json.loads((folder / MARKER).read_text())["files"]
+    assert _export(folder, tmp_path / "second.csv") == first
+    assert _export(folder, tmp_path / "narrow.csv", "--window-h", 6) != first
+    assert _export(folder, tmp_path / "again.csv", "--window-h", 24) == first
+    assert computed == [24.0, 6.0]  # both windows kept
+    invoke("exchange", "export", folder, "-f", "netcdf", "--out", tmp_path / "plan.nc")
+    assert computed == [24.0, 6.0]
+    assert seville.write(folder) == folder  # a result replaces a result with its envelope
+
+
+DAMAGES: dict[str, Callable[[Path], object]] = {
+    "truncated": lambda f: (f / ENVELOPE_FILE).write_bytes((f / ENVELOPE_FILE).read_bytes()[:900]),
+    "not netCDF": lambda f: (f / ENVELOPE_FILE).write_bytes(b"garbage"),
+    "values edited": _edit_kept(lambda ds: ds.assign(values=ds["values"] * 2)),
+    "another version": _edit_kept(lambda ds: ds.assign_attrs(schema_version="0")),
+    "network.nc changed": lambda f: (f / "network.nc").write_bytes(
+        (f / "network.nc").read_bytes() + b"\0"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_changed_or_damaged_kept_envelope_is_computed_again(
+    damage: str, plan_run: Path, computed: list[float], tmp_path: Path
+) -> None:
+    expected = _export(plan_run, tmp_path / "expected.csv")
+    folder = Path(shutil.copytree(plan_run, tmp_path / "result"))
+    DAMAGES[damage](folder)
+    computed.clear()
+    assert _export(folder, tmp_path / "plan.csv") == expected
+    assert computed == [24.0]
+    assert _export(folder, tmp_path / "again.csv") == expected
+    assert computed == [24.0]  # kept again, repaired
+
+
+def test_the_envelope_is_kept_only_where_dispatch_wrote(
+    seville: Result, computed: list[float], tmp_path: Path
+) -> None:
+    unmarked = seville.write(tmp_path / "unmarked")
+    (unmarked / MARKER).unlink()  # read as a result, but its files are not listed
+    expected = _export(unmarked, tmp_path / "a.csv")
+    assert _export(unmarked, tmp_path / "b.csv") == expected
+    assert computed == [24.0, 24.0] and not (unmarked / ENVELOPE_FILE).exists()
+    users = seville.write(tmp_path / "users")
+    (users / ENVELOPE_FILE).write_text("the user's own file")
+    assert _export(users, tmp_path / "c.csv") == expected
+    assert (users / ENVELOPE_FILE).read_text() == "the user's own file"
+    computed.clear()
+    for _ in range(2):  # a Result keeps its envelope in memory
+        flexibility_envelope(seville, window_h=12)
+        export_plan(seville, "csv", tmp_path / "d.csv", window_h=12)
+    assert computed == [12.0]
 
 
 # --- durations: ISO 8601, seconds kept -----------------------------------------------

@@ -116,7 +116,9 @@ def _check_dispatch_folder(out: Path, kind: str) -> None:
         )
     if found != kind:
         _refuse(out, f"holds a dispatch {found}, not a {kind}: give another folder")
-    foreign = sorted(entries - files - {MARKER}) if files is not None else []
+    # A temporary of a killed run goes with the folder it lies in when that is replaced.
+    written = {MARKER, *(n for n in entries if _TEMPORARY.match(n))}
+    foreign = sorted(entries - files - written) if files is not None else []
     if foreign:
         _refuse(
             out,
@@ -176,6 +178,49 @@ def write_marker(folder: Path, kind: str, files: Iterable[str] | None = None) ->
         marker["files"] = sorted(files)
     text = json.dumps(marker, indent=1) + "\n"
     write_file_atomic(Path(folder) / MARKER, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def add_to_result_folder(folder: Path, name: str, write: Callable[[Path], object]) -> bool:
+    """Write file ``name`` into a result folder dispatch wrote, and list it in the marker.
+
+    Only a folder whose :data:`MARKER` says it is a result and lists its files is
+    written, and an existing ``name`` is replaced only if the marker lists it: nothing
+    lands in a folder, or over a file, that dispatch did not write. The marker lists
+    the file before it is written (atomically, :func:`write_file_atomic`), so an
+    interruption leaves at most a listed file missing, which a later run accepts.
+
+    Parameters
+    ----------
+    folder
+        The result folder.
+    name
+        Name of the file in it.
+    write
+        Writes the file's content to the path it is given.
+
+    Returns
+    -------
+    bool
+        Whether the file was written; False for a folder or file dispatch did not
+        write, or one that cannot be written.
+    """
+    folder, path = Path(folder), Path(folder) / name
+    try:
+        kind, files = _written_by_dispatch(folder, set(os.listdir(folder)))
+        if kind != "result" or files is None or path.is_symlink():
+            return False
+        if path.exists() and name not in files:
+            return False
+        if name not in files:
+            with (folder / MARKER).open("rb") as handle:
+                marker = json.loads(handle.read(MAX_MARKER_BYTES))
+            marker["files"] = sorted({*files, name})
+            text = json.dumps(marker, indent=1) + "\n"
+            write_file_atomic(folder / MARKER, lambda p: p.write_text(text, encoding="utf-8"))
+        write_file_atomic(path, write)
+    except (OSError, ValueError, ScenarioError):
+        return False
+    return True
 
 
 @contextlib.contextmanager

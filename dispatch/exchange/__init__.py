@@ -9,7 +9,8 @@ the formats :mod:`~dispatch.exchange.netcdf_format`,
 (:mod:`~dispatch.exchange.openadr_objects`, :mod:`~dispatch.exchange.openadr_reader`,
 :mod:`~dispatch.exchange.openadr_writer`), :mod:`~dispatch.exchange.signal_import`
 (signals into a study), :mod:`~dispatch.exchange.result_folder` (reading a result
-folder), :mod:`~dispatch.exchange.envelope` (the flexibility envelope) and
+folder), :mod:`~dispatch.exchange.envelope` (the flexibility envelope),
+:mod:`~dispatch.exchange.envelope_cache` (the envelope kept with its result) and
 :mod:`~dispatch.exchange.plan_export` (a site's plan out). ``docs/exchange.md``
 specifies the formats.
 

@@ -32,12 +32,12 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.processes import quiet_stdout
-from dispatch.model.linopy_model import build_model
-from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import linopy
     import pypsa
+
+    from dispatch.scenario.study import Study
 
 DEFAULT_WINDOW_H = 24.0
 """Default window half-width H [h]."""
@@ -85,6 +85,8 @@ def envelope_of_network(
     names = n.links.index[(n.links.carrier == "grid_import") & (n.links.bus1 == site)]
     if not len(names):
         raise ScenarioError(source, f"sites.{site}.grid", "the site has no grid connection")
+    from dispatch.model.linopy_model import build_model  # linopy: only when computed
+
     m = build_model(n, study)
     lp = _WindowedLP(m, n, source)
     imports = lp.positions("Link-p", names[0])

@@ -198,4 +198,20 @@ def write_netcdf(table: ExchangeTable, path: Path) -> None:
     }
     for name in table.fields:
         encoding[name] = {"zlib": True, "complevel": 4}
-    write_file_atomic(path, lambda temporary: ds.to_netcdf(temporary, encoding=encoding))
+    write_file_atomic(path, lambda temporary: _to_netcdf4(ds, temporary, encoding))
+
+
+def _to_netcdf4(ds: Any, path: Path, encoding: dict[str, dict]) -> None:
+    """``ds.to_netcdf(path, encoding=encoding)`` with netCDF4, without its dask lock.
+
+    ``to_netcdf`` asks dask for the scheduler's write lock, which imports
+    ``distributed`` where it is installed (about 0.7 s); a file written from memory
+    in one thread needs only netCDF4's own lock.
+    """
+    from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK, NetCDF4DataStore
+
+    store = NetCDF4DataStore.open(path, mode="w", lock=NETCDF4_PYTHON_LOCK)
+    try:
+        ds.dump_to_store(store, encoding=encoding)
+    finally:
+        store.close()

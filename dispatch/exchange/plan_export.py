@@ -20,10 +20,11 @@ from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.pypsa_settings import pypsa_settings
 from dispatch.exchange.csv_format import metadata_path, write_csv
 from dispatch.exchange.envelope import DEFAULT_WINDOW_H, envelope_of_network
+from dispatch.exchange.envelope_cache import folder_envelope, result_envelope
 from dispatch.exchange.fields import KEY_FIGURES, SCHEMA, SIGNAL_FIELDS, ExchangeTable
 from dispatch.exchange.netcdf_format import write_netcdf
 from dispatch.exchange.openadr_writer import write_openadr
-from dispatch.exchange.result_folder import read_result_folder, study_of
+from dispatch.exchange.result_folder import read_network, read_result_folder, study_of
 from dispatch.exchange.signal_import import site_of
 from dispatch.exchange.untrusted_input import MAX_FILE_BYTES, load_json
 from dispatch.results.result import Result
@@ -31,6 +32,9 @@ from dispatch.scenario.load import scenario_path
 
 if TYPE_CHECKING:
     import pypsa
+    import xarray as xr
+
+    from dispatch.scenario.study import Study
 
 FORMATS: dict[str, tuple[str, Callable[[ExchangeTable, Path], None]]] = {
     "netcdf": (".nc", write_netcdf),
@@ -52,7 +56,8 @@ def plan(
     ----------
     source
         A :class:`~dispatch.Result`, or the folder ``dispatch run`` wrote it to
-        (``summary.json``, ``dispatch.nc`` and ``network.nc`` are read).
+        (``summary.json`` and ``dispatch.nc`` are read, and ``network.nc`` unless the
+        folder keeps the envelope: :mod:`dispatch.exchange.envelope_cache`).
     site
         The site; may be omitted if the study has one.
     window_h
@@ -71,11 +76,11 @@ def plan(
         and ``import_down`` [MW]; key figures of the site's flexible run.
     """
     if isinstance(source, Result):
-        summary, dataset, network = source.summary, source.dispatch, source.network.copy()
+        summary, dataset = source.summary, source.dispatch
         origin, study = f"study {source.study.name}", source.study
     else:
         folder = Path(source)
-        summary, dataset, network = read_result_folder(folder)
+        summary, dataset = read_result_folder(folder)
         origin = str(folder / "network.nc")
         study = None if scenario is None else study_of(folder, dataset, scenario)
         if study is None and summary.get("targets"):
@@ -91,22 +96,32 @@ def plan(
     ds = dataset.sel(site=site, run="flexible")
     if "import_price" not in ds or np.isnan(ds["import_price"].values).any():
         raise ScenarioError(origin, f"sites.{site}.grid", "the site has no grid connection")
-    limits = (
-        _limits(network, site)
-        if study is None
-        else {
-            name: study.values(site, f"grid.{SIGNAL_FIELDS[name].grid_field}")
-            for name in ("import_limit", "export_limit")
-        }
-    )
+    window_h = DEFAULT_WINDOW_H if window_h is None else window_h
+    if isinstance(source, Result):
+        envelope = _result_envelope(source, site, window_h)
+    else:
+        envelope = folder_envelope(
+            folder,
+            dataset,
+            site,
+            window_h,
+            study,
+            lambda: _folder_network_envelope(folder, dataset, site, window_h, study),
+        )
+    limits = {
+        name: (
+            envelope[name].to_numpy()
+            if study is None
+            else study.values(site, f"grid.{SIGNAL_FIELDS[name].grid_field}")
+        )
+        for name in ("import_limit", "export_limit")
+    }
     fields = {}
     for name in SIGNAL_FIELDS:
         if name in ds and not np.isnan(ds[name].values).any():
             fields[name] = ds[name].values.astype(float)
         elif name in limits:
             fields[name] = limits[name]
-    window_h = DEFAULT_WINDOW_H if window_h is None else window_h
-    envelope = envelope_of_network(network, site, window_h, origin, study)
     fields["grid_import"] = ds["grid_import"].values.astype(float) + 0.0  # no -0
     fields["grid_export"] = ds["grid_export"].values.astype(float) + 0.0
     if "surplus" in fields:
@@ -138,16 +153,39 @@ def plan(
     )
 
 
-def _limits(n: pypsa.Network, site: str) -> dict[str, np.ndarray]:
-    """Import and export limits of the site's grid connection in the network [MW]."""
-    limits = {}
-    for name, link in (("import_limit", "grid import"), ("export_limit", "grid export")):
-        per_unit = n.get_switchable_as_dense("Link", "p_max_pu")[f"{site} {link}"].to_numpy(float)
-        limits[name] = per_unit * float(n.links.at[f"{site} {link}", "p_nom"]) + 0.0
-    return limits
+def _result_envelope(result: Result, site: str, window_h: float) -> pd.DataFrame:
+    """The envelope and grid limits of a Result's site, computed once per Result [MW]."""
+    origin = f"study {result.study.name}"
+    return result_envelope(
+        result,
+        site,
+        window_h,
+        lambda: _network_envelope(result.network.copy(), site, window_h, origin, result.study),
+    )
 
 
 @pypsa_settings
+def _folder_network_envelope(
+    folder: Path, dataset: xr.Dataset, site: str, window_h: float, study: Study | None
+) -> pd.DataFrame:
+    """The envelope and grid limits of a result folder's ``network.nc`` [MW]."""
+    network = read_network(folder, dataset)
+    return _network_envelope(network, site, window_h, str(folder / "network.nc"), study)
+
+
+@pypsa_settings
+def _network_envelope(
+    n: pypsa.Network, site: str, window_h: float, origin: str, study: Study | None
+) -> pd.DataFrame:
+    """The envelope of a site (:func:`envelope_of_network`) and the import and export
+    limits of its grid connection in the network, by step [MW]."""
+    envelope = envelope_of_network(n, site, window_h, origin, study)
+    for name, link in (("import_limit", "grid import"), ("export_limit", "grid export")):
+        per_unit = n.get_switchable_as_dense("Link", "p_max_pu")[f"{site} {link}"].to_numpy(float)
+        envelope[name] = per_unit * float(n.links.at[f"{site} {link}", "p_nom"]) + 0.0
+    return envelope
+
+
 def flexibility_envelope(
     result: Result, site: str | None = None, window_h: float | None = None
 ) -> pd.DataFrame:
@@ -156,6 +194,8 @@ def flexibility_envelope(
     For each step t: the highest and lowest import the site could take in t, with
     every constraint of the study holding and the plan unchanged outside the window
     [t - window_h, t + window_h] (:mod:`dispatch.exchange.envelope` states it precisely).
+    It is computed once per Result and window, and kept with the Result for its
+    exports (:mod:`dispatch.exchange.envelope_cache`).
 
     Parameters
     ----------
@@ -183,10 +223,9 @@ def flexibility_envelope(
     origin = f"study {result.study.name}"
     site = site_of(result.study, site, origin)
     window_h = DEFAULT_WINDOW_H if window_h is None else window_h
-    return envelope_of_network(result.network.copy(), site, window_h, origin, result.study)
+    return _result_envelope(result, site, window_h).drop(columns=["import_limit", "export_limit"])
 
 
-@pypsa_settings
 def export_plan(
     source: Result | str | Path,
     fmt: str,

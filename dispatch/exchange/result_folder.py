@@ -29,12 +29,13 @@ if TYPE_CHECKING:
     import xarray as xr
 
 
-def read_result_folder(folder: Path) -> tuple[dict, xr.Dataset, pypsa.Network]:
-    """``summary.json``, ``dispatch.nc`` and ``network.nc`` of a result folder, checked.
+def read_result_folder(folder: Path) -> tuple[dict, xr.Dataset]:
+    """``summary.json`` and ``dispatch.nc`` of a result folder, checked.
 
     The folder may have been edited or damaged since ``dispatch run`` wrote it: what
     :func:`~dispatch.exchange.plan_export.plan` reads is checked, and a file that does
-    not open names itself.
+    not open names itself. ``network.nc`` must be there; :func:`read_network` reads it
+    when the envelope is not kept with the result.
     """
     for name in ("summary.json", "dispatch.nc", "network.nc"):
         if not (folder / name).is_file():
@@ -42,7 +43,7 @@ def read_result_folder(folder: Path) -> tuple[dict, xr.Dataset, pypsa.Network]:
                 str(folder), "", f"not a result folder of 'dispatch run' (no {name})"
             )
     dataset = _read_dispatch(folder / "dispatch.nc")
-    return _read_summary(folder / "summary.json"), dataset, _read_network(folder, dataset)
+    return _read_summary(folder / "summary.json"), dataset
 
 
 @contextlib.contextmanager
@@ -134,8 +135,9 @@ _MAX_STEP_H = 8760.0
 """Longest step a result folder is read with [h]."""
 
 
-def _read_network(folder: Path, dataset: xr.Dataset) -> pypsa.Network:
-    """``network.nc``, on the snapshots of ``dispatch.nc``."""
+def read_network(folder: Path, dataset: xr.Dataset) -> pypsa.Network:
+    """``network.nc`` of a result folder, checked to be on the snapshots of ``dispatch.nc``
+    (as :func:`read_result_folder` returns it) and to hold the sites' grid links."""
     import xarray as xr
 
     from dispatch.core.pypsa_settings import import_pypsa

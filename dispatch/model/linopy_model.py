@@ -14,6 +14,7 @@ from dispatch.model.constraints import (
 
 if TYPE_CHECKING:
     import linopy
+    import pandas as pd
     import pypsa
 
     from dispatch.scenario.study import Study
@@ -39,9 +40,37 @@ def build_model(n: pypsa.Network, study: Study | None) -> linopy.Model:
             "nothing to optimise: every cost, price and value of lost work is zero "
             "(give an asset a marginal cost or the grid a price)",
         ) from None
-    share_route_capacity(n)
-    tie_battery_discharge_to_charge(n)
+    add_network_constraints(n)
     if study is not None:
         tie_idle_draw_to_it_capacity(n, study)
         add_carbon_targets(n, study)
     return model
+
+
+def add_network_constraints(n: pypsa.Network, snapshots: pd.Index | None = None) -> None:
+    """Add to ``n.model`` the constraints of :func:`build_model` that the network alone
+    gives: the classes of a route sharing its capacity, a sized battery's discharge
+    power tied to its charge power.
+
+    With them, a solved network written by ``dispatch`` (``network.nc``) re-solves to
+    its optimum, unless the study had carbon targets or sized IT capacity with idle
+    draw: ``n.optimize(extra_functionality=add_network_constraints)``. ``snapshots``
+    is PyPSA's second argument of ``extra_functionality``, unused: the constraints
+    span the model's snapshots.
+
+    Examples
+    --------
+    >>> from dispatch import load_study, solve
+    >>> result = solve(load_study("networks/olkaria", hours=24))
+    >>> n = result.network.copy()
+    >>> n.optimize(
+    ...     extra_functionality=add_network_constraints,
+    ...     include_objective_constant=False,
+    ...     log_to_console=False,
+    ... )
+    ('ok', 'optimal')
+    >>> abs(n.objective - result.summary["objective"]) < 1e-6 * result.summary["objective"]
+    True
+    """
+    share_route_capacity(n)
+    tie_battery_discharge_to_charge(n)

@@ -73,7 +73,13 @@ def build_network(study: Study) -> pypsa.Network:
     n = pypsa.Network(name=study.name)
     n.set_snapshots(study.snapshots.tz_localize(None))
     n.snapshot_weightings.loc[:, :] = study.step_h
-    n.meta = {"study": study.name, "run": "flexible", "currency": study.scenario.currency}
+    n.meta = {
+        "study": study.name,
+        "run": "flexible",
+        "currency": study.scenario.currency,
+        # Read with the network from network.nc: how to re-solve it to its optimum.
+        "extra_constraints": "dispatch.model.linopy_model.add_network_constraints",
+    }
 
     n.add(
         "Carrier",
