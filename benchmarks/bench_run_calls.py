@@ -37,7 +37,7 @@ CLI_LABELS = {
     "write.build_dataset": "  hourly dataset (Result._build_dataset)",
     "write.to_netcdf": "  dispatch.nc (Dataset.to_netcdf)",
     "write.dispatch_table": "  wide table (Result.dispatch_table)",
-    "write.to_csv": "  dispatch.csv (DataFrame.to_csv)",
+    "write.write_dispatch_csv": "  dispatch.csv (write_dispatch_csv)",
     "write.plot_dispatch": "  figure (Result.plot_dispatch)",
     "write.savefig": "  dispatch.png (Figure.savefig)",
     "write.export_to_netcdf": "  network.nc (Network.export_to_netcdf)",
@@ -186,16 +186,14 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
 def _write_targets() -> list[tuple[Any, str, str]]:
     """The calls of ``Result.write`` timed separately (imported when it runs)."""
     import matplotlib.figure
-    import pandas as pd
     import pypsa
     import xarray as xr
 
-    keys = ("key_figures", "build_dataset", "dispatch_table", "plot_dispatch")
+    keys = ("key_figures", "build_dataset", "dispatch_table", "write_dispatch_csv", "plot_dispatch")
     ours = internals.timed({f"result.{key}": f"write.{key}" for key in keys})
     return [
         *ours,
         (xr.Dataset, "to_netcdf", "write.to_netcdf"),
-        (pd.DataFrame, "to_csv", "write.to_csv"),
         (matplotlib.figure.Figure, "savefig", "write.savefig"),
         (pypsa.Network, "export_to_netcdf", "write.export_to_netcdf"),
         (shutil, "copyfile", "write.copyfile"),

@@ -46,6 +46,7 @@ INTERNALS: dict[str, str] = {
     "result.build_dataset": "dispatch.results.result:Result._build_dataset",
     "result.dispatch_table": "dispatch.results.result:Result.dispatch_table",
     "result.plot_dispatch": "dispatch.results.result:Result.plot_dispatch",
+    "result.write_dispatch_csv": "dispatch.results.result:write_dispatch_csv",
 }
 """Name -> ``"module:attribute"``, the attribute possibly of a class (``Class.name``)."""
 

@@ -104,5 +104,7 @@ def plot_dispatch(
     figure.suptitle(
         f"{result.study.name}, site {site}: dispatch before and after workload flexibility"
     )
-    figure.tight_layout()
+    # Fixed margins, room for the legend on the right: tight_layout would lay out
+    # every tick label once more before savefig draws them (a third of the plot's time).
+    figure.subplots_adjust(left=0.07, right=0.835, bottom=0.085, top=0.9, hspace=0.17)
     return figure

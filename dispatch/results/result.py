@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -298,20 +302,20 @@ class Result:
         has); the index is the snapshot (UTC).
         """
         ds = self.dispatch
-        columns = {}
+        steps = ds.sizes["snapshot"]
+        labels: list[str] = []
+        blocks: list[np.ndarray] = []
         for name, var in ds.data_vars.items():
             extra = [d for d in var.dims if d != "snapshot"]
-            frame = var.to_dataframe(name=name)[name].unstack(extra) if extra else (var.to_series())
             unit = var.attrs["units"]
-            if isinstance(frame, pd.Series):
-                columns[f"{name} ({unit})"] = frame
-                continue
-            for key, column in frame.items():
-                key = key if isinstance(key, tuple) else (key,)
-                columns[f"{name}[{'/'.join(map(str, key))}] ({unit})"] = column
-        table = pd.DataFrame(columns) + 0.0  # no "-0" in spreadsheets
-        table.index = pd.DatetimeIndex(table.index).tz_localize("UTC").rename("time")
-        return table
+            keys = itertools.product(*(map(str, ds[d].values) for d in extra))
+            labels += [
+                f"{name}[{'/'.join(key)}] ({unit})" if extra else f"{name} ({unit})" for key in keys
+            ]
+            blocks.append(var.transpose("snapshot", *extra).values.reshape(steps, -1))
+        time = ds.indexes["snapshot"].tz_localize("UTC").rename("time")
+        # + 0.0: no "-0" in spreadsheets
+        return pd.DataFrame(np.concatenate(blocks, axis=1) + 0.0, index=time, columns=labels)
 
     def plot_dispatch(
         self, week_start: str | pd.Timestamp | None = None, site: str | None = None
@@ -351,13 +355,12 @@ class Result:
             (staging / "summary.json").write_text(
                 json.dumps(self.summary, indent=2) + "\n", encoding="utf-8"
             )
+            # zlib level 1: within 3 % of level 4's size in three quarters of the time
             self.dispatch.to_netcdf(
                 staging / "dispatch.nc",
-                encoding={v: {"zlib": True, "complevel": 4} for v in self.dispatch.data_vars},
+                encoding={v: {"zlib": True, "complevel": 1} for v in self.dispatch.data_vars},
             )
-            csv_safe(self.dispatch_table()).to_csv(
-                staging / "dispatch.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%SZ"
-            )
+            write_dispatch_csv(self.dispatch_table(), staging / "dispatch.csv")
             figure = self.plot_dispatch()
             figure.savefig(staging / "dispatch.png", dpi=110)
             import matplotlib.pyplot as plt
@@ -374,3 +377,23 @@ class Result:
         from dispatch.results.display import result_html
 
         return result_html(self)
+
+
+def write_dispatch_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write :meth:`Result.dispatch_table` as CSV, as ``DataFrame.to_csv`` would, faster.
+
+    The first column is the time (ISO 8601 UTC, ``2025-01-01T00:00:00Z``), numbers
+    have six significant digits (``%.6g``), missing values are empty cells; names
+    are made inert for spreadsheets (:func:`dispatch.core.files.csv_safe`).
+    ``to_csv`` formats each value apart and takes about eight times as long.
+    """
+    table = csv_safe(table)
+    times = np.datetime_as_string(table.index.tz_convert(None).to_numpy(), unit="s")
+    line = ",".join(["%sZ", *["%.6g"] * table.shape[1]]) + os.linesep
+    rows = zip(times.tolist(), table.to_numpy().tolist(), strict=True)
+    body = "".join([line % (time, *values) for time, values in rows])
+    if table.isna().to_numpy().any():  # to_csv writes an empty cell, "%.6g" "nan"
+        body = re.sub(r"(?<=,)nan(?=[,\r\n])", "", body)
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        csv.writer(file, lineterminator=os.linesep).writerow([table.index.name, *table.columns])
+        file.write(body)
