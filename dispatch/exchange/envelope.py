@@ -20,7 +20,8 @@ at a time (two steps' headroom need not be available together).
 
 Computation: each edge is a small LP over the columns of the window, with the rows of
 the model's constraint matrix that touch them and every other variable fixed to x*
-(moved into the row bounds), solved with HiGHS; the steps reuse one solver instance.
+(moved into the row bounds), solved with HiGHS's primal simplex; the steps reuse one
+solver instance, each window starting from the previous window's basis.
 """
 
 from __future__ import annotations
@@ -177,26 +178,44 @@ class _WindowedLP:
         with quiet_stdout():
             highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
+        # From the previous window's basis, or the other edge's optimum, the primal
+        # simplex needs less than half the dual simplex's iterations.
+        highs.setOptionValue("simplex_strategy", 4)
         steps = len(targets)
         found = np.empty((steps, 2))
+        status = np.array([highspy.HighsBasisStatus(k) for k in range(5)], dtype=object)
+        previous = None
         for t, target in enumerate(targets):
             window = self.first[max(0, t - half)], self.first[min(steps, t + half + 1)]
-            highs.passModel(self._window(*window, target))
+            lp, rows = self._window(*window, target)
+            highs.passModel(*lp)
+            if previous is not None:
+                bounds = self.col_lower[slice(*window)], self.col_upper[slice(*window)]
+                highs.setBasis(_shifted_basis(previous, window, rows, bounds, status))
             for k, sense in enumerate((highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize)):
                 highs.changeObjectiveSense(sense)
                 highs.run()
-                status = highs.getModelStatus()
-                if status != highspy.HighsModelStatus.kOptimal:
+                model_status = highs.getModelStatus()
+                if model_status != highspy.HighsModelStatus.kOptimal:
                     raise RuntimeError(
-                        f"envelope LP of step {t}: {highs.modelStatusToString(status)}"
+                        f"envelope LP of step {t}: {highs.modelStatusToString(model_status)}"
                     )
                 found[t, k] = highs.getInfo().objective_function_value
+            basis = highs.getBasis()
+            previous = (
+                window,
+                rows,
+                np.array(basis.col_status, dtype=object),
+                np.array(basis.row_status, dtype=object),
+            )
         return found
 
-    def _window(self, lo: int, hi: int, target: int) -> object:
-        """The LP of columns lo..hi-1, the rest fixed to the plan; cost 1 on ``target``."""
-        import highspy
+    def _window(self, lo: int, hi: int, target: int) -> tuple[tuple, np.ndarray]:
+        """The LP of columns lo..hi-1, the rest fixed to the plan; cost 1 on ``target``.
 
+        Returns the arguments of ``Highs.passModel`` for it (column-wise, minimised)
+        and its rows' positions in the model's rows (ascending).
+        """
         indptr = self.columns.indptr[lo : hi + 1]
         entries = slice(indptr[0], indptr[-1])
         rows, local = np.unique(self.columns.indices[entries], return_inverse=True)
@@ -205,17 +224,57 @@ class _WindowedLP:
             local, weights=data * np.repeat(self.x[lo:hi], np.diff(indptr)), minlength=len(rows)
         )
         fixed = self.activity[rows] - inside
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = hi - lo, len(rows)
-        lp.col_cost_ = (np.arange(lo, hi) == target).astype(float)
-        lp.col_lower_, lp.col_upper_ = self.col_lower[lo:hi], self.col_upper[lo:hi]
-        lp.row_lower_ = self.row_lower[rows] - fixed
-        lp.row_upper_ = self.row_upper[rows] - fixed
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = indptr - indptr[0]
-        lp.a_matrix_.index_ = local
-        lp.a_matrix_.value_ = data
-        return lp
+        cost = np.zeros(hi - lo)
+        cost[target - lo] = 1.0
+        lp = (
+            *(hi - lo, len(rows), len(data), _COLUMN_WISE, _MINIMISE, 0.0),
+            cost,
+            self.col_lower[lo:hi],
+            self.col_upper[lo:hi],
+            self.row_lower[rows] - fixed,
+            self.row_upper[rows] - fixed,
+            (indptr - indptr[0]).astype(np.int32),
+            local.astype(np.int32),
+            data,
+            np.zeros(hi - lo, dtype=np.int32),  # continuous
+        )
+        return lp, rows
+
+
+_COLUMN_WISE, _MINIMISE = 1, 1
+"""``highspy.MatrixFormat.kColwise`` and ``highspy.ObjSense.kMinimize``."""
+
+
+def _shifted_basis(
+    previous: tuple,
+    window: tuple[int, int],
+    rows: np.ndarray,
+    col_bounds: tuple[np.ndarray, np.ndarray],
+    status: np.ndarray,
+) -> object:
+    """A start for a window's LP from the basis of the previous window's LP.
+
+    Columns and rows both windows hold keep their status; new rows are basic and new
+    columns sit at a finite bound. The count of basic variables may then be off: HiGHS
+    repairs such an "alien" basis. ``status`` holds the ``HighsBasisStatus`` by value.
+    """
+    import highspy
+
+    (lo_p, hi_p), rows_p, col_p, row_p = previous
+    lo, hi = window
+    lower, upper = col_bounds
+    col = status[np.where(np.isfinite(lower), 0, np.where(np.isfinite(upper), 2, 3))]
+    shared = slice(max(lo, lo_p), min(hi, hi_p))
+    col[shared.start - lo : shared.stop - lo] = col_p[shared.start - lo_p : shared.stop - lo_p]
+    kept = np.isin(rows, rows_p, assume_unique=True)
+    row = np.full(len(rows), status[1])
+    row[kept] = row_p[np.searchsorted(rows_p, rows[kept])]
+    basis = highspy.HighsBasis()
+    basis.col_status = list(col)
+    basis.row_status = list(row)
+    basis.alien = True
+    basis.valid = True
+    return basis
 
 
 def _plan(m: linopy.Model, n: pypsa.Network, source: str) -> tuple[np.ndarray, np.ndarray]:
