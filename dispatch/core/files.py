@@ -206,17 +206,14 @@ def add_to_result_folder(folder: Path, name: str, write: Callable[[Path], object
     """
     folder, path = Path(folder), Path(folder) / name
     try:
-        kind, files = _written_by_dispatch(folder, set(os.listdir(folder)))
-        if kind != "result" or files is None or path.is_symlink():
+        entries = set(os.listdir(folder))
+        kind, files = _written_by_dispatch(folder, entries)
+        if MARKER not in entries or kind != "result" or files is None or path.is_symlink():
             return False
         if path.exists() and name not in files:
             return False
         if name not in files:
-            with (folder / MARKER).open("rb") as handle:
-                marker = json.loads(handle.read(MAX_MARKER_BYTES))
-            marker["files"] = sorted({*files, name})
-            text = json.dumps(marker, indent=1) + "\n"
-            write_file_atomic(folder / MARKER, lambda p: p.write_text(text, encoding="utf-8"))
+            write_marker(folder, "result", {*files, name})
         write_file_atomic(path, write)
     except (OSError, ValueError, ScenarioError):
         return False
