@@ -22,6 +22,7 @@ from conftest import DATA
 from dispatch import load_study, solve
 from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network
+from dispatch.optimization.highs_arrays import BASIC, LOWER, UPPER
 from dispatch.optimization.solve import (
     SOLVER_OPTIONS,
     _solve_run,
@@ -29,9 +30,6 @@ from dispatch.optimization.solve import (
     _to_baseline,
 )
 from dispatch.optimization.staged import (
-    BASIC,
-    LOWER,
-    UPPER,
     FoldedLp,
     Vertex,
     _tightest,
@@ -115,7 +113,7 @@ def blocks_per_stage(study: Study, caplog: pytest.LogCaptureFixture) -> list[str
     """Solve the flexible run of ``study`` staged, check it against a cold solve and
     the optimality conditions, and return how many blocks each stage solved."""
     staged, cold = built(study, "flexible"), built(study, "flexible")
-    with caplog.at_level(logging.DEBUG, logger="dispatch.optimization.staged"):
+    with caplog.at_level(logging.DEBUG, logger="dispatch.optimization"):
         assert _solve_staged(staged, study, SOLVER_OPTIONS)
     _solve_run(cold, study, "flexible", COLD)
     assert_optimal(staged)

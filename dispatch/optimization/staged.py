@@ -21,8 +21,11 @@ an exact scheme:
    optimum of the whole LP (what is left to do is mostly moving storage between
    windows). The columns held in step 2 start it nonbasic, each at the bound its
    reduced cost prefers, so that the basis is dual feasible and HiGHS starts in
-   the second phase of its dual simplex. Nothing is done after step 1 when the
-   joining columns are fixed anyway, as in the baseline;
+   the second phase of its dual simplex. This run sets the peak memory of a large
+   study: HiGHS gets the LP with the columns that equality rows fix eliminated,
+   and what it does not need waits on disk (:mod:`dispatch.optimization.last_stage`).
+   Nothing is done after step 1 when the joining columns are fixed anyway, as in
+   the baseline;
 4. the solution is unfolded: the dual of a column held at a bound that a
    single-variable row set is that row's dual, as a cold solve reports it.
 
@@ -33,11 +36,10 @@ solves cold.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import dataclasses
 import logging
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -45,15 +47,25 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from dispatch.optimization.highs_arrays import (
+    BASIC,
+    LOWER,
+    UPPER,
+    basis_codes,
+    highs_basis,
+    highs_of,
+    return_freed_memory,
+)
+from dispatch.optimization.last_stage import solve_whole
+from dispatch.optimization.reduction import LinearProgram
+from dispatch.optimization.spill import Slot, array_slots, model_slots
+
 if TYPE_CHECKING:
     import highspy
     import linopy
     from linopy.constants import Result
 
 _log = logging.getLogger(__name__)
-
-LOWER, BASIC, UPPER = 0, 1, 2
-"""HiGHS's basis status codes (``highspy.HighsBasisStatus``)."""
 
 _DUAL_TOLERANCE = 1e-7
 """HiGHS's default dual feasibility tolerance [-]."""
@@ -112,8 +124,15 @@ def solve_staged(
         held_mask = np.zeros(len(folded.cost), dtype=bool)
         held_mask[held_now] = True
         released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
+        last = stage == len(stages)
         vertex = folded.solve_components(
-            held_now, vertex, options, threads, released, basis=stage < len(stages)
+            held_now,
+            vertex,
+            options,
+            threads,
+            released,
+            not last,
+            model_slots(model) if last else (),
         )
         _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
         if vertex is None:
@@ -203,44 +222,6 @@ class FoldedLp:
             _tightest(col_upper, single_col, from_above, np.minimum),
         )
 
-    def highs(
-        self,
-        options: dict,
-        matrix: sp.csr_matrix,
-        rows: np.ndarray,
-        cols: np.ndarray,
-        lower: np.ndarray,
-        upper: np.ndarray,
-        shift: np.ndarray,
-    ) -> highspy.Highs:
-        """HiGHS holding the block of the folded LP's ``rows`` and ``cols``, whose
-        ``matrix`` it is, with ``shift`` the rows' activity from columns left out."""
-        import highspy
-
-        matrix = matrix.tocsc()
-        solver = highspy.Highs()
-        solver.setOptionValue("output_flag", False)
-        for name, value in options.items():
-            solver.setOptionValue(name, value)
-        solver.passModel(
-            len(cols),
-            len(rows),
-            matrix.nnz,
-            int(highspy.MatrixFormat.kColwise),
-            int(highspy.ObjSense.kMinimize),
-            0.0,
-            self.cost[cols],
-            lower[cols],
-            upper[cols],
-            self.row_lower[self.kept[rows]] - shift[rows],
-            self.row_upper[self.kept[rows]] - shift[rows],
-            matrix.indptr.astype(np.int32, copy=False),
-            matrix.indices.astype(np.int32, copy=False),
-            matrix.data,
-            np.zeros(len(cols), dtype=np.int32),  # every column continuous
-        )
-        return solver
-
     def solve_components(
         self,
         held: np.ndarray,
@@ -249,6 +230,7 @@ class FoldedLp:
         threads: int,
         released: np.ndarray | None = None,
         basis: bool = True,
+        idle: Iterable[Slot] = (),
     ) -> Vertex | None:
         """The optimum of the folded LP with the ``held`` columns at their values in
         ``start`` (without one, at zero), solved as the blocks it then falls apart
@@ -258,12 +240,15 @@ class FoldedLp:
         Without ``basis``, the blocks' bases are not kept (for the last stage).
 
         With ``start`` and no ``held`` columns, the whole LP is solved in one HiGHS
-        run from the basis of ``start``.
+        run from the basis of ``start`` (:meth:`_solve_whole`), while the ``idle``
+        arrays wait on disk.
 
         None if a held column cannot be zero, a block has no optimum or, without
         ``start``, the LP does not fall apart into two or more blocks. With
         ``start``, if the held columns do not split the LP, ``start`` unchanged.
         """
+        if start is not None and not len(held):
+            return self._solve_whole(options, start, idle)
         if start is None:
             value = np.zeros(len(held))
             if np.any(self.lower[held] > 0) or np.any(self.upper[held] < 0):
@@ -275,16 +260,6 @@ class FoldedLp:
         fixed = np.flatnonzero(lower == upper)
         free = np.flatnonzero(lower != upper)
         shift = self.matrix @ np.where(lower == upper, lower, 0.0)
-        if start is not None and not len(held):
-            # The last stage: the whole LP in one HiGHS run, without looking for
-            # blocks or keeping a copy of its matrix beside HiGHS's.
-            rows = np.arange(len(self.kept))
-            solver = self.highs(options, self.matrix[:, free], rows, free, lower, upper, shift)
-            optimal = self._run(solver, start, start, free, rows, basis)
-            del solver
-            _return_freed_memory()
-            _log.debug("1 blocks solved of 1; the whole LP, %d columns", len(free))
-            return self._hold(start, lower, fixed) if optimal else None
         graph = self.matrix[:, free].tocsr()
         blocks, row_label, col_label = _components(graph)
         occupied = np.diff(graph.indptr) > 0
@@ -331,7 +306,14 @@ class FoldedLp:
                 (part.data, place[part.indices], part.indptr), shape=(len(rows), len(cols))
             )
             del part
-            solver = self.highs(options, matrix, rows, cols, lower, upper, shift)
+            kept = self.kept[rows]
+            solver = highs_of(
+                options,
+                matrix,
+                self.cost[cols],
+                (lower[cols], upper[cols]),
+                (self.row_lower[kept] - shift[rows], self.row_upper[kept] - shift[rows]),
+            )
             del matrix
             return self._run(solver, vertex, start, cols, rows, basis)
 
@@ -346,7 +328,7 @@ class FoldedLp:
                 optimal = list(pool.map(solve, np.flatnonzero(to_solve)))
         else:
             optimal = [solve(block) for block in np.flatnonzero(to_solve)]
-        _return_freed_memory()
+        return_freed_memory()
         _log.debug(
             "%d blocks solved of %d; largest %d columns",
             to_solve.sum(),
@@ -358,6 +340,31 @@ class FoldedLp:
         vertex.row_status[empty] = BASIC
         vertex.row_dual[empty] = 0.0
         return self._hold(vertex, lower, fixed)
+
+    def _solve_whole(self, options: dict, vertex: Vertex, idle: Iterable[Slot]) -> Vertex | None:
+        """The last stage: the whole folded LP in one HiGHS run from the basis of
+        ``vertex``, into it (without its basis), while the folded LP, ``vertex`` and
+        the ``idle`` arrays wait on disk (:func:`solve_whole`); None if it has no
+        optimum."""
+        movable = self.lower != self.upper
+        free = np.flatnonzero(movable)
+        shift = self.matrix @ np.where(movable, 0.0, self.lower)
+        whole = LinearProgram(
+            self.matrix[:, free].tocsr(),
+            self.cost[free],
+            self.lower[free],
+            self.upper[free],
+            self.row_lower[self.kept] - shift,
+            self.row_upper[self.kept] - shift,
+            vertex.col_status[free],
+            vertex.row_status,
+        )
+        del shift
+        solution = solve_whole(whole, options, [*idle, *array_slots(self, self.matrix, vertex)])
+        if solution is None:
+            return None
+        vertex.value[free], vertex.col_dual[free], vertex.row_dual[:] = solution
+        return self._hold(vertex, self.lower, np.flatnonzero(~movable))
 
     def _run(
         self,
@@ -374,7 +381,7 @@ class FoldedLp:
         import highspy
 
         if start is not None:
-            solver.setBasis(_highs_basis(start.col_status[cols], start.row_status[rows]))
+            solver.setBasis(highs_basis(start.col_status[cols], start.row_status[rows]))
         solver.run()
         _log.debug(
             "block of %d columns: %.1f s, %d iterations",
@@ -387,8 +394,8 @@ class FoldedLp:
         # One list from HiGHS at a time: for a large block each is big.
         if basis:
             statuses = solver.getBasis()
-            vertex.col_status[cols] = _codes(statuses.col_status)
-            vertex.row_status[rows] = _codes(statuses.row_status)
+            vertex.col_status[cols] = basis_codes(statuses.col_status)
+            vertex.row_status[rows] = basis_codes(statuses.row_status)
             del statuses
         solution = solver.getSolution()
         vertex.value[cols] = solution.col_value
@@ -542,27 +549,3 @@ def _tightest(
 def _on(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Which ``values`` lie on their ``bounds`` (an infinite bound never)."""
     return np.abs(values - bounds) <= _BOUND_TOLERANCE * np.maximum(1.0, np.abs(values))
-
-
-def _codes(statuses: list) -> np.ndarray:
-    return np.fromiter((int(status) for status in statuses), dtype=np.int8, count=len(statuses))
-
-
-def _highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
-    import highspy
-
-    by_code = np.empty(len(highspy.HighsBasisStatus.__members__), dtype=object)
-    for member in highspy.HighsBasisStatus.__members__.values():
-        by_code[int(member)] = member
-    basis = highspy.HighsBasis()
-    basis.col_status = by_code[col_status].tolist()
-    basis.row_status = by_code[row_status].tolist()
-    basis.alien = True  # HiGHS completes or trims it to a basis
-    return basis
-
-
-def _return_freed_memory() -> None:
-    """Hand memory freed by HiGHS back to the system (glibc keeps it otherwise), so
-    that the next stage's LP does not come on top of the last one's."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -1,0 +1,97 @@
+"""HiGHS given an LP as NumPy arrays: the LP passed in one call, a basis by its
+status codes, and the memory HiGHS frees handed back to the system.
+
+Used by the staged solve (:mod:`dispatch.optimization.staged`), whose blocks and
+reduced LPs are cut from one matrix and passed as arrays (assigning them to a
+``HighsLp`` converts them element by element).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import highspy
+
+LOWER, BASIC, UPPER = 0, 1, 2
+"""HiGHS's basis status codes (``highspy.HighsBasisStatus``)."""
+
+
+def highs_of(
+    options: dict,
+    matrix: sp.spmatrix,
+    cost: np.ndarray,
+    col_bounds: tuple[np.ndarray, np.ndarray],
+    row_bounds: tuple[np.ndarray, np.ndarray],
+) -> highspy.Highs:
+    """HiGHS holding the LP ``min cost x`` over ``matrix``, with its options, output off."""
+    import highspy
+
+    matrix = matrix.tocsc()
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    for name, value in options.items():
+        solver.setOptionValue(name, value)
+    solver.passModel(
+        matrix.shape[1],
+        matrix.shape[0],
+        matrix.nnz,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        cost,
+        *col_bounds,
+        *row_bounds,
+        matrix.indptr.astype(np.int32, copy=False),
+        matrix.indices.astype(np.int32, copy=False),
+        matrix.data,
+        np.zeros(matrix.shape[1], dtype=np.int32),  # every column continuous
+    )
+    return solver
+
+
+def basis_codes(statuses: list) -> np.ndarray:
+    """HiGHS's basis statuses as their codes."""
+    return np.fromiter((int(status) for status in statuses), dtype=np.int8, count=len(statuses))
+
+
+def highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
+    """A HiGHS basis of the columns' and rows' status codes, which HiGHS may
+    complete or trim (alien)."""
+    import highspy
+
+    by_code = np.empty(len(highspy.HighsBasisStatus.__members__), dtype=object)
+    for member in highspy.HighsBasisStatus.__members__.values():
+        by_code[int(member)] = member
+    basis = highspy.HighsBasis()
+    basis.col_status = by_code[col_status].tolist()
+    basis.row_status = by_code[row_status].tolist()
+    basis.alien = True  # HiGHS completes or trims it to a basis
+    return basis
+
+
+def return_freed_memory() -> None:
+    """Hand memory freed by HiGHS back to the system (glibc keeps it otherwise), so
+    that the next stage's LP does not come on top of the last one's."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def solution_arrays(solver: highspy.Highs) -> tuple[np.ndarray, ...]:
+    """HiGHS's solution: the columns' values and reduced costs, the rows' duals and
+    activities (one list from HiGHS at a time: for a large LP each is big)."""
+    solution = solver.getSolution()
+    return tuple(
+        np.asarray(values)
+        for values in (
+            solution.col_value,
+            solution.col_dual,
+            solution.row_dual,
+            solution.row_value,
+        )
+    )

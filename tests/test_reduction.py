@@ -1,0 +1,177 @@
+"""What makes the staged solve's last HiGHS run small: the reduction
+(``dispatch.optimization.reduction``), whose columns fixed by equality rows are
+eliminated and whose optimum maps back to an optimum of the LP, primal and dual; and
+arrays spilled to disk meanwhile (``dispatch.optimization.spill``)."""
+
+from __future__ import annotations
+
+import types
+
+import highspy
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from dispatch.optimization.highs_arrays import (
+    BASIC,
+    UPPER,
+    basis_codes,
+    highs_basis,
+    highs_of,
+    solution_arrays,
+)
+from dispatch.optimization.last_stage import solve_whole
+from dispatch.optimization.reduction import LinearProgram, drop_slack_columns, reduce_lp
+from dispatch.optimization.spill import array_slots, spilled
+
+HOURS = 48
+
+
+def site_lp(facility_limit: float) -> LinearProgram:
+    """A site over ``HOURS`` hours, as PyPSA writes it once bounds are folded.
+
+    Columns per hour: grid supply ``g`` (priced), store level ``e``, store power
+    ``p`` (free), facility ``f`` (up to ``facility_limit``) and compute ``c``
+    (valued). Rows: the site's bus ``g + p - f = load``, the store's balance
+    ``e_t - e_(t-1) + p_t = 0`` (cyclic) and the IT bus ``0.9 f - c = idle``,
+    a row of two columns.
+    """
+    rng = np.random.default_rng(7)
+    g, e, p, f, c = (np.arange(HOURS) + k * HOURS for k in range(5))
+    hours = np.arange(HOURS)
+    entries = [
+        (hours, g, 1.0),
+        (hours, p, 1.0),
+        (hours, f, -1.0),
+        (HOURS + hours, e, 1.0),
+        (HOURS + hours, e[hours - 1], -1.0),
+        (HOURS + hours, p, 1.0),
+        (2 * HOURS + hours, f, 0.9),
+        (2 * HOURS + hours, c, -1.0),
+    ]
+    rows = np.concatenate([row for row, _, _ in entries])
+    cols = np.concatenate([col for _, col, _ in entries])
+    values = np.concatenate([np.full(HOURS, value) for _, _, value in entries])
+    matrix = sp.csr_matrix((values, (rows, cols)), shape=(3 * HOURS, 5 * HOURS))
+    price = 20 + 60 * rng.random(HOURS)
+    cost = np.concatenate([price, np.zeros(2 * HOURS), np.zeros(HOURS), np.full(HOURS, -200.0)])
+    lower = np.concatenate([np.zeros(2 * HOURS), np.full(HOURS, -np.inf), np.zeros(2 * HOURS)])
+    upper = np.concatenate(
+        [np.full(HOURS, 8.0), np.full(HOURS, 20.0), np.full(HOURS, np.inf)]
+        + [np.full(HOURS, facility_limit), np.full(HOURS, 6.0)]
+    )
+    load = 1 + rng.random(HOURS)
+    rhs = np.concatenate([load, np.zeros(HOURS), np.full(HOURS, 0.5)])
+    statuses = np.zeros(5 * HOURS, dtype=np.int8), np.zeros(3 * HOURS, dtype=np.int8)
+    return LinearProgram(matrix, cost, lower, upper, rhs, rhs.copy(), *statuses)
+
+
+def solved(lp: LinearProgram, basis: bool) -> highspy.Highs:
+    """HiGHS after solving ``lp`` (from its basis if ``basis``)."""
+    solver = highs_of(
+        {}, lp.matrix, lp.cost, (lp.col_lower, lp.col_upper), (lp.row_lower, lp.row_upper)
+    )
+    if basis:
+        solver.setBasis(highs_basis(lp.col_status, lp.row_status))
+    solver.run()
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return solver
+
+
+def assert_optimal(
+    lp: LinearProgram, value: np.ndarray, col_dual: np.ndarray, row_dual: np.ndarray
+) -> None:
+    """Primal and dual feasible and complementary (reduced cost = cost - A^T dual)."""
+    activity = lp.matrix @ value
+    assert np.all(activity >= lp.row_lower - 1e-7) and np.all(activity <= lp.row_upper + 1e-7)
+    assert np.all(value >= lp.col_lower - 1e-7) and np.all(value <= lp.col_upper + 1e-7)
+    np.testing.assert_allclose(col_dual, lp.cost - lp.matrix.T @ row_dual, atol=1e-7)
+    above, below = value > lp.col_lower + 1e-7, value < lp.col_upper - 1e-7
+    assert np.all(col_dual[above] <= 1e-7) and np.all(col_dual[below] >= -1e-7)
+    inside_low, inside_high = activity > lp.row_lower + 1e-7, activity < lp.row_upper - 1e-7
+    assert np.all(row_dual[inside_low] <= 1e-7) and np.all(row_dual[inside_high] >= -1e-7)
+
+
+@pytest.mark.parametrize("facility_limit", [20.0, 4.0])
+def test_reduced_optimum_maps_back_to_the_lps(facility_limit: float) -> None:
+    # With a facility of 4 MW, its limit binds: HiGHS's basis holds compute basic
+    # and the facility at its bound. Swapped, the facility is eliminated, compute lies
+    # on the bound the facility passed on to it, and its reduced cost goes back to
+    # the facility.
+    lp = site_lp(facility_limit)
+    cold = optimal_basis(lp)
+    facility, compute = np.arange(3 * HOURS, 4 * HOURS), np.arange(4 * HOURS, 5 * HOURS)
+    swap = (lp.col_status[facility] == UPPER) & (lp.col_status[compute] == BASIC)
+    assert swap.any() == (facility_limit < 6)
+    lp.col_status[facility[swap]], lp.col_status[compute[swap]] = BASIC, UPPER
+
+    reduced, reduction = reduce_lp(lp)
+    eliminated = 3 * HOURS - reduced.matrix.shape[0]
+    assert eliminated >= HOURS  # at least the store's power, hour by hour
+    assert reduced.matrix.shape[1] == 5 * HOURS - eliminated
+    warm = solved(reduced, basis=True)
+    assert warm.getInfo().simplex_iteration_count == 0  # the basis stays optimal
+    value, col_dual, row_dual, _ = solution_arrays(warm)
+    value, col_dual, row_dual = reduction.restore(value, col_dual, row_dual, lp.matrix)
+    assert_optimal(lp, value, col_dual, row_dual)
+    objective = cold.getInfo().objective_function_value
+    assert lp.cost @ value == pytest.approx(objective, rel=1e-12)
+    assert np.all(col_dual[facility[swap]] < -1e-6)  # the facility's bound binds
+
+
+def optimal_basis(lp: LinearProgram) -> highspy.Highs:
+    """HiGHS after a cold solve of ``lp``, whose basis it now starts from."""
+    cold = solved(lp, basis=False)
+    basis = cold.getBasis()
+    lp.col_status, lp.row_status = basis_codes(basis.col_status), basis_codes(basis.row_status)
+    return cold
+
+
+@pytest.mark.parametrize("facility_limit", [20.0, 4.0])
+def test_slack_columns_map_back(facility_limit: float) -> None:
+    # Grid supply is alone in the site's bus row, compute in the IT bus row: both
+    # become those rows' slacks, whose ranges and costs the rows take over.
+    lp = site_lp(facility_limit)
+    cold = optimal_basis(lp)
+    reduced, slack = drop_slack_columns(lp)
+    assert reduced.matrix.shape == (3 * HOURS, 3 * HOURS)
+    warm = solved(reduced, basis=True)
+    assert warm.getInfo().simplex_iteration_count == 0  # the basis stays optimal
+    value, col_dual, row_dual = slack.restore(*solution_arrays(warm))
+    assert_optimal(lp, value, col_dual, row_dual)
+    assert lp.cost @ value == pytest.approx(cold.getInfo().objective_function_value, rel=1e-12)
+
+
+def test_whole_lp_is_solved_reduced() -> None:
+    lp = site_lp(4.0)
+    objective = optimal_basis(lp).getInfo().objective_function_value
+    idle = types.SimpleNamespace(levels=np.arange(300_000.0))
+    value, col_dual, row_dual = solve_whole(lp, {}, [(idle, "levels")])
+    assert_optimal(lp, value, col_dual, row_dual)
+    assert lp.cost @ value == pytest.approx(objective, rel=1e-12)
+    np.testing.assert_array_equal(idle.levels, np.arange(300_000.0))
+
+
+def test_nothing_to_eliminate_without_a_basic_pivot_column() -> None:
+    lp = site_lp(20.0)  # every column nonbasic
+    assert reduce_lp(lp) is None
+
+
+def test_spilled_arrays_come_back_equal() -> None:
+    """Arrays held by their slot alone (or views of a base held by nothing else)
+    wait on disk within the block; one held elsewhere too stays in memory."""
+    lp = site_lp(20.0)
+    held_elsewhere = np.arange(300_000.0)
+    view_base = np.arange(600_000.0)
+    slots = types.SimpleNamespace(
+        alone=np.arange(200_000, dtype=np.int64), view=view_base[::2], shared=held_elsewhere
+    )
+    del view_base
+    expected = {name: np.array(value) for name, value in vars(slots).items()}
+    matrix_data = lp.matrix.data.copy()
+    with spilled([(slots, "alone"), (slots, "view"), (slots, "shared"), *array_slots(lp.matrix)]):
+        assert slots.alone.strides == (0,) and slots.view.strides == (0,)
+        assert slots.shared is held_elsewhere
+    for name, value in expected.items():
+        np.testing.assert_array_equal(getattr(slots, name), value)
+    np.testing.assert_array_equal(lp.matrix.data, matrix_data)
