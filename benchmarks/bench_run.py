@@ -29,7 +29,9 @@ What it measures for each study (wall-clock times [s], sizes [MiB]):
    ``build_network``, ``create_model`` (``Result.timings``), the flexible solve and
    its ``Highs.run``, extraction, the wait for the forked baseline, ``Result.write``
    and each file it writes (dataset, netCDF, CSV, figure, networks), interpreter
-   start-up and exit. The parts add up to the wall time of that run; the forked
+   start-up, the imports of ``dispatch.cli`` and of what ``run`` imports, and the
+   exit, which ends as the command's does (exit handlers, then ``os._exit``: no
+   module teardown). The parts add up to the wall time of that run; the forked
    baseline reports its own times.
 3. Bare HiGHS: a separate process reads the MPS file with highspy
    (``Highs.readModel``) and solves it (``Highs.run``, default options with
@@ -48,7 +50,10 @@ What it measures for each study (wall-clock times [s], sizes [MiB]):
    flexible solves), median of ``--repeat`` runs; the ratio of ``dispatch run``
    (4) to it, against the target 2x (stretch 1.5x). Both runs' objectives must
    equal those ``dispatch run`` wrote into ``summary.json`` (relative difference at
-   most 1e-6; exit code 1 if not).
+   most 1e-6; exit code 1 if not). Then the floor of the stack: start-up, imports,
+   ``import pypsa``, ``load_study``, ``build_network`` and ``create_model`` from 2,
+   what any run through PyPSA and linopy spends before HiGHS starts, as a multiple
+   of the compact LP's process.
 
 The header also gives the machine (CPU, cores, Python, package versions) and how
 much longer two CPU-bound processes take when run at once (1.0 with two real cores):
@@ -65,6 +70,7 @@ from ``harness.py``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import sys
@@ -109,6 +115,17 @@ from harness import (
 
 DEFAULT_STUDIES = ("networks/olkaria", "networks/nordic", "networks/solar-battery")
 TARGET_RATIO = 1.5
+FLOOR = (
+    "startup",
+    "import_cli",
+    "import_run",
+    "load_study",
+    "import_pypsa",
+    "build_network",
+    "create_model",
+)
+"""The parts of section 2 that every run through PyPSA and linopy goes through before
+HiGHS can start: the floor of the stack."""
 CHILD_STAGES = "--child-stages"
 CHILD_HIGHS = "--child-highs"
 CHILD_CLI = "--child-cli"
@@ -171,6 +188,7 @@ def measure_study(study: Path, repeat: int, hours: float | None, scratch: Path) 
     mps.unlink(missing_ok=True)
     runs, bare = turns["process"], bare_figures(turns["bare"], stages["objective"])
     whole = statistics.median(r["wall_s"] for r in runs)
+    parts = breakdown(cli, cli_process)
     return {
         "study": str(study),
         "name": study.name if study.is_dir() else study.parent.name,
@@ -181,7 +199,7 @@ def measure_study(study: Path, repeat: int, hours: float | None, scratch: Path) 
         "lp": {**stages.pop("lp"), "nonzeros": turns["bare"][0]["nonzeros"]},
         "stages": {**stages, "process": stages_process},
         "instrumented_run": {
-            "breakdown": breakdown(cli, cli_process),
+            "breakdown": parts,
             "times": cli["times"],
             "result_timings": cli["timings"],
             "process": cli_process,
@@ -198,7 +216,24 @@ def measure_study(study: Path, repeat: int, hours: float | None, scratch: Path) 
         "ratio": whole / bare["run_s"],
         "target_ratio": TARGET_RATIO,
         "compact_lp": compact_figures(turns["compact"], whole, runs[0]["objectives"]),
+        "floor_s": sum(parts[key] for key in FLOOR),
     }
+
+
+def format_floor(s: dict[str, Any]) -> list[str]:
+    """The floor of the stack: what ``dispatch run`` spends before HiGHS starts [s], and
+    as a multiple of the compact LP's process, alone and with the compact LP's solves."""
+    floor, compact = s["floor_s"], s["compact_lp"]
+    line = f"  floor of the stack: {floor:.2f} s"
+    what = "    (start-up, imports, import pypsa, load_study, build_network, create_model; from 2)"
+    if "not_stated" in compact:
+        return [line, what]
+    solves = compact["baseline_s"] + compact["flexible_s"]
+    return [
+        f"{line} = {floor / compact['wall_s']:.2f}x the compact LP process; with the compact "
+        f"LP's own solves ({solves:.2f} s) {(floor + solves) / compact['wall_s']:.2f}x",
+        what,
+    ]
 
 
 def format_study(s: dict[str, Any]) -> str:
@@ -241,6 +276,7 @@ def format_study(s: dict[str, Any]) -> str:
         f"   beyond the bare HiGHS solve: {beyond:.2f} s; largest parts (from 2, [s]):",
         "   " + "; ".join(f"{label} {seconds:.2f}" for seconds, label in top),
         *format_compact(s["compact_lp"], proc["wall_s"]),
+        *format_floor(s),
     ]
     return "\n".join(out)
 
@@ -308,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     measures = {CHILD_STAGES: child_stages, CHILD_CLI: child_cli, CHILD_HIGHS: child_highs}
     code = child_main(argv, measures)
     if code is not None:
+        if argv[0] == CHILD_CLI:  # ends as the dispatch command does: no module teardown
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         return code
     parser = command_line(
         "Time dispatch run against bare HiGHS on example studies.",

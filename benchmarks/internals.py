@@ -47,6 +47,9 @@ INTERNALS: dict[str, str] = {
     "result.dispatch_table": "dispatch.results.result:Result.dispatch_table",
     "result.plot_dispatch": "dispatch.results.result:Result.plot_dispatch",
     "result.write_dispatch_csv": "dispatch.results.result:write_dispatch_csv",
+    "result.write_netcdf4": "dispatch.results.result:write_netcdf4",
+    "result.export_network": "dispatch.results.result:export_network",
+    "solve.export_network": "dispatch.optimization.solve:export_network",
 }
 """Name -> ``"module:attribute"``, the attribute possibly of a class (``Class.name``)."""
 

@@ -39,6 +39,7 @@ from dispatch.exchange.signal_checks import (
 )
 from dispatch.exchange.times import format_duration, parse_duration
 from dispatch.exchange.untrusted_input import MAX_STEPS, check_size, short_name, short_repr
+from dispatch.results.netcdf import write_netcdf4
 
 CALL_VARIABLES = ("call_start", "call_end", "call_import_limit")
 """netCDF variables (dimension ``call``) of demand-response calls."""
@@ -198,20 +199,4 @@ def write_netcdf(table: ExchangeTable, path: Path) -> None:
     }
     for name in table.fields:
         encoding[name] = {"zlib": True, "complevel": 4}
-    write_file_atomic(path, lambda temporary: _to_netcdf4(ds, temporary, encoding))
-
-
-def _to_netcdf4(ds: Any, path: Path, encoding: dict[str, dict]) -> None:
-    """``ds.to_netcdf(path, encoding=encoding)`` with netCDF4, without its dask lock.
-
-    ``to_netcdf`` asks dask for the scheduler's write lock, which imports
-    ``distributed`` where it is installed (about 0.7 s); a file written from memory
-    in one thread needs only netCDF4's own lock.
-    """
-    from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK, NetCDF4DataStore
-
-    store = NetCDF4DataStore.open(path, mode="w", lock=NETCDF4_PYTHON_LOCK)
-    try:
-        ds.dump_to_store(store, encoding=encoding)
-    finally:
-        store.close()
+    write_file_atomic(path, lambda temporary: write_netcdf4(ds, temporary, encoding))

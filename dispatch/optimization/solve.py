@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +28,7 @@ from dispatch.optimization.parts import independent_parts, merge_networks, merge
 from dispatch.optimization.progress import SolveProgress
 from dispatch.optimization.staged import solve_staged
 from dispatch.results.extract import Extracted, extract_all, extract_shadow_values
+from dispatch.results.netcdf import export_network
 from dispatch.results.result import BaselineNetwork, Result
 from dispatch.scenario.study import Study
 
@@ -240,8 +242,9 @@ class _BaselineProcess:
     """The baseline run, solved in a forked copy of the process holding the model.
 
     The fork inherits the built network and linopy model, so nothing is rebuilt;
-    the child sends back the hourly dispatch and leaves its solved network in a
-    netCDF file that :class:`~dispatch.results.result.Result` reads when asked.
+    the child sends back the hourly dispatch, then writes its solved network into a
+    netCDF file, which :class:`~dispatch.results.result.Result` waits for when it
+    needs it: meanwhile the parent goes on (e.g. writes the other result files).
     """
 
     def __init__(self, n: pypsa.Network, study: Study, options: dict) -> None:
@@ -258,19 +261,29 @@ class _BaselineProcess:
         sender.close()
 
     def result(self) -> tuple[Extracted, BaselineNetwork]:
-        try:
-            outcome, payload = self.receiver.recv()
-        except EOFError:
-            outcome, payload = "error", "the baseline process ended without a result"
-        except BaseException:  # interrupted: stop the child and remove its folder now
-            self.cancel()
-            raise
+        outcome, payload = self._receive()
+        if outcome == "ok":
+            return payload, BaselineNetwork(self.path, self.folder, self._written)
         self.process.join()
         if outcome == "infeasible":
             raise InfeasibleError(payload)
-        if outcome != "ok":
-            raise RuntimeError(f"baseline run failed: {payload}")
-        return payload, BaselineNetwork(self.path, self.folder)
+        raise RuntimeError(f"baseline run failed: {payload}")
+
+    def _written(self) -> None:
+        """Wait until the child has written the baseline network's file."""
+        outcome, payload = self._receive()
+        self.process.join()
+        if outcome != "written":
+            raise RuntimeError(f"baseline network not written: {payload}")
+
+    def _receive(self) -> tuple[str, object]:
+        try:
+            return self.receiver.recv()
+        except EOFError:
+            return "error", "the baseline process ended without a result"
+        except BaseException:  # interrupted: stop the child and remove its folder now
+            self.cancel()
+            raise
 
     def cancel(self) -> None:
         self.process.kill()
@@ -282,13 +295,17 @@ def _solve_baseline_child(
     n: pypsa.Network, study: Study, options: dict, sender: Connection, path: Path, parent: int
 ) -> None:
     die_with_parent(parent)  # a killed parent's temporary is removed by the next run
+    # Terminated by the parent's exit (multiprocessing ends daemonic children so), the
+    # child ends at once: a KeyboardInterrupt inside netCDF4's lock, which the CLI's
+    # SIGTERM handler would raise, leaves the lock held and the parent joining forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         _to_baseline(n)
         _solve_run(n, study, "baseline", options)
-        runs = extract_all(n, study)
+        sender.send(("ok", extract_all(n, study)))
         n.model.solver_model = None
-        n.export_to_netcdf(path)
-        sender.send(("ok", runs))
+        export_network(n, path)
+        sender.send(("written", None))
     except InfeasibleError as exc:
         sender.send(("infeasible", str(exc)))
     except BaseException as exc:  # reported by the parent, which owns the user's call

@@ -7,6 +7,8 @@
   object, its xarray dataset, tables and result folder.
 - :mod:`~dispatch.results.plot`, :mod:`~dispatch.results.display`: the dispatch plot
   and the Jupyter HTML view.
+- :mod:`~dispatch.results.netcdf`: netCDF files (datasets, PyPSA networks) written
+  from memory without xarray's dask lock.
 
 This layer knows nothing of how the LP was solved; :mod:`dispatch.optimization`
 builds a ``Result`` from the solved networks.
