@@ -7,6 +7,7 @@ Run it from anywhere with the package installed::
     python3 benchmarks/bench_batch.py --repeat 3      # best of 3 runs each, alternating
     python3 benchmarks/bench_batch.py --json /tmp/bench-batch.json
     python3 benchmarks/bench_batch.py --validate-only  # only 5., in a few seconds
+    python3 benchmarks/bench_batch.py --reuse-only     # only 6., about 3 minutes
 
 The sweep: the shipped Olkaria study (``networks/olkaria``) on its first ``--hours``
 (default 672 h, four weeks), solar capacity 20/40/60/80 MW x longest deferral
@@ -38,6 +39,15 @@ What it measures (wall-clock times [s]):
    series included, nothing solved. Neither path changes a series, so the base's
    series are read once; each variant is validated as a scenario and checked
    across fields.
+
+6. Per variant, in this process, as one worker solves them: ``solve(study,
+   parallel=False)`` and writing the result folder (the LP rebuilt for every
+   variant, as workers did before) against a ``VariantSolver`` that keeps the last
+   variant's LP and writes only the changed numbers into it (re-solved cold, the
+   default, and from the last basis, "warm"), the three taking turns variant by
+   variant. Medians over the variants (and ``--repeat`` passes) of the solve, the
+   writing and both; how many variants reused the LP; and whether every key figure
+   equals the rebuilt one's (to 1e-6 relative).
 
 The header gives the machine, and how much longer two CPU-bound processes take
 when run at once (1.0 with two real cores: the most any speedup on 2 cores can be
@@ -151,6 +161,79 @@ def validate_many(study: Path, folder: Path, repeat: int) -> float:
     return min(times)
 
 
+def time_variants(sweep_file: Path, hours: float, folder: Path, repeat: int) -> dict[str, Any]:
+    """Seconds per variant of 6., by way of solving: rebuilt, reused (cold, warm)."""
+    from dispatch import load_sweep, solve
+    from dispatch.batch.summary import flat_figures
+    from dispatch.optimization.variants import VariantSolver
+    from dispatch.scenario.load import study_from_scenario
+
+    sweep = load_sweep(sweep_file)
+    studies = [study_from_scenario(v.scenario, sweep.base, hours) for v in sweep.variants]
+    reusers = {"reuse": VariantSolver(), "reuse, warm": VariantSolver(warm_start=True)}
+    ways = {"rebuild": lambda study: solve(study, parallel=False)}
+    ways.update({way: reuser.solve for way, reuser in reusers.items()})
+    times: dict[str, dict[str, list[float]]] = {
+        way: {"solve": [], "write": [], "total": []} for way in ways
+    }
+    reused = dict.fromkeys(reusers, 0)
+    figures_differ = dict.fromkeys(reusers, 0)
+    load = load_average()
+    for turn in range(repeat):
+        for position, study in enumerate(studies):
+            summaries = {}
+            for way, solve_variant in ways.items():
+                start = time.perf_counter()
+                result = solve_variant(study)
+                solved = time.perf_counter()
+                out = result.write(folder / f"variant-{turn}-{position}-{way}")
+                done = time.perf_counter()
+                shutil.rmtree(out)
+                times[way]["solve"].append(solved - start)
+                times[way]["write"].append(done - solved)
+                times[way]["total"].append(done - start)
+                summaries[way] = flat_figures(result.summary)[0]
+                if way in reusers:
+                    reused[way] += reusers[way].reused
+                    figures_differ[way] += any(
+                        not math.isclose(
+                            value, summaries["rebuild"][key], rel_tol=1e-6, abs_tol=1e-6
+                        )
+                        for key, value in summaries[way].items()
+                    )
+    return {
+        "variants": len(studies) * repeat,
+        "median_s": {
+            way: {part: statistics.median(values) for part, values in parts.items()}
+            for way, parts in times.items()
+        },
+        "reused": reused,
+        "figures_differ": figures_differ,
+        "load_before": load,
+        "load_after": load_average(),
+    }
+
+
+def report_variants(figures: dict[str, Any]) -> str:
+    """The figures of 6. as printed."""
+    n, medians = figures["variants"], figures["median_s"]
+    rebuilt = medians["rebuild"]["total"]
+    lines = [
+        f"per variant in one worker ({n} variants, ways taking turns; load "
+        f"{figures['load_before']} -> {figures['load_after']}), medians [s]:",
+        f"{'':<14}{'solve':>8}{'write':>8}{'total':>8}{'x rebuild':>11}  reused  figures differ",
+    ]
+    for way, parts in medians.items():
+        reused = figures["reused"].get(way)
+        differ = figures["figures_differ"].get(way)
+        lines.append(
+            f"{way:<14}{parts['solve']:>8.2f}{parts['write']:>8.2f}{parts['total']:>8.2f}"
+            f"{parts['total'] / rebuilt:>10.2f}x  "
+            + ("" if reused is None else f"{reused:>6}  {differ:>14}")
+        )
+    return "\n".join(lines)
+
+
 def report_validation(seconds: float) -> str:
     """The figure of 5. as printed."""
     count = math.prod(len(values) for values in MANY.values())
@@ -201,9 +284,18 @@ def report(info: dict[str, Any], figures: dict[str, Any]) -> str:
         f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); summaries equal: "
         f"{figures['summaries_equal']}",
         report_validation(figures["validate_many_s"]),
+        report_variants(figures["per_variant"]),
         "=" * WIDTH,
     ]
     return "\n".join(lines)
+
+
+def _write_sweep(folder: Path, study: Path, hours: float) -> Path:
+    """The benchmark's sweep file, in ``folder``."""
+    sweep = folder / "sweep.yaml"
+    spec = {"base": str(study), "hours": hours, "product": PRODUCT}
+    sweep.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return sweep
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,11 +308,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--validate-only", action="store_true", help="only time load_sweep of 10,000 variants"
     )
+    parser.add_argument(
+        "--reuse-only", action="store_true", help="only time variants reused against rebuilt"
+    )
     args = parser.parse_args(argv)
     study = resolve_study("networks/olkaria").resolve()
     if args.validate_only:
         with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
             print(report_validation(validate_many(study, Path(tmp), args.repeat)))
+        return 0
+    if args.reuse_only:
+        with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+            sweep = _write_sweep(Path(tmp), study, args.hours)
+            print(report_variants(time_variants(sweep, args.hours, Path(tmp), args.repeat)))
         return 0
     info = machine()
     started = time.perf_counter()
@@ -228,9 +328,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
-        sweep = folder / "sweep.yaml"
-        spec = {"base": str(study), "hours": args.hours, "product": PRODUCT}
-        sweep.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        sweep = _write_sweep(folder, study, args.hours)
         start = time.perf_counter()
         load_sweep(sweep)
         figures: dict[str, Any] = {
@@ -249,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["batch"] = [turns["1"], turns["2"]]
         figures["single_run_s"] = run_singles(sweep, args.hours, folder)
         figures["validate_many_s"] = validate_many(study, folder, args.repeat)
+        figures["per_variant"] = time_variants(sweep, args.hours, folder, args.repeat)
         figures["summaries_equal"] = len(csv) == 1
     print(report(info, figures))
     failures = [] if figures["summaries_equal"] else ["the batch runs' summary.csv differ"]

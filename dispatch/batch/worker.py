@@ -26,6 +26,7 @@ from dispatch.scenario.load import parse_scenario, study_from_scenario
 from dispatch.scenario.sweep import inputs_hash
 
 if TYPE_CHECKING:
+    from dispatch.optimization.variants import VariantSolver
     from dispatch.results.result import Result
 
 WRITE_GRACE_S = 60.0
@@ -40,15 +41,21 @@ _WRITING = threading.Lock()
 lets the folder be completed, then exits."""
 _batch_pid: int | None = None
 """The batch process of a local worker (None in a Dask worker)."""
+_variant_solver: VariantSolver | None = None
+"""Solves this process's variants, keeping the LP of the last one."""
 
 
 def solve_variant(task: Task) -> Outcome:
     """Solve one variant and write its result folder (in a worker process).
 
-    The baseline is solved in the same process (``parallel=False``): the workers
-    already use the cores. Never raises: every failure is an :class:`Outcome`.
+    The baseline is solved in the same process: the workers already use the cores.
+    The worker keeps the LP of its last variant, and a variant that differs from it
+    only in numbers is solved by writing them into that LP
+    (:class:`~dispatch.optimization.variants.VariantSolver`). Never raises: every
+    failure is an :class:`Outcome`.
     """
-    from dispatch.optimization.solve import solve
+    global _variant_solver
+    from dispatch.optimization.variants import VariantSolver
 
     start, start_cpu = time.perf_counter(), time.process_time()
     status, error = OK, ""
@@ -60,7 +67,9 @@ def solve_variant(task: Task) -> Outcome:
                 raise ScenarioError(
                     str(task.source), "", "changed while the batch ran: run the batch again"
                 )
-            _write_while_batch_lives(solve(study, parallel=False), task.folder)
+            if _variant_solver is None:
+                _variant_solver = VariantSolver()
+            _write_while_batch_lives(_variant_solver.solve(study), task.folder)
     except InfeasibleError as exc:
         status, error = INFEASIBLE, str(exc)
     except ScenarioError as exc:  # the study's, or the variant folder refused (not settled)

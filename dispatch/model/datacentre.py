@@ -18,11 +18,17 @@ if TYPE_CHECKING:
     import pypsa
 
 
-def backlog_window(study: Study, site: str) -> np.ndarray:
+def backlog_window(
+    study: Study, site: str, due_mwh: np.ndarray | None = None, empty_at_end: bool = True
+) -> np.ndarray:
     """Largest backlog allowed after each step: work that arrived within D [MWh].
 
     The initial backlog counts as arriving at the start, so it is due within D of
-    the start (within the first step if D is 0). The window is 0 after the last step.
+    the start (within the first step if D is 0), unless ``due_mwh`` says when it is
+    due: how much of it must be served by the end of each step [MWh], non-decreasing,
+    its last value the whole initial backlog. The window is 0 after the last step
+    (the horizon's end), unless ``empty_at_end`` is False (a window of a longer
+    horizon, whose work may wait beyond it within its deadline).
     """
     deferrable = study.sites[site].datacentre.deferrable
     arrivals = study.values(site, "datacentre.deferrable.arrivals_mwh").copy()
@@ -30,8 +36,12 @@ def backlog_window(study: Study, site: str) -> np.ndarray:
     cumulative = np.concatenate([[0.0], np.cumsum(arrivals)])
     t = np.arange(len(arrivals))
     window = cumulative[t + 1] - cumulative[np.maximum(t + 1 - steps, 0)]
-    window[:steps] += deferrable.initial_backlog_mwh
-    window[-1] = 0.0
+    if due_mwh is None:
+        window[:steps] += deferrable.initial_backlog_mwh
+    else:
+        window += deferrable.initial_backlog_mwh - due_mwh
+    if empty_at_end:
+        window[-1] = 0.0
     return window
 
 

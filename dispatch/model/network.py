@@ -111,3 +111,17 @@ def build_network(study: Study) -> pypsa.Network:
     if "efficiency2" in n.links:
         n.links["efficiency2"] = n.links["efficiency2"].fillna(1.0)
     return n
+
+
+def take_given_capacities(n: pypsa.Network) -> None:
+    """Set every capacity as solved to the capacity given (``p_nom_opt = p_nom``,
+    ``e_nom_opt = e_nom``), as a solve without sizing does: for a network whose
+    solution is put in without PyPSA's solve."""
+    for component, nominal in (
+        ("Generator", "p_nom"),
+        ("Link", "p_nom"),
+        ("StorageUnit", "p_nom"),
+        ("Store", "e_nom"),
+    ):
+        static = n.c[component].static
+        static[f"{nominal}_opt"] = static[nominal]

@@ -14,14 +14,19 @@ import pandas as pd
 
 from dispatch.core.errors import InfeasibleError, ScenarioError
 from dispatch.core.names import VARIABLE_RENEWABLES
-from dispatch.core.processes import quiet_stdout
 from dispatch.core.pypsa_settings import pypsa_settings
 from dispatch.model.battery import initial_store_energy
 from dispatch.model.datacentre import backlog_window
 from dispatch.model.linopy_model import build_model
-from dispatch.model.network import build_network
-from dispatch.model.sizing import it_capacity_bound
+from dispatch.model.network import build_network, take_given_capacities
 from dispatch.optimization.explain import check_hourly_balance
+from dispatch.optimization.highs_lp import LpChanges, LpPositions
+from dispatch.optimization.window_series import (
+    write_connection_point,
+    write_facility,
+    write_grid,
+    write_reservoir,
+)
 from dispatch.results.extract import Extracted, extract_all
 from dispatch.scenario.checks import check_range
 from dispatch.scenario.series import REGION_SERIES_FIELDS, SERIES_FIELDS
@@ -29,7 +34,6 @@ from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
     import highspy
-    import pypsa
 
 # Solution of each PyPSA variable -> (component, its time-series attribute in the network).
 _SOLUTION_ATTRIBUTES = {
@@ -46,9 +50,11 @@ class Dispatcher:
     """The flexible run of one study's window, re-solved in place with new series.
 
     The PyPSA network, the linopy model and the HiGHS instance are built once, for
-    the study's snapshots (the window). :meth:`set_series` and
-    :meth:`set_initial_levels` then change the window's prices, availability,
-    workload, limits and starting levels; :meth:`solve` writes them into the LP as
+    the study's snapshots (the window). :meth:`set_series`,
+    :meth:`set_initial_levels` and :meth:`set_initial_output` then change the
+    window's prices, availability, workload, limits, starting levels (a carried
+    backlog possibly by when it is due) and the output ramps start from;
+    :meth:`solve` writes them into the LP as
     column costs and bounds, row bounds and the PUE coefficients, and re-solves
     from the last optimal basis. The optimum is that of
     :func:`dispatch.solve` on the study with the same series
@@ -91,29 +97,16 @@ class Dispatcher:
         _check_fixed_structure(study)
         self._study = study
         self._initial: dict[str, dict[str, float]] = {}
+        self._backlog_due: dict[str, np.ndarray] = {}
+        self._geothermal_before: dict[str, float] = {}
+        self._backlog_open_at_end: set[str] = set()
+        self._final: dict[str, dict[str, float]] = {}
         n = build_network(study)
         model = build_model(n, study)
-        for component, nominal in (
-            ("Generator", "p_nom"),
-            ("Link", "p_nom"),
-            ("StorageUnit", "p_nom"),
-            ("Store", "e_nom"),
-        ):
-            static = n.c[component].static
-            static[f"{nominal}_opt"] = static[nominal]
+        take_given_capacities(n)
         self._network = n
-        self._model = model
-        with quiet_stdout():  # HiGHS prints its banner on creation
-            self._highs: highspy.Highs = model.to_highspy()
-        self._highs.setOptionValue("output_flag", False)
-        for option, value in (solver_options or {}).items():
-            self._highs.setOptionValue(option, value)
-        matrices = model.matrices
-        self._column_of = _inverse(matrices.vlabels)
-        self._row_of = _inverse(matrices.clabels)
-        self._column_lower = matrices.lb
-        self._row_sense = matrices.sense
-        self._labels: dict[tuple[str, str], np.ndarray] = {}
+        self._lp = LpPositions(model)
+        self._highs: highspy.Highs = self._lp.highs(solver_options)
         self.timings: dict[str, float] = {}
         """Time the last :meth:`solve` took in HiGHS and outside it (writing the LP,
         reading the solution) [s]."""
@@ -182,6 +175,7 @@ class Dispatcher:
         battery_mwh: float | None = None,
         reservoir_mwh: float | None = None,
         backlog_mwh: float | None = None,
+        backlog_due_mwh: np.ndarray | None = None,
     ) -> None:
         """Set where a site's levels stand at the start of the window.
 
@@ -196,18 +190,33 @@ class Dispatcher:
             within its minimum and maximum level [MWh].
         backlog_mwh
             Deferrable work waiting at the start [MWh]; due within the longest delay.
+        backlog_due_mwh
+            Instead of ``backlog_mwh``: the deferrable work waiting at the start given
+            by when it is due, as the part of it that must be served by the end of
+            each step of the window [MWh]; one value per step, non-decreasing, the
+            last value the whole backlog. :attr:`window_study` holds the whole
+            backlog only (due within the longest delay).
 
         Raises
         ------
         ScenarioError
-            Naming the field, for an unknown site or asset, a cyclic level, or a
-            level out of range.
+            Naming the field, for an unknown site or asset, a cyclic level, a level
+            out of range, or both ``backlog_mwh`` and ``backlog_due_mwh``.
         """
         source = str(self._study.source)
         if site not in self._study.sites:
             raise ScenarioError(source, "sites", f"no site named {site!r}")
         spec = self._study.sites[site]
         levels = dict(self._initial.get(site, {}))
+        if backlog_due_mwh is not None:
+            if backlog_mwh is not None:
+                raise ScenarioError(
+                    source,
+                    f"sites.{site}.{_INITIAL_FIELDS['backlog']}",
+                    "give backlog_mwh or backlog_due_mwh, not both",
+                )
+            due = self._checked_due_profile(site, backlog_due_mwh)
+            backlog_mwh = float(due[-1])
         given = {"battery": battery_mwh, "reservoir": reservoir_mwh, "backlog": backlog_mwh}
         for asset, level in given.items():
             if level is None:
@@ -227,6 +236,150 @@ class Dispatcher:
                 )
             levels[asset] = float(level)
         self._initial[site] = levels
+        if backlog_due_mwh is not None:
+            self._backlog_due[site] = due
+        elif backlog_mwh is not None:
+            self._backlog_due.pop(site, None)
+
+    def _checked_due_profile(self, site: str, due_mwh: np.ndarray) -> np.ndarray:
+        """``due_mwh`` as an array, or a ScenarioError naming what is wrong with it."""
+        field = f"sites.{site}.backlog_due_mwh"
+        due = np.asarray(due_mwh, dtype=float)
+        steps = len(self._study.snapshots)
+        problem = None
+        if due.shape != (steps,):
+            problem = f"has {due.size} values, the window has {steps} snapshots"
+        elif not np.isfinite(due).all():
+            problem = "is NaN or infinite"
+        elif due[0] < 0:
+            problem = f"is {due[0]:g} MWh at the first step, must be at least 0"
+        elif (np.diff(due) < -1e-9 * max(1.0, due[-1])).any():
+            problem = "must not decrease (work once due stays due)"
+        if problem is not None:
+            raise ScenarioError(str(self._study.source), field, problem)
+        return due
+
+    def set_initial_output(self, site: str, geothermal_mw: float | None = None) -> None:
+        """Set a site's output in the step before the window, which ramp limits start from.
+
+        Parameters
+        ----------
+        site
+            Name of the site.
+        geothermal_mw
+            Geothermal output in the step before the window [MW], within its minimum
+            stable output and its capacity: the first step of the window then moves
+            from it by at most the ramp limit. None: no step before (the first step
+            is free, as in a fresh solve). :attr:`window_study` does not hold it.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field, for an unknown site, a site without geothermal, or an
+            output out of range.
+        """
+        source = str(self._study.source)
+        if site not in self._study.sites:
+            raise ScenarioError(source, "sites", f"no site named {site!r}")
+        if geothermal_mw is None:
+            self._geothermal_before.pop(site, None)
+            return
+        field, geo = f"sites.{site}.geothermal", self._study.sites[site].geothermal
+        if geo is None:
+            raise ScenarioError(source, field, "the site has no geothermal")
+        low, high = geo.min_stable_pu * geo.capacity_mw, geo.capacity_mw
+        slack = 1e-6 * max(1.0, high)  # a previous solution may overshoot by rounding
+        if not low - slack <= geothermal_mw <= high + slack:
+            raise ScenarioError(
+                source,
+                field,
+                f"output before the window is {geothermal_mw:g} MW, must be in [{low:g}, {high:g}]",
+            )
+        self._geothermal_before[site] = float(np.clip(geothermal_mw, low, high))
+
+    def set_backlog_end(self, site: str, empty: bool = True) -> None:
+        """Say whether a site's backlog must be empty after the window's last step.
+
+        Parameters
+        ----------
+        site
+            Name of the site.
+        empty
+            True (the default, as at a study's horizon end): all work is served
+            within the window. False: work that arrived within the longest delay
+            before the window's end may wait beyond it (a window that is not the
+            last of the horizon); carried work due by then is still served.
+            :attr:`window_study` holds the default only.
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown site.
+        """
+        if site not in self._study.sites:
+            raise ScenarioError(str(self._study.source), "sites", f"no site named {site!r}")
+        if empty:
+            self._backlog_open_at_end.discard(site)
+        else:
+            self._backlog_open_at_end.add(site)
+
+    def set_final_levels(
+        self, site: str, battery_mwh: float | None = None, reservoir_mwh: float | None = None
+    ) -> None:
+        """Fix where a site's storage levels stand after the window's last step.
+
+        Parameters
+        ----------
+        site
+            Name of the site.
+        battery_mwh
+            Battery energy after the last step [MWh], within its energy capacity;
+            None: free (the default).
+        reservoir_mwh
+            Reservoir energy after the last step, as reported (minimum level
+            included), within its minimum and maximum level [MWh]; None: free.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field, for an unknown site or asset, or a level out of range.
+        """
+        source = str(self._study.source)
+        if site not in self._study.sites:
+            raise ScenarioError(source, "sites", f"no site named {site!r}")
+        spec, levels = self._study.sites[site], {}
+        for asset, level in (("battery", battery_mwh), ("reservoir", reservoir_mwh)):
+            if level is None:
+                continue
+            field, holder = f"sites.{site}.{asset}", getattr(spec, asset)
+            if holder is None:
+                raise ScenarioError(source, field, f"the site has no {asset}")
+            low, high = _level_range(asset, holder)
+            if not low <= level <= high:
+                raise ScenarioError(
+                    source, field, f"final level is {level:g} MWh, must be in [{low:g}, {high:g}]"
+                )
+            levels[asset] = float(level)
+        self._final[site] = levels
+
+    def _write_final_levels(self, lp: LpChanges, study: Study, name: str) -> None:
+        """Bounds of the storage levels after the last step: fixed where set, else
+        those of the LP as built."""
+        final, site = self._final.get(name, {}), study.sites[name]
+        for asset, variable, component, minimum in (
+            ("battery", "Store-e", f"{name} battery", 0.0),
+            ("reservoir", "StorageUnit-state_of_charge", f"{name} reservoir", None),
+        ):
+            holder = getattr(site, asset)
+            if holder is None:
+                continue
+            column = self._lp.of(variable, component)[-1:]
+            lower, upper = self._lp.column_lower[column], self._lp.column_upper[column]
+            if asset in final:
+                if minimum is None:  # levels are modelled above the reservoir's minimum
+                    minimum = holder.min_level_pu * holder.energy_mwh
+                lower = upper = np.array([final[asset] - minimum])
+            lp.column_bounds(column, lower, upper)
 
     @pypsa_settings
     def solve(self) -> Extracted:
@@ -261,7 +414,7 @@ class Dispatcher:
 
     def _write_lp(self, study: Study) -> None:
         """Write the series and initial levels of ``study`` into the HiGHS model."""
-        lp = _Changes(self, study.step_h)
+        lp = LpChanges(self._lp, study.step_h)
         n, w = self._network, study.step_h
         loads = self._loads
         for name, site in study.sites.items():
@@ -272,10 +425,13 @@ class Dispatcher:
                     n.c.generators.dynamic.p_max_pu[generator] = availability
                     nominal = n.c.generators.static.at[generator, "p_nom"]
                     lp.row_bound("Generator-fix-p-upper", generator, nominal * availability)
+            if site.geothermal is not None:
+                self._write_geothermal_start(lp, study, name)
+            self._write_final_levels(lp, study, name)
             if site.grid is not None:
-                _write_grid(lp, study, name)
+                write_grid(lp, study, name)
             if site.reservoir is not None:
-                _write_reservoir(lp, n, study, name)
+                write_reservoir(lp, n, study, name)
             if site.battery is not None and site.battery.initial_level_pu is not None:
                 initial = np.zeros(len(study.snapshots))
                 initial[0] = -initial_store_energy(site.battery, study.step_h)
@@ -290,13 +446,19 @@ class Dispatcher:
                 loads[f"{name} arrivals"] = (
                     study.values(name, "datacentre.deferrable.arrivals_mwh") / w
                 )
-                lp.row_bound("Store-fix-e-lower", f"{name} backlog", -backlog_window(study, name))
+                window = backlog_window(
+                    study,
+                    name,
+                    self._backlog_due.get(name),
+                    empty_at_end=name not in self._backlog_open_at_end,
+                )
+                lp.row_bound("Store-fix-e-lower", f"{name} backlog", -window)
                 initial = np.zeros(len(study.snapshots))
                 initial[0] = dc.deferrable.initial_backlog_mwh
                 lp.row_bound("Store-energy_balance", f"{name} backlog", initial)
-            _write_facility(lp, study, name)
+            write_facility(lp, study, name)
         for region in study.scenario.grid_regions:
-            _write_connection_point(
+            write_connection_point(
                 lp,
                 f"{region} grid",
                 study.region_values(region, "import_limit_mw"),
@@ -307,17 +469,18 @@ class Dispatcher:
             lp.row_bound("Bus-nodal_balance", bus, by_bus[bus].to_numpy())
         lp.apply(self._highs)
 
-    def _positions(self, item: str, name: str) -> np.ndarray:
-        """HiGHS columns (of a variable) or rows (of a constraint) of component ``name``,
-        one per snapshot."""
-        key = (item, name)
-        if key not in self._labels:
-            if item in self._model.variables:
-                labels, position = self._model.variables[item].labels, self._column_of
-            else:
-                labels, position = self._model.constraints[item].labels, self._row_of
-            self._labels[key] = position[labels.sel(name=name).values]
-        return self._labels[key]
+    def _write_geothermal_start(self, lp: LpChanges, study: Study, name: str) -> None:
+        """Bounds of the first step's geothermal output: within the ramp limit of the
+        output before the window, if given."""
+        column = self._lp.of("Generator-p", f"{name} geothermal")[:1]
+        lower, upper = self._lp.column_lower[column], self._lp.column_upper[column]
+        geo = study.sites[name].geothermal
+        before = self._geothermal_before.get(name)
+        if before is not None and geo.ramp_pu_per_h is not None:
+            ramp = min(1.0, geo.ramp_pu_per_h * study.step_h) * geo.capacity_mw
+            lower = np.array([max(before - ramp, geo.min_stable_pu * geo.capacity_mw)])
+            upper = np.array([min(before + ramp, geo.capacity_mw)])
+        lp.column_bounds(column, lower, upper)
 
     def _read_solution(self, study: Study) -> None:
         """Put the HiGHS solution into the network, as PyPSA would, for extraction."""
@@ -326,7 +489,7 @@ class Dispatcher:
         values = np.asarray(solution.col_value)
         for labels, component, attribute in self._solution_labels.values():
             frame = pd.DataFrame(
-                values[self._column_of[labels.to_numpy()]], labels.index, labels.columns
+                values[self._lp.column_of[labels.to_numpy()]], labels.index, labels.columns
             )
             n.c[component].dynamic[attribute] = frame
             if component == "Link":
@@ -338,7 +501,7 @@ class Dispatcher:
         balance = self._balance_labels
         weights = n.snapshot_weightings.objective.to_numpy()[:, None]
         n.c.buses.dynamic["marginal_price"] = pd.DataFrame(
-            duals[self._row_of[balance.to_numpy()]] / weights, balance.index, balance.columns
+            duals[self._lp.row_of[balance.to_numpy()]] / weights, balance.index, balance.columns
         )
         n._objective = highs.getInfo().objective_function_value
 
@@ -415,123 +578,3 @@ def _check_fixed_structure(study: Study) -> None:
                 raise ScenarioError(
                     source, f"sites.{name}.{path}", "a Dispatcher needs given capacities"
                 )
-
-
-def _write_grid(lp: _Changes, study: Study, name: str) -> None:
-    """Import and export limits, prices and carbon cost of a site's grid connection."""
-    import_limit = study.values(name, "grid.import_limit_mw")
-    export_limit = study.values(name, "grid.export_limit_mw")
-    if study.sites[name].grid.region is None:
-        _write_connection_point(lp, f"{name} grid", import_limit, export_limit)
-    import_cost = study.values(name, "grid.import_price") + study.scenario.carbon_price * (
-        study.values(name, "grid.carbon_intensity_t_per_mwh")
-    )
-    lp.row_bound("Link-fix-p-upper", f"{name} grid import", import_limit)
-    lp.row_bound("Link-fix-p-upper", f"{name} grid export", export_limit)
-    lp.cost("Link-p", f"{name} grid import", import_cost)
-    lp.cost("Link-p", f"{name} grid export", -study.values(name, "grid.export_price"))
-
-
-def _write_connection_point(
-    lp: _Changes, bus: str, import_limit: np.ndarray, export_limit: np.ndarray
-) -> None:
-    lp.row_bound("Generator-fix-p-upper", f"{bus} supply", import_limit)
-    lp.row_bound("Generator-fix-p-lower", f"{bus} demand", -export_limit)
-
-
-def _write_reservoir(lp: _Changes, n: pypsa.Network, study: Study, name: str) -> None:
-    """Inflow (energy balance and spill bound) and initial level of a reservoir."""
-    unit, res = f"{name} reservoir", study.sites[name].reservoir
-    inflow = study.values(name, "reservoir.inflow_mw")
-    n.c.storage_units.dynamic.inflow[unit] = inflow
-    balance = -study.step_h * inflow
-    if res.initial_level_pu is not None:
-        balance[0] -= (res.initial_level_pu - res.min_level_pu) * res.energy_mwh
-    lp.row_bound("StorageUnit-energy_balance", unit, balance)
-    lp.column_upper("StorageUnit-spill", unit, inflow)
-
-
-def _write_facility(lp: _Changes, study: Study, name: str) -> None:
-    """PUE: the facility's efficiency into IT power (and waste heat) and its capacity;
-    heat demand and price."""
-    dc, facility = study.sites[name].datacentre, f"{name} facility"
-    pue = study.values(name, "datacentre.pue")
-    lp.row_bound("Link-fix-p-upper", facility, np.full(len(pue), it_capacity_bound(dc) * pue.max()))
-    lp.coefficient("Bus-nodal_balance", f"{name} IT", "Link-p", facility, 1.0 / pue)
-    if (heat := dc.heat_reuse) is None:
-        return
-    lp.coefficient(
-        "Bus-nodal_balance",
-        f"{name} waste heat",
-        "Link-p",
-        facility,
-        heat.recoverable_fraction / pue,
-    )
-    demand = study.values(name, "datacentre.heat_reuse.demand_mw")
-    lp.row_bound("Generator-fix-p-lower", f"{name} heat sale", -demand)
-    lp.cost("Generator-p", f"{name} heat sale", study.values(name, "datacentre.heat_reuse.price"))
-    if heat.heat_pump_cop is not None:
-        most_heat = it_capacity_bound(dc) * heat.recoverable_fraction
-        nominal = max(float(demand.max()), most_heat) / (heat.heat_pump_cop - 1)
-        lp.row_bound("Link-fix-p-upper", f"{name} heat pump", np.full(len(pue), nominal))
-
-
-class _Changes:
-    """New costs, column bounds, row bounds and coefficients of the HiGHS model, by
-    linopy variable or constraint and component name, one value per snapshot."""
-
-    def __init__(self, dispatcher: Dispatcher, step_h: float) -> None:
-        self.dispatcher, self.step_h = dispatcher, step_h
-        self.costs: list[tuple[np.ndarray, np.ndarray]] = []
-        self.uppers: list[tuple[np.ndarray, np.ndarray]] = []
-        self.rows: list[tuple[np.ndarray, np.ndarray]] = []
-        self.coefficients: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def _columns(self, variable: str, name: str) -> np.ndarray:
-        return self.dispatcher._positions(variable, name)
-
-    def _rows(self, constraint: str, name: str) -> np.ndarray:
-        return self.dispatcher._positions(constraint, name)
-
-    def cost(self, variable: str, name: str, per_mwh: np.ndarray) -> None:
-        """Marginal cost [currency/MWh] of each step's column (weighted by the step)."""
-        self.costs.append((self._columns(variable, name), per_mwh * self.step_h))
-
-    def column_upper(self, variable: str, name: str, upper: np.ndarray) -> None:
-        self.uppers.append((self._columns(variable, name), upper))
-
-    def row_bound(self, constraint: str, name: str, rhs: np.ndarray) -> None:
-        """Right-hand side of each step's row (its sense kept)."""
-        self.rows.append((self._rows(constraint, name), rhs))
-
-    def coefficient(
-        self, constraint: str, row_name: str, variable: str, column_name: str, values: np.ndarray
-    ) -> None:
-        self.coefficients.append(
-            (self._rows(constraint, row_name), self._columns(variable, column_name), values)
-        )
-
-    def apply(self, highs: highspy.Highs) -> None:
-        if self.costs:
-            columns, costs = (np.concatenate(parts) for parts in zip(*self.costs, strict=True))
-            highs.changeColsCost(len(columns), columns, costs)
-        for columns, upper in self.uppers:
-            lower = self.dispatcher._column_lower[columns]
-            highs.changeColsBounds(len(columns), columns, lower, upper)
-        if self.rows:
-            rows, rhs = (np.concatenate(parts) for parts in zip(*self.rows, strict=True))
-            sense = self.dispatcher._row_sense[rows]
-            lower = np.where(sense == "<", -np.inf, rhs)
-            upper = np.where(sense == ">", np.inf, rhs)
-            highs.changeRowsBounds(len(rows), rows, lower, upper)
-        for rows, columns, values in self.coefficients:
-            for row, column, value in zip(rows, columns, values, strict=True):
-                highs.changeCoeff(int(row), int(column), float(value))
-
-
-def _inverse(labels: np.ndarray) -> np.ndarray:
-    """Position of each linopy label in the solver's columns or rows; -1 for none, and
-    for label -1 (masked) too: the last entry."""
-    position = np.full(int(labels.max()) + 2, -1, dtype=np.int32)
-    position[labels] = np.arange(len(labels), dtype=np.int32)
-    return position
