@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dispatch.exchange.fields import Signals
     from dispatch.exchange.plan_export import export_plan, flexibility_envelope
     from dispatch.exchange.signal_import import apply_signals, import_signals, read_signals
+    from dispatch.operation.operate import operate
     from dispatch.optimization.dispatcher import Dispatcher
     from dispatch.optimization.solve import solve
     from dispatch.results.result import Result
@@ -54,6 +55,7 @@ _MODULE_OF = {
     "import_signals": "exchange.signal_import",
     "load_study": "scenario.load",
     "load_sweep": "scenario.sweep",
+    "operate": "operation.operate",
     "parse_scenario": "scenario.load",
     "read_scenario": "scenario.load",
     "read_signals": "exchange.signal_import",
@@ -80,6 +82,7 @@ __all__ = [
     "import_signals",
     "load_study",
     "load_sweep",
+    "operate",
     "parse_scenario",
     "read_scenario",
     "read_signals",

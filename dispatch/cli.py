@@ -161,6 +161,72 @@ def run(
         )
 
 
+@app.command("operate")
+@_reports_errors
+def operate_command(
+    scenario: ScenarioArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")],
+    lookahead_h: Annotated[
+        float | None,
+        typer.Option(
+            "--lookahead-h",
+            callback=_positive_finite,
+            help="Hours planned at each decision [h] (default: the scenario's, 48).",
+        ),
+    ] = None,
+    commit_h: Annotated[
+        float | None,
+        typer.Option(
+            "--commit-h",
+            callback=_positive_finite,
+            help="Hours kept of each plan, between decisions [h] (default: the scenario's, 24).",
+        ),
+    ] = None,
+    hours: HoursOption = None,
+    forecast: Annotated[
+        str | None,
+        typer.Option(
+            "--forecast",
+            help="perfect, persistence or error, for every series without an override "
+            "(default: the scenario's).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of the error forecast (default: the scenario's)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+) -> None:
+    """Operate the study on a rolling horizon from forecasts; write the realised
+    operation, the plans as issued and the perfect-foresight comparison into OUT.
+
+    OUT as for 'dispatch run' (docs/operation.md lists the files).
+    """
+    from dispatch.core.files import check_output_folder
+    from dispatch.operation.operate import operate
+    from dispatch.scenario.load import load_study
+
+    start = time.perf_counter()
+    study = load_study(scenario, hours=hours)
+    check_output_folder(out, "result", [study.source.parent])  # before a long operation
+    result = operate(study, lookahead_h, commit_h, forecast, seed)
+    result.write(out)
+    if not quiet:
+        s = result.summary
+        foresight, operation = s["foresight"], s["operation"]
+        typer.echo(
+            f"{study.name}: operated {operation['decisions']} decisions "
+            f"({operation['lookahead_h']:g} h ahead, every {operation['commit_h']:g} h, "
+            f"{operation['forecast']['method']} forecasts); realised cost "
+            f"{foresight['realised_cost']:,.0f} {s['currency']} (perfect foresight "
+            f"{s['perfect_foresight']['total_cost']:,.0f}); absorbed {s['absorbed_mwh']:,.1f} MWh "
+            f"(perfect foresight {s['perfect_foresight']['absorbed_mwh']:,.1f}); late "
+            f"{operation['late_mwh']:,.1f} MWh, firm unserved "
+            f"{operation['firm_unserved_mwh']:,.1f} MWh; results in {out} "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
+
+
 @app.command()
 def batch(
     sweep: Annotated[

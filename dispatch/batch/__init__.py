@@ -11,6 +11,7 @@ folders, manifest, lock), :mod:`~dispatch.batch.summary` (``summary.csv`` and
 :mod:`~dispatch.batch.describe` (the one-line texts of a dry run and of a run).
 
 Its modules may import from :mod:`dispatch.core`, :mod:`dispatch.scenario`,
-:mod:`dispatch.model`, :mod:`dispatch.results` and :mod:`dispatch.optimization`;
-never from :mod:`dispatch.testing`, :mod:`dispatch.exchange` or :mod:`dispatch.cli`.
+:mod:`dispatch.model`, :mod:`dispatch.results`, :mod:`dispatch.optimization` and
+:mod:`dispatch.operation`; never from :mod:`dispatch.testing`, :mod:`dispatch.exchange`
+or :mod:`dispatch.cli`.
 """

@@ -15,6 +15,7 @@ folder), :mod:`~dispatch.exchange.envelope` (the flexibility envelope),
 specifies the formats.
 
 Its modules may import from :mod:`dispatch.core`, :mod:`dispatch.scenario`,
-:mod:`dispatch.model`, :mod:`dispatch.results` and :mod:`dispatch.optimization`;
-never from :mod:`dispatch.testing`, :mod:`dispatch.batch` or :mod:`dispatch.cli`.
+:mod:`dispatch.model`, :mod:`dispatch.results`, :mod:`dispatch.optimization` and
+:mod:`dispatch.operation`; never from :mod:`dispatch.testing`, :mod:`dispatch.batch` or
+:mod:`dispatch.cli`.
 """

@@ -1,6 +1,7 @@
 """Checks of a study beyond single fields of the schema: series values within their
 ranges, and the cross-field rules of MODEL.md (routing, grid regions, sizing bounds,
-reservoir levels, prices, delays, work within the IT capacity)."""
+reservoir levels, prices, delays, work within the IT capacity) and the operation's
+rolling horizon."""
 
 from __future__ import annotations
 
@@ -132,11 +133,54 @@ def _check_grid_regions(study: Study) -> None:
                     )
 
 
+def _check_whole_steps(study: Study, field: str, hours: float) -> None:
+    """Raise unless ``hours`` of ``field`` is a whole number of the study's steps [h]."""
+    steps = hours / study.step_h
+    if not np.isfinite(steps) or steps != int(steps):
+        raise ScenarioError(
+            str(study.source), field, f"must be a multiple of the step ({study.step_h:g} h)"
+        )
+
+
+def check_rolling_horizon(study: Study, lookahead_h: float, commit_h: float) -> None:
+    """Raise unless the rolling horizon moves by whole steps of ``study`` and commits at
+    most what it plans; the errors name ``operation.lookahead_h`` or
+    ``operation.commit_h`` [h]."""
+    for field, hours in (("operation.lookahead_h", lookahead_h), ("operation.commit_h", commit_h)):
+        if not hours > 0:
+            raise ScenarioError(str(study.source), field, f"is {hours:g} h, must be positive")
+        _check_whole_steps(study, field, hours)
+    if commit_h > lookahead_h:
+        raise ScenarioError(
+            str(study.source),
+            "operation.commit_h",
+            f"{commit_h:g} h exceeds lookahead_h ({lookahead_h:g} h): "
+            "a plan cannot commit more than it looks ahead",
+        )
+
+
+def _check_operation(study: Study) -> None:
+    """The scenario's rolling horizon, and every forecast override names series of the
+    study."""
+    operation = study.scenario.operation
+    check_rolling_horizon(study, operation.lookahead_h, operation.commit_h)
+    fields = {key.split("/", 1)[1] for key in study.series}
+    for key in operation.forecast.series:
+        if key not in study.series and key not in fields:
+            raise ScenarioError(
+                str(study.source),
+                f"operation.forecast.series.{key}",
+                "names no series of the study: give a series field such as "
+                "'solar.availability' or one series 'SITE/FIELD'",
+            )
+
+
 def check_consistency(study: Study) -> None:
     """Cross-field rules of MODEL.md that no single field can check."""
-    file, w, when = str(study.source), study.step_h, study.snapshots
+    file, when = str(study.source), study.snapshots
     _check_routing(study)
     _check_grid_regions(study)
+    _check_operation(study)
     for name, site in study.sites.items():
         prefix = f"sites.{name}"
         dc = site.datacentre
@@ -188,13 +232,9 @@ def check_consistency(study: Study) -> None:
                     "(it would pay to import and export at once)",
                 )
         if dc.deferrable is not None:
-            delay_steps = dc.deferrable.max_delay_h / w
-            if delay_steps != int(delay_steps):
-                raise ScenarioError(
-                    file,
-                    f"{prefix}.datacentre.deferrable.max_delay_h",
-                    f"must be a multiple of the step ({w:g} h)",
-                )
+            _check_whole_steps(
+                study, f"{prefix}.datacentre.deferrable.max_delay_h", dc.deferrable.max_delay_h
+            )
         demand = study.baseline_work(name)
         capacity = dc.it_capacity_mw
         if dc.it_expansion is not None:

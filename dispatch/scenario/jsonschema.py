@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import write_file_atomic
@@ -75,15 +76,43 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
         text, unit = _unit(" ".join((field.description or "").split()))
-        default = "required" if field.is_required() else f"`{field.default!r}`"
-        rows.append(f"| `{path}` | {_type_name(field.annotation)} | {unit} | {default} | {text} |")
-        for arg in [field.annotation, *typing.get_args(field.annotation)]:
-            inner = typing.get_args(arg)[1] if typing.get_origin(arg) is dict else arg
+        rows.append(
+            f"| `{path}` | {_type_name(field.annotation)} | {unit} | {_default(field)} | {text} |"
+        )
+        for arg in _alternatives(field.annotation):
+            if typing.get_origin(arg) is dict:
+                inner, child = typing.get_args(arg)[1], f"{path}.{_KEYS.get(name, 'NAME')}."
+            elif typing.get_origin(arg) is list:  # an item's fields, as the list's
+                inner, child = typing.get_args(arg)[0], f"{path}."
+            else:
+                inner, child = arg, f"{path}."
             if isinstance(inner, type) and issubclass(inner, BaseModel):
-                key = "SITE" if name == "sites" else name.removesuffix("s").upper()
-                child = f"{path}.{key}." if typing.get_origin(arg) is dict else f"{path}."
                 nested.extend(_rows(inner, child))
     return rows + nested
+
+
+_KEYS = {"sites": "SITE", "grid_regions": "REGION", "series": "SERIES", "variants": "VARIANT"}
+"""Placeholder of a mapping's key in the reference, by the mapping's field name."""
+
+
+def _alternatives(annotation: object) -> list[object]:
+    """The types a field may hold: the members of a union (``X | None``), else itself."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _alternatives(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return list(typing.get_args(annotation))
+    return [annotation]
+
+
+def _default(field: FieldInfo) -> str:
+    """A field's default as the reference shows it: ``required``, or its value (that of
+    its default factory too, e.g. ``{}`` for an empty mapping or a block's defaults)."""
+    if field.is_required():
+        return "required"
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, BaseModel):
+        return "defaults below"
+    return f"`{default!r}`"
 
 
 def reference() -> str:

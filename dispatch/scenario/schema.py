@@ -409,6 +409,77 @@ class Routing(StrictModel):
     """The routes; firm and deferrable work share each route's capacity."""
 
 
+ForecastMethod = Literal["perfect", "persistence", "error"]
+Correlation = Annotated[float, Field(ge=0, le=1)]
+ErrorGrowth = Annotated[float, Field(ge=0, le=1)]
+ErrorSigma = Annotated[float, Field(ge=0, le=10)]
+
+
+class SeriesForecast(StrictModel):
+    """The forecast of some series, in place of the operation's default forecast."""
+
+    method: ForecastMethod | None = None
+    """How these series are forecast; none: the default method [-]."""
+    sigma_pu: ErrorSigma | None = None
+    """Error model: standard deviation of the relative error at lead time 0; none:
+    the default forecast's [p.u.]."""
+    growth_pu_per_h: ErrorGrowth | None = None
+    """Error model: growth of that standard deviation per hour of lead time; none: the
+    default forecast's [p.u./h]."""
+    correlation: Correlation | None = None
+    """Error model: correlation of the errors of two steps an hour apart in lead time;
+    none: the default forecast's [p.u.]."""
+
+
+class ForecastSettings(StrictModel):
+    """Forecasts available to the operator: a default method, the error model's
+    parameters and overrides per series (see ``docs/operation.md``).
+
+    ``perfect``: the actual series. ``persistence``: the same time of day on the last
+    day known. ``error``: the actual times max(0, 1 + s(L) e_L) at lead time L, with
+    s(L) = sigma_pu + growth_pu_per_h L and e_L a seeded standard normal AR(1) process
+    along lead time, held within the fields' ranges.
+    """
+
+    method: ForecastMethod = "perfect"
+    """Default method of every series without an override [-]."""
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    """Seed of the error model's random errors [-]."""
+    sigma_pu: ErrorSigma | None = None
+    """Error model: standard deviation of the relative error at lead time 0; none:
+    the default of each series' kind (availability 0.03, price 0.02, workload 0.02,
+    inflow 0.02, grid signal 0.03, site condition 0.01, connection limit 0) [p.u.]."""
+    growth_pu_per_h: ErrorGrowth | None = None
+    """Error model: growth of that standard deviation per hour of lead time; none: the
+    default of each series' kind (availability 0.006, price 0.004, workload 0.002,
+    inflow 0.001, grid signal 0.006, site condition 0.001, connection limit 0)
+    [p.u./h]."""
+    correlation: Correlation | None = None
+    """Error model: correlation of the errors of two steps an hour apart in lead time;
+    none: the default of each series' kind (availability 0.95, price 0.9, workload
+    0.8, inflow 0.98, grid signal 0.95, site condition 0.9) [p.u.]."""
+    series: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-/]+$", max_length=255)],
+        SeriesForecast,
+    ] = Field(default_factory=dict)
+    """Overrides by series: a field such as ``solar.availability`` (at every site; a
+    grid region's field without prefix, e.g. ``import_limit_mw``) or one series
+    ``SITE/FIELD`` or ``grid_regions.REGION/FIELD``; one series wins over a field [-]."""
+
+
+class Operation(StrictModel):
+    """Operation in a rolling horizon (``dispatch operate``): every ``commit_h`` the
+    next ``lookahead_h`` are planned from forecasts and the first ``commit_h`` kept."""
+
+    lookahead_h: Annotated[float, Field(gt=0, le=24 * MAX_PERIODS)] = 48.0
+    """Hours planned at each decision time; a multiple of the step [h]."""
+    commit_h: Annotated[float, Field(gt=0, le=24 * MAX_PERIODS)] = 24.0
+    """Hours between decision times, kept of each plan; a multiple of the step, at
+    most ``lookahead_h`` [h]."""
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    """Forecasts the plans are made from."""
+
+
 class Scenario(StrictModel):
     """A study: one time index and the sites planned on it."""
 
@@ -435,6 +506,9 @@ class Scenario(StrictModel):
     routing: Routing | None = None
     """Routes over which work of one site may be served at another; none: every site
     serves its own work."""
+    operation: Operation = Field(default_factory=Operation)
+    """Operation with forecasts in a rolling horizon (``dispatch operate``); ignored by
+    ``dispatch run``."""
 
 
 def series_bounds(model: type[BaseModel], path: str) -> tuple[float, float]:

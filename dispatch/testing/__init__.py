@@ -19,10 +19,11 @@ with those of another formulation of the same LP.
 A failure raises ``AssertionError`` naming the invariant, the site, the run, where
 the values were read, the first step that fails and by how much.
 
-The package is layer 5: it may import from :mod:`dispatch.core`,
+The package is layer 6: it may import from :mod:`dispatch.core`,
 :mod:`dispatch.scenario`, :mod:`dispatch.model` and :mod:`dispatch.results`, never from
-:mod:`dispatch.optimization`, :mod:`dispatch.exchange`, :mod:`dispatch.batch` or
-:mod:`dispatch.cli`, so that the invariants stay independent of the code that solves.
+:mod:`dispatch.optimization`, :mod:`dispatch.operation`, :mod:`dispatch.exchange`,
+:mod:`dispatch.batch` or :mod:`dispatch.cli`, so that the invariants stay independent of
+the code that solves.
 Its modules, by what they check:
 
 - :mod:`~dispatch.testing.invariants`: :func:`assert_invariants`, which runs all checks;

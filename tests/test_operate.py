@@ -1,0 +1,225 @@
+"""Operation with forecasts (``dispatch.operate``): the rolling horizon against the
+perfect-foresight optimum, the state carried between decisions, the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from conftest import DATA
+from dispatch import ScenarioError, load_study, operate
+from dispatch.cli import EXIT_BAD_INPUT, app
+from dispatch.operation.backlog import BacklogQueue
+from dispatch.operation.operation_result import OperationResult
+from dispatch.testing import assert_invariants
+from test_cli import RESULT_FILES
+
+OLKARIA = Path(__file__).parents[1] / "networks" / "olkaria"
+START = "2025-06-01T00:00:00Z"
+OPERATION_FILES = {*RESULT_FILES, "plans.nc"}
+runner = CliRunner()
+
+
+def at_least_optimum(result: OperationResult) -> None:
+    """Realised cost (with any shortfall at its penalty) >= the perfect-foresight
+    optimum, to 1e-6 relative."""
+    foresight = result.summary["foresight"]
+    optimum = result.summary["perfect_foresight"]["total_cost"]
+    assert foresight["realised_cost"] >= optimum - 1e-6 * max(1.0, abs(optimum))
+
+
+def one_site(name: str, periods: int, site: dict) -> dict:
+    """A one-site scenario mapping in hourly steps."""
+    return {
+        "name": name,
+        "snapshots": {"start": START, "periods": periods, "step_h": 1},
+        "sites": {"s": site},
+    }
+
+
+def test_perfect_forecasts_over_the_whole_horizon_give_the_optimum() -> None:
+    result = operate(load_study(OLKARIA, hours=72), lookahead_h=72, commit_h=72)
+    summary = result.summary
+    optimum = summary["perfect_foresight"]["objective"]
+    assert summary["objective"] == pytest.approx(optimum, rel=1e-6)
+    assert summary["operation"]["decisions"] == 1
+    assert_invariants(result)
+
+
+def test_rolling_perfect_forecasts_cost_at_least_the_optimum() -> None:
+    result = operate(load_study(OLKARIA, hours=96), lookahead_h=48, commit_h=24)
+    operation = result.summary["operation"]
+    assert operation["decisions"] == 4
+    assert operation["late_mwh"] == 0.0
+    assert operation["firm_unserved_mwh"] == pytest.approx(0.0, abs=1e-9)
+    at_least_optimum(result)
+    assert_invariants(result)
+    plans = result.plans
+    assert dict(plans.sizes) == {"site": 1, "issue_time": 4, "step": 48}
+    # The last plan is cut at the horizon's end.
+    assert np.isnan(plans["grid_import"].values[0, -1, 24:]).all()
+
+
+def test_persistence_forecasts_cost_at_least_the_optimum() -> None:
+    result = operate(load_study(OLKARIA, hours=96), 48, 24, forecast="persistence")
+    assert result.summary["operation"]["forecast"]["method"] == "persistence"
+    at_least_optimum(result)
+
+
+def test_error_forecasts_cost_at_least_the_optimum_and_are_reproducible() -> None:
+    study = load_study(OLKARIA, hours=96)
+    result = operate(study, 48, 24, forecast="error", seed=3)
+    assert result.summary["operation"]["forecast"] == {"method": "error", "seed": 3}
+    at_least_optimum(result)
+    again = operate(study, 48, 24, forecast="error", seed=3)
+    assert again.summary["total_cost"] == pytest.approx(result.summary["total_cost"], rel=1e-9)
+
+
+def test_a_deadline_straddling_a_window_boundary_is_kept(
+    write_study: Callable[..., Path],
+) -> None:
+    # 6 h; 4 MWh of deferrable work arrive in hour 1, due within D = 3 h (by the end
+    # of hour 4). Solar (free) gives 2 MW in hour 3 and 10 MW in hour 5; grid 100
+    # EUR/MWh. Optimum: 2 MWh from solar in hour 3, 2 MWh from the grid by hour 4:
+    # 200 EUR. Decisions at hours 0, 2, 4 (look 4 h ahead): the work carried into the
+    # window from hour 2 keeps its deadline; were it due within D of hour 2 instead,
+    # hour 5's free solar would serve it at no cost, below the optimum.
+    folder = write_study(
+        one_site(
+            "straddle",
+            6,
+            {
+                "datacentre": {
+                    "it_capacity_mw": 10,
+                    "deferrable": {"arrivals_mwh": "profiles.csv:arrivals", "max_delay_h": 3},
+                },
+                "solar": {"capacity_mw": 10, "availability": "profiles.csv:solar"},
+                "grid": {"import_limit_mw": 10, "import_price": 100},
+            },
+        ),
+        pd.DataFrame({"arrivals": [0, 4.0, 0, 0, 0, 0], "solar": [0, 0, 0, 0.2, 0, 1.0]}),
+    )
+    result = operate(load_study(folder), lookahead_h=4, commit_h=2)
+    realised = result.flexible["s"]
+    assert result.summary["total_cost"] == pytest.approx(200.0, abs=1e-6)
+    assert realised.backlog[4] == pytest.approx(0.0, abs=1e-9)
+    assert realised.deferred_served[5] == pytest.approx(0.0, abs=1e-9)
+    assert result.summary["operation"]["late_mwh"] == 0.0
+    assert_invariants(result)
+
+
+def test_a_battery_level_is_carried_to_the_next_decision(
+    write_study: Callable[..., Path],
+) -> None:
+    # 4 h, firm 5 MW; free solar of 20 MW in hour 0 only; battery 10 MW / 10 MWh,
+    # lossless, empty at the start; grid 100 EUR/MWh, 200 in hour 3. The plan issued
+    # at hour 0 (3 h ahead, hour 3 unseen) charges 10 MWh in hour 0 and serves hours
+    # 1 and 2 from it; hours 0-1 are committed, so the decision at hour 2 starts from
+    # 5 MWh and keeps them for the dearer hour 3: 5 MWh from the grid in hour 2,
+    # 500 EUR, the optimum.
+    folder = write_study(
+        one_site(
+            "carried",
+            4,
+            {
+                "datacentre": {"it_capacity_mw": 10, "firm_mw": 5},
+                "solar": {"capacity_mw": 20, "availability": "profiles.csv:solar"},
+                "battery": {
+                    "power_mw": 10,
+                    "energy_mwh": 10,
+                    "charge_efficiency": 1,
+                    "discharge_efficiency": 1,
+                    "initial_level_pu": 0,
+                },
+                "grid": {"import_limit_mw": 10, "import_price": "profiles.csv:price"},
+            },
+        ),
+        pd.DataFrame({"solar": [1.0, 0, 0, 0], "price": [100, 100, 100, 200]}),
+    )
+    result = operate(load_study(folder), lookahead_h=3, commit_h=2)
+    realised = result.flexible["s"]
+    assert realised.battery_level == pytest.approx([10, 5, 5, 0], abs=1e-6)
+    assert realised.grid_import == pytest.approx([0, 0, 5, 0], abs=1e-6)
+    assert result.summary["total_cost"] == pytest.approx(500.0, abs=1e-6)
+    assert_invariants(result)
+
+
+def test_the_backlog_serves_oldest_first_and_counts_late_work() -> None:
+    backlog = BacklogQueue(delay_steps=2)
+    backlog.arrive(0, 3.0)
+    backlog.arrive(1, 2.0)
+    assert backlog.due_profile(1, 3) == pytest.approx([0, 3, 5])
+    assert backlog.serve(3, 4.0) == pytest.approx(3.0)  # the first piece was due by step 2
+    assert backlog.total_mwh == pytest.approx(1.0)
+    assert backlog.due_profile(5, 2) == pytest.approx([1, 1])  # overdue: due at once
+
+
+def test_a_study_that_sizes_capacities_is_refused(write_study: Callable[..., Path]) -> None:
+    folder = write_study(
+        one_site(
+            "sized",
+            4,
+            {
+                "datacentre": {"it_capacity_mw": 10, "firm_mw": 1},
+                "battery": {
+                    "power_mw": 1,
+                    "energy_mwh": 2,
+                    "expansion": {"capex_per_mw": 1000, "lifetime_years": 10},
+                },
+                "grid": {"import_limit_mw": 10, "import_price": 100},
+            },
+        ),
+    )
+    with pytest.raises(ScenarioError, match="battery.expansion.*given capacities"):
+        operate(load_study(folder), 4, 4)
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A writable copy of the tiny study."""
+    return Path(shutil.copytree(DATA / "tiny", tmp_path / "tiny"))
+
+
+def test_the_command_writes_the_result_files_and_the_plans(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["operate", str(tiny), "--out", str(out), "--lookahead-h", "3", "--commit-h", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == OPERATION_FILES
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["operation"]["lookahead_h"] == 3
+    assert summary["operation"]["commit_h"] == 2
+    assert {"total_cost", "cfe_score", "absorbed_mwh"} <= set(summary["perfect_foresight"])
+    with xr.open_dataset(out / "plans.nc") as plans:
+        assert dict(plans.sizes) == {"site": 1, "issue_time": 2, "step": 3}
+        assert plans["issue_time"].dims == ("issue_time",)
+        assert all("units" in v.attrs for v in plans.data_vars.values())
+    # A second operation replaces the first (a folder dispatch wrote).
+    assert runner.invoke(app, args).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--lookahead-h", "2", "--commit-h", "3"], "operation.commit_h"),
+        (["--forecast", "clairvoyant"], "operation.forecast.method"),
+        (["--lookahead-h", "1.5"], "operation.lookahead_h"),
+    ],
+)
+def test_a_bad_option_is_one_line(
+    tiny: Path, tmp_path: Path, options: list[str], named: str
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["operate", str(tiny), "--out", str(out), *options])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert len(result.output.strip().splitlines()) == 1
+    assert named in result.output
+    assert not out.exists()
