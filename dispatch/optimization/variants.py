@@ -3,8 +3,9 @@ change: the network of each variant is built and compared with the one whose mod
 is built; if they differ only in values the LP can take in place
 (:mod:`dispatch.optimization.network_lp`), those values are written into the two
 HiGHS instances kept (flexible run and baseline) and each is re-solved (from scratch
-with presolve by default, or from its last basis). Otherwise the model is built anew. The result is the :class:`Result` that
-:func:`dispatch.optimization.solve.solve` gives."""
+with presolve by default, or from its last basis). Otherwise the model is built anew.
+The result is the :class:`Result` that :func:`dispatch.optimization.solve.solve`
+gives."""
 
 from __future__ import annotations
 
