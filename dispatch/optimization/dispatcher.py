@@ -29,6 +29,7 @@ from dispatch.optimization.window_series import (
 )
 from dispatch.results.extract import Extracted, extract_all
 from dispatch.scenario.checks import check_range
+from dispatch.scenario.schema import Site
 from dispatch.scenario.series import REGION_SERIES_FIELDS, SERIES_FIELDS
 from dispatch.scenario.study import Study
 
@@ -203,10 +204,7 @@ class Dispatcher:
             Naming the field, for an unknown site or asset, a cyclic level, a level
             out of range, or both ``backlog_mwh`` and ``backlog_due_mwh``.
         """
-        source = str(self._study.source)
-        if site not in self._study.sites:
-            raise ScenarioError(source, "sites", f"no site named {site!r}")
-        spec = self._study.sites[site]
+        source, spec = str(self._study.source), self._site(site)
         levels = dict(self._initial.get(site, {}))
         if backlog_due_mwh is not None:
             if backlog_mwh is not None:
@@ -279,8 +277,7 @@ class Dispatcher:
             output out of range.
         """
         source = str(self._study.source)
-        if site not in self._study.sites:
-            raise ScenarioError(source, "sites", f"no site named {site!r}")
+        self._site(site)
         if geothermal_mw is None:
             self._geothermal_before.pop(site, None)
             return
@@ -316,8 +313,7 @@ class Dispatcher:
         ScenarioError
             For an unknown site.
         """
-        if site not in self._study.sites:
-            raise ScenarioError(str(self._study.source), "sites", f"no site named {site!r}")
+        self._site(site)
         if empty:
             self._backlog_open_at_end.discard(site)
         else:
@@ -344,10 +340,7 @@ class Dispatcher:
         ScenarioError
             Naming the field, for an unknown site or asset, or a level out of range.
         """
-        source = str(self._study.source)
-        if site not in self._study.sites:
-            raise ScenarioError(source, "sites", f"no site named {site!r}")
-        spec, levels = self._study.sites[site], {}
+        source, spec, levels = str(self._study.source), self._site(site), {}
         for asset, level in (("battery", battery_mwh), ("reservoir", reservoir_mwh)):
             if level is None:
                 continue
@@ -380,6 +373,12 @@ class Dispatcher:
                     minimum = holder.min_level_pu * holder.energy_mwh
                 lower = upper = np.array([final[asset] - minimum])
             lp.column_bounds(column, lower, upper)
+
+    def _site(self, site: str) -> Site:
+        """The scenario of site ``site``; a one-line error naming ``sites`` if there is none."""
+        if site not in self._study.sites:
+            raise ScenarioError(str(self._study.source), "sites", f"no site named {site!r}")
+        return self._study.sites[site]
 
     @pypsa_settings
     def solve(self) -> Extracted:
