@@ -2,7 +2,8 @@
 
 The benchmarks reach below the public API: ``bench_run.py`` times the stages of a
 run one by one and wraps timers around what ``dispatch run`` calls;
-``bench_multisite.py`` builds and solves the flexible LP as ``dispatch.solve`` does.
+``bench_multisite.py`` builds and solves the flexible LP as ``dispatch.solve`` does;
+``bench_operate.py`` wraps timers around what ``dispatch operate`` calls.
 When the package moves one of these names, change it here only, then check the
 table against the tree::
 
@@ -50,6 +51,19 @@ INTERNALS: dict[str, str] = {
     "result.write_netcdf4": "dispatch.results.result:write_netcdf4",
     "result.export_network": "dispatch.results.result:export_network",
     "solve.export_network": "dispatch.optimization.solve:export_network",
+    # What `dispatch operate` calls, timed where it is looked up (bench_operate).
+    "cli.operate": "dispatch.operation.operate:operate",
+    "operation.write": "dispatch.operation.operation_result:OperationResult.write",
+    "operate.solve": "dispatch.operation.operate:solve",
+    "operate.plan": "dispatch.operation.operate:_RollingHorizon._plan",
+    "operate.realise": "dispatch.operation.operate:_RollingHorizon._realise",
+    "operate.result": "dispatch.operation.operate:_RollingHorizon.result",
+    "dispatcher.init": "dispatch.optimization.dispatcher:Dispatcher.__init__",
+    "dispatcher.solve": "dispatch.optimization.dispatcher:Dispatcher.solve",
+    "forecast.perfect": "dispatch.operation.forecasts:PerfectForecast.issue",
+    "forecast.persistence": "dispatch.operation.forecasts:PersistenceForecast.issue",
+    "forecast.error": "dispatch.operation.forecast_errors:ErrorForecast.issue",
+    "forecast.per_series": "dispatch.operation.forecasts:PerSeriesForecast.issue",
 }
 """Name -> ``"module:attribute"``, the attribute possibly of a class (``Class.name``)."""
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dispatch.batch.run import BatchReport, run_sweep
     from dispatch.core.errors import DispatchError, InfeasibleError, ScenarioError
     from dispatch.exchange.fields import Signals
+    from dispatch.exchange.forecast_import import import_forecasts
     from dispatch.exchange.plan_export import export_plan, flexibility_envelope
     from dispatch.exchange.signal_import import apply_signals, import_signals, read_signals
     from dispatch.operation.operate import operate
@@ -52,6 +53,7 @@ _MODULE_OF = {
     "apply_signals": "exchange.signal_import",
     "export_plan": "exchange.plan_export",
     "flexibility_envelope": "exchange.plan_export",
+    "import_forecasts": "exchange.forecast_import",
     "import_signals": "exchange.signal_import",
     "load_study": "scenario.load",
     "load_sweep": "scenario.sweep",
@@ -79,6 +81,7 @@ __all__ = [
     "apply_signals",
     "export_plan",
     "flexibility_envelope",
+    "import_forecasts",
     "import_signals",
     "load_study",
     "load_sweep",

@@ -187,8 +187,8 @@ def operate_command(
         str | None,
         typer.Option(
             "--forecast",
-            help="perfect, persistence or error, for every series without an override "
-            "(default: the scenario's).",
+            help="perfect, persistence, error or file (the scenario's forecast files), for "
+            "every series without an override (default: the scenario's).",
         ),
     ] = None,
     seed: Annotated[
@@ -202,12 +202,33 @@ def operate_command(
 
     OUT as for 'dispatch run' (docs/operation.md lists the files).
     """
+    from dispatch.core.errors import ScenarioError
     from dispatch.core.files import check_output_folder
-    from dispatch.operation.operate import operate
+    from dispatch.operation.operate import FORECAST_METHODS, operate
+    from dispatch.scenario.checks import check_rolling_horizon
     from dispatch.scenario.load import load_study
 
     start = time.perf_counter()
+    # An option's error names the option (as its file), the scenario's its file and field.
+    if forecast is not None and forecast not in FORECAST_METHODS:
+        methods = ", ".join(FORECAST_METHODS)
+        raise ScenarioError("--forecast", "", f"is {forecast!r}, must be one of {methods}")
     study = load_study(scenario, hours=hours)
+    settings = study.scenario.operation
+    try:
+        check_rolling_horizon(
+            study,
+            settings.lookahead_h if lookahead_h is None else lookahead_h,
+            settings.commit_h if commit_h is None else commit_h,
+            (
+                "operation.lookahead_h" if lookahead_h is None else "--lookahead-h",
+                "operation.commit_h" if commit_h is None else "--commit-h",
+            ),
+        )
+    except ScenarioError as exc:
+        if not exc.field.startswith("--"):
+            raise
+        raise ScenarioError(exc.field, "", exc.problem) from None
     check_output_folder(out, "result", [study.source.parent])  # before a long operation
     result = operate(study, lookahead_h, commit_h, forecast, seed)
     result.write(out)
@@ -266,7 +287,9 @@ def batch(
 ) -> None:
     """Solve every variant of a sweep into OUT/variants/NAME, with summary.csv and .nc.
 
-    A rerun skips the variants already solved with the same inputs. Exit code 4 if
+    A sweep file with 'command: operate' operates every variant as 'dispatch operate'
+    does (docs/batch.md, Operated sweeps). A rerun skips the variants already solved
+    with the same inputs. Exit code 4 if
     any variant failed (each failure is in OUT/summary.csv), 130 if interrupted.
     """
     if workers is not None and scheduler is not None:
@@ -341,7 +364,7 @@ def exchange_import(
         typer.Argument(
             metavar="FILE",
             help="Partner file: netCDF (.nc), CSV (.csv with .json metadata) or "
-            "OpenADR 3.0.1 (.json).",
+            "OpenADR 3.0.1 (.json) of signals, or a forecast file (.nc, .csv).",
         ),
     ],
     scenario: Annotated[
@@ -350,9 +373,22 @@ def exchange_import(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the new study.")],
     site: SiteOption = None,
 ) -> None:
-    """Apply a partner's signals to a study and write the result as a new study."""
+    """Apply a partner's signals, or take its forecasts, into a new study."""
+    from dispatch.core.errors import ScenarioError
+    from dispatch.exchange.forecast_import import write_forecast_study
     from dispatch.exchange.signal_import import read_signals, write_study
+    from dispatch.operation.forecast_files import is_forecast_file
 
+    if is_forecast_file(file):
+        if site is not None:
+            raise ScenarioError(str(file), "site", "a forecast file names each series' site")
+        table = write_forecast_study(file, scenario, out)
+        typer.echo(
+            f"{out}: new study with forecasts of {', '.join(table.values)} "
+            f"({len(table.issue_times)} issue times) from {file}; "
+            f"operate it with: dispatch operate {out} --out RESULTS"
+        )
+        return
     signals = read_signals(file)
     write_study(signals, scenario, out, site)
     applied = [*signals.series, *([f"{len(signals.caps)} limit window(s)"] if signals.caps else [])]
@@ -366,7 +402,10 @@ def exchange_import(
 @_reports_errors
 def exchange_export(
     result: Annotated[
-        Path, typer.Argument(metavar="RESULT", help="Result folder written by 'dispatch run'.")
+        Path,
+        typer.Argument(
+            metavar="RESULT", help="Result folder written by 'dispatch run' or 'dispatch operate'."
+        ),
     ],
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="netcdf (.nc), csv (.csv + .json) or openadr.")
@@ -391,7 +430,8 @@ def exchange_export(
         ),
     ] = None,
 ) -> None:
-    """Write a site's plan, key figures and flexibility envelope for its grid partner."""
+    """Write a site's plan, key figures and flexibility envelope for its grid partner; of
+    an operation, the plans issued at each decision time and what was delivered."""
     from dispatch.exchange.plan_export import export_plan
 
     start = time.perf_counter()

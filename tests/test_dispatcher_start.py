@@ -1,15 +1,20 @@
 """How a window starts: a carried backlog given by when it is due, and the geothermal
-output of the step before the window, which the first step ramps from (hand-worked
-on 48 hours of Olkaria: geothermal 35 MW, minimum stable 0.8, ramp 0.1 per hour,
-longest delay 8 h)."""
+output and facility power of the step before the window, which the first step ramps
+from (hand-worked on 48 hours of Olkaria: geothermal 35 MW, minimum stable 0.8, ramp
+0.1 per hour, longest delay 8 h; and on a grid-fed site whose facility ramps)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from dispatch import Dispatcher, ScenarioError, load_study
+from dispatch import Dispatcher, ScenarioError, load_study, solve
 from dispatch.model.datacentre import backlog_window
+from dispatch.operation.studies import window_study
 
 HOURS = 48
 CARRIED_MWH = 30.0
@@ -122,3 +127,63 @@ def test_backlog_may_wait_beyond_a_window_that_is_not_the_last(olkaria: Dispatch
     )
     olkaria.set_backlog_end("olkaria")
     assert olkaria.solve()[0]["olkaria"].objective == pytest.approx(closed.objective, rel=1e-9)
+
+
+PRICES = [10.0, 10.0, 100.0, 100.0, 10.0, 10.0]
+"""Grid price of the ramped site [EUR/MWh]: dear hours between cheap ones."""
+
+
+@pytest.fixture
+def ramped(write_study: Callable[..., Path]) -> Path:
+    """6 h: interruptible work only (10 MW offered, worth 50 EUR/MWh), no idle draw,
+    PUE 1, facility ramping at most 2 MW/h, grid at :data:`PRICES`."""
+    site = {
+        "datacentre": {
+            "it_capacity_mw": 10,
+            "facility_ramp_mw_per_h": 2,
+            "interruptible": {"offered_mw": 10, "value_of_lost_work": 50},
+        },
+        "grid": {"import_limit_mw": 20, "import_price": "profiles.csv:price"},
+    }
+    scenario = {
+        "name": "ramped",
+        "snapshots": {"start": "2025-06-01T00:00:00Z", "periods": 6, "step_h": 1},
+        "sites": {"s": site},
+    }
+    return write_study(scenario, pd.DataFrame({"price": PRICES}))
+
+
+def _facility(run: object) -> np.ndarray:
+    return sum(run.facility_power.values())
+
+
+def test_facility_ramps_from_the_power_before_the_window(ramped: Path) -> None:
+    # Hours 2-5: serving costs 50 per MWh net in the dear hours and saves 40 in the
+    # cheap ones. Free, the window ramps up from nothing: 0, 2, 4, 6 MW. From 6 MW
+    # before, it cannot go below 4 MW, and raising hour 3 by a MW (50) buys a MW in
+    # each cheap hour (80): 4, 6, 8, 10 MW, 100 * 10 + 10 * 18 + 50 * (40 - 28) EUR.
+    dispatcher = Dispatcher(window_study(load_study(ramped), 2, 4))
+    free = _facility(dispatcher.solve()[0]["s"])
+    np.testing.assert_allclose(free, [0, 2, 4, 6], atol=1e-6)
+    dispatcher.set_initial_output("s", facility_mw=6.0)
+    from_six = dispatcher.solve()[0]["s"]
+    np.testing.assert_allclose(_facility(from_six), [4, 6, 8, 10], atol=1e-6)
+    assert from_six.objective == pytest.approx(1000 + 180 + 600, abs=1e-6)
+    dispatcher.set_initial_output("s", facility_mw=None)
+    np.testing.assert_allclose(_facility(dispatcher.solve()[0]["s"]), free, atol=1e-6)
+
+
+def test_a_window_from_the_optimum_before_it_is_the_rest_of_the_optimum(ramped: Path) -> None:
+    # The optimum of the whole horizon, cut after its first hour, is the optimum of
+    # the other hours from the facility power of that hour (ramps are all that link
+    # the hours of this site).
+    study = load_study(ramped)
+    whole = solve(study).flexible["s"]
+    first = _facility(whole)[0]
+    first_cost = PRICES[0] * whole.grid_import[0] + 50.0 * (10.0 - first)
+    dispatcher = Dispatcher(window_study(study, 1, 5))
+    dispatcher.set_initial_output("s", facility_mw=float(first))
+    rest = dispatcher.solve()[0]["s"]
+    assert first_cost + rest.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert first == pytest.approx(10.0)  # a cheap hour: the window's first may not drop to 0
+    assert _facility(rest)[0] >= 8.0 - 1e-6

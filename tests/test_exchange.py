@@ -35,12 +35,12 @@ from dispatch import (
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.core.files import MARKER
 from dispatch.core.pypsa_settings import import_pypsa
+from dispatch.core.times import format_duration, parse_duration
 from dispatch.exchange import plan_export
 from dispatch.exchange.envelope import envelope_of_network
 from dispatch.exchange.envelope_cache import ENVELOPE_FILE
 from dispatch.exchange.fields import SIGNAL_FIELDS, ExchangeTable, SignalSeries
 from dispatch.exchange.plan_export import FORMATS as WRITERS
-from dispatch.exchange.times import format_duration, parse_duration
 from dispatch.model.network import build_network
 
 ROOT = Path(__file__).parents[1]

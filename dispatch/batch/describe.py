@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING
 
 from dispatch.batch.folder import BatchFolder
 from dispatch.batch.summary import SUMMARY_CSV
-from dispatch.batch.task import ERROR, PENDING, SETTLED
-from dispatch.scenario.sweep import Sweep, Variant
+from dispatch.batch.task import ERROR, PENDING, SETTLED, check_command
+from dispatch.scenario.sweep import OPERATE, RUN, Sweep, Variant
 
 if TYPE_CHECKING:
     from dispatch.batch.run import BatchReport
 
 SHOWN_NAMES = 5
 """Variants named by a dry run's line; the rest are counted."""
+VERBS = {RUN: ("solve", "solving"), OPERATE: ("operate", "operating")}
+"""What a batch does with each variant, by the sweep's command: verb and participle."""
 
 
 def plan(sweep: Sweep, out: str | Path) -> tuple[list[Variant], list[Variant]]:
@@ -23,8 +25,10 @@ def plan(sweep: Sweep, out: str | Path) -> tuple[list[Variant], list[Variant]]:
     Raises
     ------
     ScenarioError
-        ``out`` would be refused by a run (:meth:`BatchFolder.check`).
+        A variant the sweep's command cannot do (:func:`check_command`), or ``out``
+        would be refused by a run (:meth:`BatchFolder.check`).
     """
+    check_command(sweep)
     folder = BatchFolder(out)
     folder.check(sweep)
     todo = folder.todo(sweep)
@@ -41,9 +45,10 @@ def describe_plan(sweep: Sweep, out: str | Path) -> str:
     names = ", ".join(v.name for v in todo[:SHOWN_NAMES])
     if len(todo) > SHOWN_NAMES:
         names += f" ... and {len(todo) - SHOWN_NAMES:,} more"
+    listed = f"{len(todo):,} ({names})" if todo else "none"
     return (
         f"{sweep.source}: {len(sweep.variants):,} variants valid, {len(done):,} already "
-        f"complete in {out}; to solve: {f'{len(todo):,} ({names})' if todo else 'none'}"
+        f"complete in {out}; to {VERBS[sweep.command][0]}: {listed}"
     )
 
 

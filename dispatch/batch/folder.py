@@ -170,6 +170,7 @@ class BatchFolder:
             sweep.hours,
             variant.inputs,
             self.folder(variant).resolve(),
+            sweep.command,
         )
 
     def record(self, variant: Variant, outcome: Outcome) -> None:

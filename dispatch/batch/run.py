@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import IO
 
 from dispatch.batch.dask_cluster import dask_client, on_dask
+from dispatch.batch.describe import VERBS
 from dispatch.batch.folder import BatchFolder
 from dispatch.batch.local_processes import on_processes
 from dispatch.batch.progress import BatchProgress
 from dispatch.batch.summary import write_summary
-from dispatch.batch.task import OK, PENDING
+from dispatch.batch.task import OK, PENDING, check_command
 from dispatch.core.processes import usable_cores
 from dispatch.scenario.sweep import MAX_VARIANTS, Sweep, load_sweep
 
@@ -75,6 +76,9 @@ def run_sweep(
 ) -> BatchReport:
     """Solve every variant of a sweep not already solved with the same inputs.
 
+    A sweep of ``command: operate`` operates each variant as
+    :func:`~dispatch.operate` does, with its scenario's ``operation`` settings.
+
     Parameters
     ----------
     sweep
@@ -119,6 +123,7 @@ def run_sweep(
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, max_variants)
+    check_command(sweep)
     folder = BatchFolder(out)
     folder.check(sweep)
     report = BatchReport(folder.path)
@@ -139,7 +144,7 @@ def run_sweep(
             where = f"the Dask scheduler {scheduler}"
         heading = (
             f"{sweep.source}: {len(sweep.variants)} variants, {report.skipped} already "
-            f"complete; solving {len(tasks)} on {where}"
+            f"complete; {VERBS[sweep.command][1]} {len(tasks)} on {where}"
         )
         if folder.unreadable:
             heading += f" ({folder.manifest_path} was unreadable: no variant counts as done)"

@@ -76,6 +76,7 @@ def write_summary(folder: BatchFolder, sweep: Sweep) -> pd.DataFrame:
         sweep=str(sweep.source),
         base=str(sweep.base),
         hours=sweep.hours if sweep.hours is not None else "all",
+        command=sweep.command,
         Conventions="CF-1.8",
     )
     write_file_atomic(folder.path / SUMMARY_NC, ds.to_netcdf)
@@ -86,10 +87,12 @@ def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
     """The numbers of a ``summary.json`` as one flat mapping, and their units.
 
     Nested mappings join their keys with ``_``: ``baseline_total_cost``,
-    ``curtailment_by_carrier_mwh_solar``, ``routes_a->b_moved_mwh``; per-site figures
-    (``sites_SITE_...``) only where the study has more than one site, since one
-    site's equal the study's. Strings (``study``, ``currency``) and ``units`` are
-    left out.
+    ``curtailment_by_carrier_mwh_solar``, ``routes_a->b_moved_mwh``, and for an
+    operated variant ``foresight_absorbed_mwh_realised``, ``operation_late_mwh``,
+    ``perfect_foresight_total_cost``; per-site figures (``sites_SITE_...``, at any
+    depth) only where the study has more than one site, since one site's equal the
+    study's. Strings (``study``, ``currency``, a forecast's ``method``) and ``units``
+    are left out.
 
     Returns
     -------
@@ -107,6 +110,8 @@ def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
     def walk(mapping: dict, prefix: tuple[str, ...]) -> None:
         for key, value in mapping.items():
             keys = (*prefix, str(key))
+            if key == "sites" and len(value) <= 1:  # a number here raises: unreadable
+                continue
             if isinstance(value, dict):
                 walk(value, keys)
             elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -114,8 +119,7 @@ def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
                 figures[name] = float(value)
                 units[name] = _unit(keys, known, currency)
 
-    skip = {"units"} | ({"sites"} if len(summary.get("sites", {})) <= 1 else set())
-    walk({k: v for k, v in summary.items() if k not in skip}, ())
+    walk({k: v for k, v in summary.items() if k != "units"}, ())
     return figures, {k: v for k, v in units.items() if v}
 
 

@@ -1,11 +1,12 @@
 """Solving one variant in a worker process, and writing its folder only while the batch lives.
 
-A worker solves a :class:`~dispatch.batch.task.Task` and writes the variant's result
-folder, all or nothing. A local worker (:mod:`dispatch.batch.local_processes`) ends
-when the batch process ends, even by ``kill -9``: it watches the batch process and
-exits when it is gone, after the result folder it may be writing is complete, and a
-finished folder is moved into place only while the batch process lives, so nothing is
-written after the batch process died. A Dask worker is not the batch's to end.
+A worker solves a :class:`~dispatch.batch.task.Task` (or operates it, for a sweep of
+``command: operate``) and writes the variant's result folder, all or nothing. A local
+worker (:mod:`dispatch.batch.local_processes`) ends when the batch process ends, even
+by ``kill -9``: it watches the batch process and exits when it is gone, after the
+result folder it may be writing is complete, and a finished folder is moved into place
+only while the batch process lives, so nothing is written after the batch process
+died. A Dask worker is not the batch's to end.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from dispatch.core.errors import InfeasibleError, ScenarioError
 from dispatch.core.files import staged_folder
 from dispatch.core.processes import process_alive
 from dispatch.scenario.load import parse_scenario, study_from_scenario
-from dispatch.scenario.sweep import inputs_hash
+from dispatch.scenario.sweep import OPERATE, inputs_hash
 
 if TYPE_CHECKING:
     from dispatch.optimization.variants import VariantSolver
     from dispatch.results.result import Result
+    from dispatch.scenario.study import Study
 
 WRITE_GRACE_S = 60.0
 """Longest a worker whose batch process died waits for the result folder it is
@@ -46,30 +48,28 @@ _variant_solver: VariantSolver | None = None
 
 
 def solve_variant(task: Task) -> Outcome:
-    """Solve one variant and write its result folder (in a worker process).
+    """Solve (or operate) one variant and write its result folder (in a worker process).
 
     The baseline is solved in the same process: the workers already use the cores.
     The worker keeps the LP of its last variant, and a variant that differs from it
     only in numbers is solved by writing them into that LP
-    (:class:`~dispatch.optimization.variants.VariantSolver`). Never raises: every
-    failure is an :class:`Outcome`.
+    (:class:`~dispatch.optimization.variants.VariantSolver`). A variant of an
+    operated sweep is operated as ``dispatch operate`` does
+    (:func:`~dispatch.operation.operate.operate`). Never raises: every failure is an
+    :class:`Outcome`.
     """
-    global _variant_solver
-    from dispatch.optimization.variants import VariantSolver
-
     start, start_cpu = time.perf_counter(), time.process_time()
     status, error = OK, ""
     try:
         with _ONE_AT_A_TIME:
             scenario = parse_scenario(task.scenario, str(task.source))
             study = study_from_scenario(scenario, task.source, task.hours)
-            if inputs_hash(study, task.hours) != task.inputs:
+            if inputs_hash(study, task.hours, task.command) != task.inputs:
                 raise ScenarioError(
                     str(task.source), "", "changed while the batch ran: run the batch again"
                 )
-            if _variant_solver is None:
-                _variant_solver = VariantSolver()
-            _write_while_batch_lives(_variant_solver.solve(study), task.folder)
+            result = _operated(study) if task.command == OPERATE else _solved(study)
+            _write_while_batch_lives(result, task.folder)
     except InfeasibleError as exc:
         status, error = INFEASIBLE, str(exc)
     except ScenarioError as exc:  # the study's, or the variant folder refused (not settled)
@@ -84,6 +84,24 @@ def solve_variant(task: Task) -> Outcome:
         time.perf_counter() - start,
         time.process_time() - start_cpu,
     )
+
+
+def _solved(study: Study) -> Result:
+    """The variant solved as ``dispatch run`` does, in the LP kept from the last one."""
+    global _variant_solver
+    from dispatch.optimization.variants import VariantSolver
+
+    if _variant_solver is None:
+        _variant_solver = VariantSolver()
+    return _variant_solver.solve(study)
+
+
+def _operated(study: Study) -> Result:
+    """The variant operated as ``dispatch operate`` does, with its scenario's settings;
+    the perfect-foresight solve in this process (no fork: a Dask worker is daemonic)."""
+    from dispatch.operation.operate import operate
+
+    return operate(study, parallel=False)
 
 
 class _Orphaned(Exception):

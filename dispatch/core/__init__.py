@@ -7,6 +7,11 @@
   CSV cells a spreadsheet will not run.
 - :mod:`~dispatch.core.yaml_reader`, :mod:`~dispatch.core.netcdf_header`: bounded
   readers of untrusted YAML and netCDF headers.
+- :mod:`~dispatch.core.untrusted_input`: untrusted files read within size limits
+  (netCDF opened with its header probed and its dimensions bounded),
+  bounded JSON, their values cut short in messages.
+- :mod:`~dispatch.core.times`: ISO 8601 times and durations, time zones, time grids
+  without gaps, CF times of netCDF files.
 - :mod:`~dispatch.core.processes`: usable cores, live processes, children that die
   with their parent, the HiGHS banner kept off standard output.
 - :mod:`~dispatch.core.pypsa_settings`: PyPSA imported lazily, its options and loggers

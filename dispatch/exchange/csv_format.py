@@ -3,24 +3,42 @@
 The metadata (:class:`CsvMetadata`, in the ``.json`` file of the same name) gives the
 schema, the step, the units of every column, the time zone of times without a UTC
 offset, demand-response calls and, in plan files, key figures. The header is checked
-before the table is parsed.
+before the table is parsed. An operation's plans as issued are written with a column
+``issue_time`` first (:func:`write_issued_csv`, metadata :class:`IssuedPlansMetadata`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zoneinfo
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat
+from pydantic import Field, StrictFloat
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import csv_safe, write_file_atomic
+from dispatch.core.times import (
+    format_duration,
+    iso,
+    parse_duration,
+    parse_time,
+    parse_times,
+    time_zone,
+)
+from dispatch.core.untrusted_input import (
+    ColumnMetadata,
+    MetadataModel,
+    load_json,
+    read_bytes,
+    short_name,
+    short_repr,
+    validation_error,
+)
 from dispatch.exchange.fields import (
+    ISSUED_PLAN_FIELDS,
     PLAN_FIELDS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -31,6 +49,7 @@ from dispatch.exchange.fields import (
     parse_units,
     shift,
 )
+from dispatch.exchange.issued_plans import IssuedPlans
 from dispatch.exchange.signal_checks import (
     check_schema,
     demand_response_calls,
@@ -38,39 +57,9 @@ from dispatch.exchange.signal_checks import (
     signal_series,
     unknown_field,
 )
-from dispatch.exchange.times import (
-    ISO_TIME,
-    format_duration,
-    in_range,
-    iso,
-    localize,
-    parse_duration,
-    parse_time,
-    time_zone,
-)
-from dispatch.exchange.untrusted_input import (
-    load_json,
-    read_bytes,
-    short_name,
-    short_repr,
-    validation_error,
-)
 
 
-class _Meta(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class FieldMetadata(_Meta):
-    """Metadata of one CSV column."""
-
-    units: str
-    """Units of the column's values, from ``UNITS`` [-]."""
-    long_name: str = ""
-    """What the column holds [-]."""
-
-
-class CallMetadata(_Meta):
+class CallMetadata(MetadataModel):
     """A demand-response call: an import cap over a span of time."""
 
     start: str
@@ -83,7 +72,7 @@ class CallMetadata(_Meta):
     """``MW`` or ``kW`` [-]."""
 
 
-class KeyFigureMetadata(_Meta):
+class KeyFigureMetadata(MetadataModel):
     """One key figure of a plan."""
 
     value: StrictFloat
@@ -92,7 +81,7 @@ class KeyFigureMetadata(_Meta):
     """Its unit [-]."""
 
 
-class CsvMetadata(_Meta):
+class CsvMetadata(MetadataModel):
     """The JSON file describing a CSV exchange file (same name, suffix ``.json``)."""
 
     schema_name: str = Field(alias="schema")
@@ -109,12 +98,39 @@ class CsvMetadata(_Meta):
     """IANA time zone of times without a UTC offset, e.g. ``Europe/Madrid`` [-]."""
     time_step: str
     """Step of the ``time`` column, ISO 8601 duration, e.g. ``PT15M`` [-]."""
-    fields: dict[str, FieldMetadata]
+    fields: dict[str, ColumnMetadata]
     """Every column besides ``time``, with its units [-]."""
     demand_response_calls: list[CallMetadata] = []
     """Import caps over given spans of time [-]."""
     key_figures: dict[str, KeyFigureMetadata] = {}
     """Key figures of a plan (plan files) [-]."""
+
+
+class IssuedPlansMetadata(MetadataModel):
+    """The JSON file describing a CSV of an operation's plans as issued."""
+
+    schema_name: str = Field(alias="schema")
+    """Always ``dispatch-exchange`` [-]."""
+    schema_version: str
+    """Version of the format: ``1.0`` [-]."""
+    title: str
+    """What the file holds [-]."""
+    study: str
+    """Study operated [-]."""
+    site: str
+    """Site of the plans [-]."""
+    time_step: str
+    """Step of the plans and of the ``time`` column, ISO 8601 duration [-]."""
+    lookahead: str
+    """Span of each plan, ISO 8601 duration [-]."""
+    commit: str
+    """Span committed of each plan, and between decision times, ISO 8601 duration [-]."""
+    forecast: str
+    """Forecast method of the operation [-]."""
+    fields: dict[str, ColumnMetadata]
+    """Every column besides ``issue_time`` and ``time``, with its units [-]."""
+    key_figures: dict[str, KeyFigureMetadata] = {}
+    """Realised key figures of the site [-]."""
 
 
 def metadata_path(path: Path) -> Path:
@@ -139,7 +155,7 @@ def read_csv(path: Path, file: str) -> Signals:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", f"not a readable CSV file ({exc})") from None
     del data
-    times = _csv_times(table["time"], zone, file)
+    times = parse_times(table["time"], zone, file, "time")
     series, currencies = {}, set()
     for name in columns:
         if name in PLAN_FIELDS:
@@ -204,37 +220,6 @@ def _csv_metadata(data: bytes, file: str) -> CsvMetadata:
         raise validation_error(exc, file) from None
 
 
-def _csv_times(column: pd.Series, zone: zoneinfo.ZoneInfo | None, file: str) -> pd.DatetimeIndex:
-    """The ``time`` column as UTC: offsets where given, else local in ``zone``."""
-    text = column.str.strip()
-    not_iso = np.flatnonzero(~text.str.match(ISO_TIME.pattern).to_numpy(dtype=bool))
-    if len(not_iso):
-        i = int(not_iso[0])
-        raise ScenarioError(
-            file, "time", f"row {i + 1} ({short_repr(text.iloc[i])}) is not an ISO 8601 time"
-        )
-    with_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
-    if with_offset.any() and not with_offset.all():
-        i = int(np.flatnonzero(~with_offset.to_numpy())[0])
-        raise ScenarioError(
-            file, "time", f"row {i + 1} ({short_repr(text.iloc[i])}) has no UTC offset, others do"
-        )
-    try:
-        times = pd.DatetimeIndex(
-            pd.to_datetime(text, format="ISO8601", utc=bool(with_offset.all()))
-        )
-    except (ValueError, TypeError, OverflowError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ScenarioError(file, "time", f"not ISO 8601 times ({short_repr(first)})") from None
-    if times.tz is not None:
-        return in_range(times.tz_convert("UTC"), file, "time")
-    if zone is None:
-        raise ScenarioError(
-            file, "time", "times have no UTC offset and the metadata gives no time_zone"
-        )
-    return localize(times, zone, file, "time")
-
-
 def _csv_numbers(column: pd.Series, times: pd.DatetimeIndex, file: str, name: str) -> np.ndarray:
     values = pd.to_numeric(column.str.strip(), errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(np.isnan(values))
@@ -250,7 +235,7 @@ def write_csv(table: ExchangeTable, path: Path) -> None:
     """Write an exchange table as CSV (full precision) plus its JSON metadata."""
     frame = pd.DataFrame(table.fields, index=table.times.strftime("%Y-%m-%dT%H:%M:%SZ"))
     fields = {
-        name: FieldMetadata(
+        name: ColumnMetadata(
             units=canonical_units(spec.quantity, table.currency), long_name=spec.long_name
         )
         for name in table.fields
@@ -276,6 +261,53 @@ def write_csv(table: ExchangeTable, path: Path) -> None:
     )
     text = meta.model_dump_json(by_alias=True, indent=2, exclude_defaults=True) + "\n"
     write_file_atomic(path, lambda temporary: csv_safe(frame).to_csv(temporary, index_label="time"))
+    write_file_atomic(
+        metadata_path(path), lambda temporary: temporary.write_text(text, encoding="utf-8")
+    )
+
+
+def write_issued_csv(plans: IssuedPlans, path: Path) -> None:
+    """Write an operation's plans as CSV plus its JSON metadata: one row per decision
+    time (``issue_time``) and step of its plan within the horizon (``time``), with
+    the lead time, whether the step was committed, the plan and what was delivered."""
+    inside = plans.within_horizon
+    issue, step = np.nonzero(inside)
+    times = pd.DatetimeIndex(plans.valid_times[inside]).tz_localize("UTC")
+    at = plans.times.get_indexer(times)
+    frame = pd.DataFrame(
+        {
+            "issue_time": plans.issue_times[issue].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "lead_time_h": step * (plans.step / pd.Timedelta(hours=1)),
+            "committed": plans.committed[inside].astype(int),
+            **{name: values[inside] for name, values in plans.planned.items()},
+            **{f"delivered_{name}": values[at] for name, values in plans.delivered.items()},
+        }
+    )
+    fields = {
+        "lead_time_h": ColumnMetadata(units="h", long_name="Start of the step after the decision"),
+        "committed": ColumnMetadata(
+            units="1", long_name="1 if the step of the plan was committed, 0 if not"
+        ),
+    }
+    for prefix, kind in (("", "Planned"), ("delivered_", "Delivered")):
+        for name, spec in ISSUED_PLAN_FIELDS.items():
+            fields[prefix + name] = ColumnMetadata(
+                units=canonical_units(spec.quantity, plans.currency),
+                long_name=kind + spec.long_name.removeprefix("Planned"),
+            )
+    meta = IssuedPlansMetadata(
+        schema_name=SCHEMA,
+        schema_version=SCHEMA_VERSION,
+        **plans.description,
+        fields=fields,
+        key_figures={
+            name: KeyFigureMetadata(value=value, units=units)
+            for name, (value, units) in plans.key_figures.items()
+        },
+    )
+    text = meta.model_dump_json(by_alias=True, indent=2) + "\n"
+    write_file_atomic(path, lambda temporary: csv_safe(frame).to_csv(temporary, index=False))
     write_file_atomic(
         metadata_path(path), lambda temporary: temporary.write_text(text, encoding="utf-8")
     )

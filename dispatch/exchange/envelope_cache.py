@@ -32,7 +32,7 @@ import pandas as pd
 
 from dispatch.core.files import add_to_result_folder
 from dispatch.core.netcdf_header import check_netcdf_header
-from dispatch.exchange.untrusted_input import check_size
+from dispatch.core.untrusted_input import check_size
 from dispatch.results.result import Result
 
 if TYPE_CHECKING:

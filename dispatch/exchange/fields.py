@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch.core.errors import ScenarioError
-from dispatch.exchange.untrusted_input import short_repr
+from dispatch.core.untrusted_input import short_repr
 
 SCHEMA = "dispatch-exchange"
 """Value of the ``schema`` attribute of every netCDF and CSV exchange file."""
@@ -140,6 +140,34 @@ PLAN_FIELDS: dict[str, ExchangeField] = {
     )
 }
 """Fields of a plan file besides the signals; skipped when a plan file is read as signals."""
+
+ISSUED_PLAN_FIELDS: dict[str, ExchangeField] = {
+    "grid_import": PLAN_FIELDS["grid_import"],
+    "grid_export": PLAN_FIELDS["grid_export"],
+    "facility_power": ExchangeField(
+        "facility_power",
+        "Planned facility power (IT power times PUE)",
+        "power",
+        openadr="FACILITY_DEMAND_FORECAST",
+    ),
+    "curtailment": ExchangeField(
+        "curtailment",
+        "Planned curtailment of local supply, all carriers (reservoir: spill)",
+        "power",
+        openadr="CURTAILMENT_FORECAST",
+    ),
+}
+"""Fields of the plans an operation issued (``plans.nc``) that a partner receives, per
+decision time and step of the plan; ``openadr`` is the report payload of the plan."""
+
+DELIVERED_OPENADR: dict[str, str] = {
+    "grid_import": "USAGE",
+    "grid_export": "EXPORT",
+    "facility_power": "FACILITY_DEMAND",
+    "curtailment": "CURTAILMENT",
+}
+"""OpenADR report payload types (readingType ``DIRECT_READ``) of the values an operation
+delivered, by field of :data:`ISSUED_PLAN_FIELDS`."""
 
 KEY_FIGURES: dict[str, str] = {
     "total_cost": "Total cost of the site's flexible run",

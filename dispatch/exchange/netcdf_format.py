@@ -1,4 +1,5 @@
-"""The netCDF exchange format: CF-1.8 signals and plans on ``time``, calls on ``call``.
+"""The netCDF exchange format: CF-1.8 signals and plans on ``time``, calls on ``call``;
+an operation's plans on ``issue_time`` and ``step``.
 
 A file is size-checked and its header probed before netCDF-C opens it; xarray decodes
 only the CF time variables (standard calendars), and nothing is loaded before the
@@ -15,8 +16,10 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import write_file_atomic
-from dispatch.core.netcdf_header import check_netcdf_header
+from dispatch.core.times import cf_times, format_duration, parse_duration
+from dispatch.core.untrusted_input import open_netcdf, short_name, short_repr
 from dispatch.exchange.fields import (
+    ISSUED_PLAN_FIELDS,
     KEY_FIGURES,
     PLAN_FIELDS,
     SCHEMA,
@@ -30,6 +33,7 @@ from dispatch.exchange.fields import (
     parse_units,
     shift,
 )
+from dispatch.exchange.issued_plans import IssuedPlans
 from dispatch.exchange.signal_checks import (
     check_schema,
     demand_response_calls,
@@ -37,41 +41,21 @@ from dispatch.exchange.signal_checks import (
     signal_series,
     unknown_field,
 )
-from dispatch.exchange.times import format_duration, parse_duration
-from dispatch.exchange.untrusted_input import MAX_STEPS, check_size, short_name, short_repr
 from dispatch.results.netcdf import write_netcdf4
 
 CALL_VARIABLES = ("call_start", "call_end", "call_import_limit")
 """netCDF variables (dimension ``call``) of demand-response calls."""
 
-_CALENDARS = ("standard", "gregorian", "proleptic_gregorian")
-
 
 def read_netcdf(path: Path, file: str) -> Signals:
     """Signals of a netCDF exchange file (CF time coordinate ``time``)."""
-    import xarray as xr
-
-    check_size(path, file)
-    check_netcdf_header(path, file)
-    try:
-        # No default indexes: nothing is loaded before the sizes are checked.
-        ds = xr.open_dataset(
-            path, engine="netcdf4", decode_times=False, cache=False, create_default_indexes=False
-        )
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise ScenarioError(file, "", f"not a readable netCDF file ({exc})") from None
-    with ds:
-        for dimension, size in ds.sizes.items():
-            if size > MAX_STEPS:
-                raise ScenarioError(
-                    file, str(dimension), f"has {size} entries, more than {MAX_STEPS} read"
-                )
+    with open_netcdf(path, file) as ds:
         check_schema(file, ds.attrs.get("schema"), ds.attrs.get("schema_version"))
         site = ds.attrs.get("site")
         if site is not None and not isinstance(site, str):
             raise ScenarioError(file, "site", f"is {short_repr(site)}, expected a site name")
         step = parse_duration(ds.attrs.get("time_step"), file, "time_step")
-        times = _cf_times(ds, "time", file)
+        times = cf_times(ds, "time", file)
         series: dict[str, SignalSeries] = {}
         currencies = set()
         for name, variable in ds.data_vars.items():
@@ -103,39 +87,6 @@ def _numbers(variable: Any, file: str, name: str) -> np.ndarray:
         ) from None
 
 
-def _cf_times(ds: Any, name: str, file: str) -> pd.DatetimeIndex:
-    """A CF time variable decoded to UTC (standard calendars only)."""
-    import xarray as xr
-
-    if name not in ds.variables:
-        raise ScenarioError(file, name, "missing time coordinate")
-    variable = ds.variables[name]
-    if variable.ndim != 1 or variable.size > MAX_STEPS:
-        raise ScenarioError(file, name, f"must be one-dimensional with at most {MAX_STEPS} steps")
-    units, calendar = variable.attrs.get("units", ""), variable.attrs.get("calendar", "standard")
-    if not isinstance(units, str) or " since " not in units:
-        raise ScenarioError(
-            file, name, f"units {short_repr(units)} are not CF time units ('hours since ...')"
-        )
-    if not isinstance(calendar, str) or calendar not in _CALENDARS:
-        raise ScenarioError(
-            file, name, f"calendar {short_repr(calendar)} is not read (use {_CALENDARS[0]})"
-        )
-    try:
-        decoded = xr.decode_cf(
-            xr.Dataset({name: variable}), decode_times=xr.coders.CFDatetimeCoder(use_cftime=False)
-        )[name]
-    except (ValueError, OverflowError, TypeError):  # TypeError: attributes of a wrong type
-        raise ScenarioError(
-            file,
-            name,
-            f"cannot decode CF times in {short_repr(units)} (out of range or not a date)",
-        ) from None
-    if decoded.isnull().any():
-        raise ScenarioError(file, name, "has missing times")
-    return pd.DatetimeIndex(decoded.values).tz_localize("UTC")
-
-
 def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
     present = [name for name in CALL_VARIABLES if name in ds.variables]
     if not present:
@@ -145,8 +96,8 @@ def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
     for name in CALL_VARIABLES:
         if ds[name].dims != ("call",):
             raise ScenarioError(file, name, f"has dimensions {ds[name].dims}, expected (call,)")
-    starts = _cf_times(ds, "call_start", file)
-    ends = _cf_times(ds, "call_end", file)
+    starts = cf_times(ds, "call_start", file)
+    ends = cf_times(ds, "call_end", file)
     variable = ds["call_import_limit"]
     exponent, _ = parse_units("power", variable.attrs.get("units"), file, "call_import_limit")
     limits = shift(_numbers(variable, file, "call_import_limit"), exponent)
@@ -199,4 +150,70 @@ def write_netcdf(table: ExchangeTable, path: Path) -> None:
     }
     for name in table.fields:
         encoding[name] = {"zlib": True, "complevel": 4}
+    write_file_atomic(path, lambda temporary: write_netcdf4(ds, temporary, encoding))
+
+
+def write_issued_netcdf(plans: IssuedPlans, path: Path) -> None:
+    """Write an operation's plans as CF netCDF: the plans on ``(issue_time, step)`` with
+    their ``valid_time``, the ``committed`` flag, and the delivered values on ``time``."""
+    import xarray as xr
+
+    data: dict[str, Any] = {}
+    for name, spec in ISSUED_PLAN_FIELDS.items():
+        attrs = {"units": canonical_units(spec.quantity, plans.currency)}
+        data[name] = (
+            ("issue_time", "step"),
+            plans.planned[name],
+            {**attrs, "long_name": spec.long_name},
+        )
+        data[f"delivered_{name}"] = (
+            "time",
+            plans.delivered[name],
+            {**attrs, "long_name": "Delivered" + spec.long_name.removeprefix("Planned")},
+        )
+    data["committed"] = (
+        ("issue_time", "step"),
+        plans.committed.astype(np.int8),
+        {
+            "long_name": "Whether the step of the plan was committed (else: rest of the lookahead)",
+            "flag_values": np.array([0, 1], dtype=np.int8),
+            "flag_meanings": "lookahead committed",
+        },
+    )
+    for name, (value, units) in plans.key_figures.items():
+        data[name] = ((), value, {"units": units, "long_name": KEY_FIGURES[name]})
+    lead = np.arange(plans.lookahead_steps) * (plans.step / pd.Timedelta(hours=1))
+    ds = xr.Dataset(
+        data,
+        coords={
+            "issue_time": plans.issue_times.tz_localize(None),
+            "lead_time_h": ("step", lead),
+            "valid_time": (("issue_time", "step"), plans.valid_times),
+            "time": plans.times.tz_localize(None),
+        },
+    )
+    ds["issue_time"].attrs.update(
+        standard_name="forecast_reference_time",
+        long_name="Decision time the plan was issued at (UTC)",
+    )
+    ds["lead_time_h"].attrs.update(
+        standard_name="forecast_period", long_name="Start of the step after the decision", units="h"
+    )
+    ds["valid_time"].attrs.update(
+        standard_name="time", long_name="Start of the step of the plan (UTC)"
+    )
+    ds["time"].attrs.update(standard_name="time", long_name="Start of the step (UTC)", axis="T")
+    ds.attrs.update(
+        Conventions="CF-1.8",
+        schema=SCHEMA,
+        schema_version=SCHEMA_VERSION,
+        **plans.description,
+    )
+    time_units = f"minutes since {plans.times[0].strftime('%Y-%m-%d %H:%M:%S')}+00:00"
+    encoding: dict[str, dict] = {
+        name: {"units": time_units, "calendar": "proleptic_gregorian", "dtype": "int64"}
+        for name in ("issue_time", "valid_time", "time")
+    }
+    for name in ISSUED_PLAN_FIELDS:
+        encoding[name] = encoding[f"delivered_{name}"] = {"zlib": True, "complevel": 4}
     write_file_atomic(path, lambda temporary: write_netcdf4(ds, temporary, encoding))

@@ -26,7 +26,7 @@ _DURATION = re.compile(
     r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
 """The 3.0.1 schema's ``duration`` pattern, verbatim: the text a document may hold.
-Lengths are read by :func:`dispatch.exchange.times.parse_duration`."""
+Lengths are read by :func:`dispatch.core.times.parse_duration`."""
 
 
 def _schema_duration(text: str) -> str:
@@ -61,8 +61,15 @@ REPORT_UNITS = {
     "SURPLUS_ABSORPTION_FORECAST": "KWH",
     "DOWN_REGULATION_AVAILABLE": "KW",
     "UP_REGULATION_AVAILABLE": "KW",
+    "FACILITY_DEMAND_FORECAST": "KW",
+    "CURTAILMENT_FORECAST": "KW",
+    "USAGE": "KWH",
+    "EXPORT": "KWH",
+    "FACILITY_DEMAND": "KW",
+    "CURTAILMENT": "KW",
 }
-"""Units of the plan's report payloads: energy per interval, or power."""
+"""Units of the plan's report payloads (and of an operation's delivered values): energy
+per interval, or power."""
 
 
 class _Object(BaseModel):

@@ -17,6 +17,8 @@ import pandas as pd
 import pydantic
 
 from dispatch.core.errors import ScenarioError
+from dispatch.core.times import format_duration, iso, parse_duration, parse_time, span_end
+from dispatch.core.untrusted_input import load_json, read_bytes, short_repr, validation_error
 from dispatch.exchange.fields import SIGNAL_FIELDS, Cap, ExchangeField, Signals, SignalSeries, shift
 from dispatch.exchange.openadr_objects import (
     MODELS,
@@ -28,8 +30,6 @@ from dispatch.exchange.openadr_objects import (
     Report,
 )
 from dispatch.exchange.signal_checks import signal_series
-from dispatch.exchange.times import format_duration, iso, parse_duration, parse_time, span_end
-from dispatch.exchange.untrusted_input import load_json, read_bytes, short_repr, validation_error
 
 # Fields OpenADR 3.1 added where 3.0.1 has none (3.1.0 openadr3.yaml): event.duration,
 # program.attributes, report.clientID; and 3.1's new object types.

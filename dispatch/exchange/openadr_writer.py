@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 
 from dispatch.core.files import write_file_atomic
-from dispatch.exchange.fields import PLAN_FIELDS, SIGNAL_FIELDS, ExchangeTable, shift
+from dispatch.core.times import format_duration, iso
+from dispatch.exchange.fields import (
+    DELIVERED_OPENADR,
+    ISSUED_PLAN_FIELDS,
+    PLAN_FIELDS,
+    SIGNAL_FIELDS,
+    ExchangeTable,
+    shift,
+)
+from dispatch.exchange.issued_plans import IssuedPlans
 from dispatch.exchange.openadr_objects import (
     REPORT_UNITS,
     UNITS,
@@ -27,7 +36,6 @@ from dispatch.exchange.openadr_objects import (
     ReportResource,
     ValuesMap,
 )
-from dispatch.exchange.times import format_duration, iso
 
 
 def write_openadr(table: ExchangeTable, path: Path) -> None:
@@ -121,38 +129,35 @@ def _intervals(columns: dict[str, np.ndarray]) -> list[Interval]:
 def _plan_reports(table: ExchangeTable, program: str, event_id: str) -> list[Report]:
     """The plan and envelope per step, and the key figures over the whole table."""
     site, study = table.attrs["site"], table.attrs["study"]
-    step_h = table.step / pd.Timedelta(hours=1)
-    columns = {}
-    for name, values in table.fields.items():
-        if name in PLAN_FIELDS:
-            kind = PLAN_FIELDS[name].openadr
-            energy = REPORT_UNITS[kind] == "KWH"
-            columns[kind] = shift(values * step_h if energy else values, 3)
-    plan = Report(
-        objectType="REPORT",
-        programID=program,
-        eventID=event_id,
-        clientName=site,
-        reportName=f"plan of {site} in study {study}",
-        payloadDescriptors=[
-            ReportPayloadDescriptor(
-                objectType="REPORT_PAYLOAD_DESCRIPTOR",
-                payloadType=kind,
-                readingType="FORECAST",
-                units=REPORT_UNITS[kind],
-            )
-            for kind in columns
-        ],
-        resources=[
-            ReportResource(
-                resourceName=site,
-                intervalPeriod=_period(table.start, table.step),
-                intervals=_intervals(columns),
-            )
-        ],
+    columns = {
+        PLAN_FIELDS[name].openadr: _report_values(PLAN_FIELDS[name].openadr, values, table.step)
+        for name, values in table.fields.items()
+        if name in PLAN_FIELDS
+    }
+    plan = _series_report(
+        columns,
+        "FORECAST",
+        f"plan of {site} in study {study}",
+        (program, event_id, site),
+        table.start,
+        table.step,
     )
     span = table.step * len(next(iter(columns.values())))
-    figures = Report(
+    figures = _figures_report(table.key_figures, program, event_id, site, study, table.start, span)
+    return [plan, figures]
+
+
+def _figures_report(
+    key_figures: dict[str, tuple[float, str]],
+    program: str,
+    event_id: str,
+    site: str,
+    study: str,
+    start: pd.Timestamp,
+    span: pd.Timedelta,
+) -> Report:
+    """Key figures as a report with one interval spanning [start, start + span)."""
+    return Report(
         objectType="REPORT",
         programID=program,
         eventID=event_id,
@@ -162,22 +167,122 @@ def _plan_reports(table: ExchangeTable, program: str, event_id: str) -> list[Rep
             ReportPayloadDescriptor(
                 objectType="REPORT_PAYLOAD_DESCRIPTOR", payloadType=name.upper(), units=units
             )
-            for name, (_, units) in table.key_figures.items()
+            for name, (_, units) in key_figures.items()
         ],
         resources=[
             ReportResource(
                 resourceName=site,
-                intervalPeriod=_period(table.start, span),
+                intervalPeriod=_period(start, span),
                 intervals=[
                     Interval(
                         id=0,
                         payloads=[
                             ValuesMap(type=name.upper(), values=[value])
-                            for name, (value, _) in table.key_figures.items()
+                            for name, (value, _) in key_figures.items()
                         ],
                     )
                 ],
             )
         ],
     )
-    return [plan, figures]
+
+
+def write_issued_openadr(plans: IssuedPlans, path: Path) -> None:
+    """Write an operation's plans as a JSON array of OpenADR 3.0.1 reports.
+
+    One report per decision time holds the plan issued then (readingType
+    ``FORECAST``, one interval per step of the plan within the horizon, each with a
+    private ``COMMITTED`` payload, true for the committed steps); a report of what was
+    delivered (readingType ``DIRECT_READ``, one interval per step of the horizon) and
+    one of the realised key figures follow.
+    """
+    site, study = plans.site, plans.study
+    sender = (f"dispatch-{study}", f"{site}-operation", site)
+    inside, committed = plans.within_horizon, plans.committed
+    objects = []
+    for k, issued in enumerate(plans.issue_times):
+        steps = int(inside[k].sum())
+        columns = {
+            spec.openadr: _report_values(spec.openadr, plans.planned[name][k, :steps], plans.step)
+            for name, spec in ISSUED_PLAN_FIELDS.items()
+        }
+        name = f"plan of {site} in study {study} issued at {iso(issued)}"
+        objects.append(
+            _series_report(
+                columns, "FORECAST", name, sender, issued, plans.step, committed[k, :steps]
+            )
+        )
+    columns = {
+        DELIVERED_OPENADR[name]: _report_values(DELIVERED_OPENADR[name], values, plans.step)
+        for name, values in plans.delivered.items()
+    }
+    name = f"delivered by {site} in study {study}"
+    objects.append(_series_report(columns, "DIRECT_READ", name, sender, plans.times[0], plans.step))
+    span = plans.step * len(plans.times)
+    objects.append(
+        _figures_report(plans.key_figures, *sender[:2], site, study, plans.times[0], span)
+    )
+    text = json.dumps([o.model_dump(exclude_none=True) for o in objects], indent=1) + "\n"
+    write_file_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def _report_values(kind: str, values: np.ndarray, step: pd.Timedelta) -> np.ndarray:
+    """Values [MW] in the unit of a report payload: kWh per interval or kW."""
+    energy = REPORT_UNITS[kind] == "KWH"
+    return shift(values * (step / pd.Timedelta(hours=1)) if energy else values, 3)
+
+
+def _series_report(
+    columns: dict[str, np.ndarray],
+    reading: str,
+    name: str,
+    sender: tuple[str, str, str],
+    start: pd.Timestamp,
+    step: pd.Timedelta,
+    committed: np.ndarray | None = None,
+) -> Report:
+    """A report of one interval per step from ``start`` with payloads by type, and a
+    private ``COMMITTED`` flag per interval if ``committed`` is given; ``sender`` is
+    the program ID, event ID and client name."""
+    descriptors = [
+        ReportPayloadDescriptor(
+            objectType="REPORT_PAYLOAD_DESCRIPTOR",
+            payloadType=kind,
+            readingType=reading,
+            units=REPORT_UNITS[kind],
+        )
+        for kind in columns
+    ]
+    intervals = _intervals(columns)
+    if committed is not None:
+        descriptors.append(
+            ReportPayloadDescriptor(objectType="REPORT_PAYLOAD_DESCRIPTOR", payloadType=COMMITTED)
+        )
+        intervals = [
+            Interval(
+                id=i,
+                payloads=[
+                    *interval.payloads,
+                    ValuesMap(type=COMMITTED, values=[bool(committed[i])]),
+                ],
+            )
+            for i, interval in enumerate(intervals)
+        ]
+    program, event_id, site = sender
+    return Report(
+        objectType="REPORT",
+        programID=program,
+        eventID=event_id,
+        clientName=site,
+        reportName=name,
+        payloadDescriptors=descriptors,
+        resources=[
+            ReportResource(
+                resourceName=site, intervalPeriod=_period(start, step), intervals=intervals
+            )
+        ],
+    )
+
+
+COMMITTED = "COMMITTED"
+"""Private report payload type: whether a step of an issued plan was committed."""

@@ -1,7 +1,8 @@
 """A site's plan out: signals, schedule, key figures and flexibility envelope.
 
 :func:`plan` collects them from a solved study or its result folder,
-:func:`export_plan` writes them in one of the three formats, and
+:func:`export_plan` writes them (or an operation's plans as issued:
+:mod:`dispatch.exchange.issued_plans`) in one of the three formats, and
 :func:`flexibility_envelope` gives the envelope alone (computed by
 :mod:`dispatch.exchange.envelope`).
 """
@@ -18,15 +19,22 @@ import pandas as pd
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.pypsa_settings import pypsa_settings
-from dispatch.exchange.csv_format import metadata_path, write_csv
+from dispatch.core.untrusted_input import MAX_FILE_BYTES, load_json, read_bytes
+from dispatch.exchange.csv_format import metadata_path, write_csv, write_issued_csv
 from dispatch.exchange.envelope import DEFAULT_WINDOW_H, envelope_of_network
 from dispatch.exchange.envelope_cache import folder_envelope, result_envelope
 from dispatch.exchange.fields import KEY_FIGURES, SCHEMA, SIGNAL_FIELDS, ExchangeTable
-from dispatch.exchange.netcdf_format import write_netcdf
-from dispatch.exchange.openadr_writer import write_openadr
-from dispatch.exchange.result_folder import read_network, read_result_folder, study_of
+from dispatch.exchange.issued_plans import IssuedPlans, issued_plans
+from dispatch.exchange.netcdf_format import write_issued_netcdf, write_netcdf
+from dispatch.exchange.openadr_writer import write_issued_openadr, write_openadr
+from dispatch.exchange.result_folder import (
+    grid_site,
+    read_network,
+    read_result_folder,
+    study_of,
+)
 from dispatch.exchange.signal_import import site_of
-from dispatch.exchange.untrusted_input import MAX_FILE_BYTES, load_json
+from dispatch.operation.operation_result import OperationResult
 from dispatch.results.result import Result
 from dispatch.scenario.load import scenario_path
 
@@ -42,6 +50,13 @@ FORMATS: dict[str, tuple[str, Callable[[ExchangeTable, Path], None]]] = {
     "openadr": (".json", write_openadr),
 }
 """Outbound formats: file suffix and writer."""
+ISSUED_WRITERS: dict[str, Callable[[IssuedPlans, Path], None]] = {
+    "netcdf": write_issued_netcdf,
+    "csv": write_issued_csv,
+    "openadr": write_issued_openadr,
+}
+"""Writers of an operation's plans as issued (:mod:`dispatch.exchange.issued_plans`), by
+format (the suffixes of :data:`FORMATS`)."""
 
 
 def plan(
@@ -87,15 +102,8 @@ def plan(
             raise ScenarioError(
                 str(folder), "targets", "carbon targets are not in network.nc: give the scenario"
             )
-    sites = [str(s) for s in dataset["site"].values]
-    if site is None and len(sites) > 1:
-        raise ScenarioError(origin, "site", f"name the site: one of {', '.join(sites)}")
-    site = site or sites[0]
-    if site not in sites:
-        raise ScenarioError(origin, "site", f"no site {site!r} (sites: {', '.join(sites)})")
+    site = grid_site(dataset, site, origin)
     ds = dataset.sel(site=site, run="flexible")
-    if "import_price" not in ds or np.isnan(ds["import_price"].values).any():
-        raise ScenarioError(origin, f"sites.{site}.grid", "the site has no grid connection")
     window_h = DEFAULT_WINDOW_H if window_h is None else window_h
     if isinstance(source, Result):
         envelope = _result_envelope(source, site, window_h)
@@ -236,10 +244,16 @@ def export_plan(
 ) -> list[Path]:
     """Write a site's plan for its grid partner.
 
+    The plan of a solved study, or, of an operated study (:func:`dispatch.operate`,
+    or the folder ``dispatch operate`` wrote), the plans issued at each decision time
+    and what was delivered (:func:`~dispatch.exchange.issued_plans.issued_plans`;
+    ``window_h`` and ``scenario`` do not apply).
+
     Parameters
     ----------
     source
-        A :class:`~dispatch.Result` or the folder ``dispatch run`` wrote.
+        A :class:`~dispatch.Result` or the folder ``dispatch run`` or ``dispatch
+        operate`` wrote.
     fmt
         ``"netcdf"`` (``.nc``), ``"csv"`` (``.csv`` plus ``.json`` metadata) or
         ``"openadr"`` (``.json``, OpenADR 3.0.1 events and reports).
@@ -269,8 +283,31 @@ def export_plan(
         read.append(scenario_path(scenario).parent)
     for path in paths:
         _check_export_target(path, read)
-    writer(plan(source, site, window_h, scenario), out)
+    if _is_operation(source):
+        for option, value in (("window_h", window_h), ("scenario", scenario)):
+            if value is not None:
+                raise ScenarioError(
+                    str(source), option, "not used for an operation's plans (no envelope)"
+                )
+        ISSUED_WRITERS[fmt](issued_plans(source, site), out)
+    else:
+        writer(plan(source, site, window_h, scenario), out)
     return paths
+
+
+def _is_operation(source: Result | str | Path) -> bool:
+    """Whether ``source`` is an operated study or a folder ``dispatch operate`` wrote
+    (its ``summary.json`` has an ``operation`` block, or it holds ``plans.nc``)."""
+    if isinstance(source, Result):
+        return isinstance(source, OperationResult)
+    folder = Path(source)
+    if (folder / "plans.nc").exists():
+        return True
+    summary = folder / "summary.json"
+    if not summary.is_file():
+        return False  # refused by the reader of a run's folder
+    document = load_json(read_bytes(summary, str(summary)), str(summary))
+    return isinstance(document, dict) and "operation" in document
 
 
 def _check_export_target(path: Path, inputs: list[Path]) -> None:
@@ -300,7 +337,9 @@ def _exported_by_dispatch(path: Path) -> bool:
         if path.suffix.lower() == ".csv":
             with path.open("rb") as handle:
                 header = handle.readline(64)
-            return header.startswith(b"time,") and _exported_by_dispatch(metadata_path(path))
+            return header.startswith((b"time,", b"issue_time,")) and _exported_by_dispatch(
+                metadata_path(path)
+            )
         if path.suffix.lower() == ".nc":
             import xarray as xr
 

@@ -1,7 +1,8 @@
-"""Reading the result folder ``dispatch run`` wrote, for a plan to export.
+"""Reading the result folder ``dispatch run`` (or ``dispatch operate``) wrote, for a plan
+to export.
 
 The folder may have been edited or damaged since it was written: ``summary.json``,
-``dispatch.nc`` and ``network.nc`` are checked as they are read, JSON with the bounded
+``dispatch.nc``, ``network.nc`` and ``plans.nc`` are checked as they are read, JSON with the bounded
 reader and netCDF headers before netCDF-C opens them, and a file that does not open
 names itself in one line.
 """
@@ -19,8 +20,8 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
-from dispatch.exchange.fields import KEY_FIGURES, SIGNAL_FIELDS
-from dispatch.exchange.untrusted_input import load_json, read_bytes
+from dispatch.core.untrusted_input import load_json, read_bytes
+from dispatch.exchange.fields import ISSUED_PLAN_FIELDS, KEY_FIGURES, SIGNAL_FIELDS
 from dispatch.scenario.load import load_study
 from dispatch.scenario.study import Study
 
@@ -135,6 +136,21 @@ _MAX_STEP_H = 8760.0
 """Longest step a result folder is read with [h]."""
 
 
+def grid_site(dataset: xr.Dataset, site: str | None, origin: str) -> str:
+    """The site named (or the only one) of a result's dataset, checked to have a grid
+    connection: a plan for the grid partner is of such a site."""
+    sites = [str(s) for s in dataset["site"].values]
+    if site is None and len(sites) > 1:
+        raise ScenarioError(origin, "site", f"name the site: one of {', '.join(sites)}")
+    site = site or sites[0]
+    if site not in sites:
+        raise ScenarioError(origin, "site", f"no site {site!r} (sites: {', '.join(sites)})")
+    prices = dataset["import_price"].sel(site=site) if "import_price" in dataset else None
+    if prices is None or np.isnan(prices.values).any():
+        raise ScenarioError(origin, f"sites.{site}.grid", "the site has no grid connection")
+    return site
+
+
 def read_network(folder: Path, dataset: xr.Dataset) -> pypsa.Network:
     """``network.nc`` of a result folder, checked to be on the snapshots of ``dispatch.nc``
     (as :func:`read_result_folder` returns it) and to hold the sites' grid links."""
@@ -180,3 +196,53 @@ def study_of(folder: Path, dataset: xr.Dataset, scenario: str | Path) -> Study:
             f"is not the study solved into {folder} ({dataset.attrs['study']})",
         )
     return study
+
+
+def read_plans(folder: Path, dataset: xr.Dataset) -> xr.Dataset:
+    """``plans.nc`` of an operation result folder, checked against its ``dispatch.nc``
+    (as :func:`read_result_folder` returns it): the same study, sites and step, and
+    the issued plans' fields on ``(site, issue_time, step)``."""
+    import xarray as xr
+
+    path, file = folder / "plans.nc", str(folder / "plans.nc")
+    if not path.is_file():
+        raise ScenarioError(
+            str(folder), "plans.nc", "missing: not a result folder of 'dispatch operate'"
+        )
+    check_netcdf_header(path, file)
+    with (
+        _damaged(file, "netCDF file"),
+        xr.open_dataset(path, decode_cf=False, create_default_indexes=False) as ds,
+    ):
+        sizes = dict(ds.sizes)
+    steps = dataset.sizes["snapshot"]
+    limits = {"site": dataset.sizes["site"], "issue_time": steps, "step": steps}
+    for name in sizes:
+        if name not in limits:
+            raise ScenarioError(file, str(name)[:60], "unexpected dimension")
+    for name, limit in limits.items():
+        if not 0 < sizes.get(name, 0) <= limit:
+            problem = f"has {sizes.get(name, 0)} entries, expected 1 to {limit} (dispatch.nc)"
+            raise ScenarioError(file, name, problem)
+    with _damaged(file, "netCDF file"), xr.open_dataset(path) as ds:
+        plans = ds.load()
+    for name in ("study", "currency", "step_h"):
+        value = plans.attrs.get(name)
+        if not isinstance(value, str | int | float | np.number) or value != dataset.attrs[name]:
+            problem = f"is {plans.attrs.get(name)!r:.60}, dispatch.nc has {dataset.attrs[name]!r}"
+            raise ScenarioError(file, name, problem)
+    if plans["site"].values.tolist() != dataset["site"].values.tolist():
+        raise ScenarioError(file, "site", "not the sites of dispatch.nc")
+    if plans["issue_time"].dtype.kind != "M":
+        raise ScenarioError(file, "issue_time", f"has values of type {plans['issue_time'].dtype}")
+    for name in ISSUED_PLAN_FIELDS:
+        variable = plans.get(name)
+        if variable is None:
+            raise ScenarioError(file, name, "missing: not a plans.nc of 'dispatch operate'")
+        if variable.dims != ("site", "issue_time", "step") or variable.dtype.kind not in "iuf":
+            raise ScenarioError(
+                file, name, f"has dimensions {variable.dims} and type {variable.dtype}"
+            )
+        if np.isinf(variable.values).any():
+            raise ScenarioError(file, name, "has infinite values")
+    return plans

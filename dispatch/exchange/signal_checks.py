@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from dispatch.core.errors import ScenarioError
+from dispatch.core.times import check_grid, iso, span_end
+from dispatch.core.untrusted_input import short_repr
 from dispatch.exchange.fields import (
     PLAN_FIELDS,
     SCHEMA,
@@ -21,8 +23,6 @@ from dispatch.exchange.fields import (
     SignalSeries,
     shift,
 )
-from dispatch.exchange.times import check_grid, iso, span_end
-from dispatch.exchange.untrusted_input import short_repr
 
 
 def check_values(

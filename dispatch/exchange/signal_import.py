@@ -20,12 +20,12 @@ import yaml
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import check_output_folder, csv_safe, staged_folder
+from dispatch.core.times import format_duration, iso
 from dispatch.core.yaml_reader import read_yaml
 from dispatch.exchange.csv_format import read_csv
 from dispatch.exchange.fields import SIGNAL_FIELDS, Signals, SignalSeries
 from dispatch.exchange.netcdf_format import read_netcdf
 from dispatch.exchange.openadr_reader import read_openadr
-from dispatch.exchange.times import format_duration, iso
 from dispatch.scenario.checks import check_consistency
 from dispatch.scenario.load import SCENARIO_FILE, load_study, scenario_path
 from dispatch.scenario.study import Study
@@ -257,14 +257,14 @@ def write_study(
     study = load_study(source)
     site = site_of(study, site, signals.file)
     updated = apply_signals(study, signals, site)
-    out, folder = Path(out), source.parent.resolve()
+    out = Path(out)
     inputs = [source.parent, Path(signals.file)]
     check_output_folder(out, "study", inputs)
     table = f"exchange-{site}.csv"
     raw = read_yaml(source)
     grid = raw["sites"][site]["grid"]
     elsewhere = {**raw, "sites": {**raw["sites"], site: {**raw["sites"][site], "grid": {}}}}
-    if table in _referenced_files(elsewhere):
+    if table in referenced_files(elsewhere):
         raise ScenarioError(str(source), "", f"names {table} outside sites.{site}.grid")
     changed = {*signals.series, *(cap.field for cap in signals.caps)}
     columns = {}
@@ -274,38 +274,46 @@ def write_study(
         if name in changed or str(grid.get(field)).startswith(f"{table}:"):
             grid[field] = f"{table}:{field}"
             columns[field] = updated.values(site, f"grid.{field}")
-    copies = _referenced_files(raw) - {table}
-    described = _printable(f"{source} with the partner signals of {Path(signals.file).name}")
+    described = f"{source} with the partner signals of {Path(signals.file).name}"
     with staged_folder(out, "study", inputs) as staging:
-        header = (
-            f"# {SCENARIO_FILE} of {described} applied to site {site} (dispatch exchange import).\n"
-        )
-        (staging / SCENARIO_FILE).write_text(
-            header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
+        write_scenario(staging, raw, f"{described} applied to site {site}")
         frame = pd.DataFrame(columns, index=study.snapshots.strftime("%Y-%m-%dT%H:%M:%SZ"))
         csv_safe(frame).to_csv(staging / table, index_label="time")
-        for name in sorted(copies):
-            target = (staging / name).resolve()
-            if not (folder / name).resolve().is_relative_to(folder) or not (
-                target.is_relative_to(staging.resolve())
-            ):
-                raise ScenarioError(str(source), "", f"{name!r} lies outside the study folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / name, target)
+        copy_series_files(raw, source, staging, {table})
     return out
 
 
-def _printable(text: str) -> str:
-    """``text`` with control characters (a newline would end a YAML comment) as ``?``."""
-    return re.sub(r"[\x00-\x1f\x7f]", "?", text)
+def write_scenario(staging: Path, raw: dict, described: str) -> None:
+    """Write the scenario mapping ``raw`` into the new study ``staging``, headed by a
+    comment saying it is ``described`` (control characters, which would end the
+    comment, as ``?``)."""
+    header = re.sub(r"[\x00-\x1f\x7f]", "?", f"{SCENARIO_FILE} of {described}")
+    text = f"# {header} (dispatch exchange import).\n" + yaml.safe_dump(
+        raw, sort_keys=False, allow_unicode=True
+    )
+    (staging / SCENARIO_FILE).write_text(text, encoding="utf-8")
 
 
-def _referenced_files(raw: Any) -> set[str]:
+def copy_series_files(raw: dict, source: Path, staging: Path, written: set[str]) -> None:
+    """Copy every series file the scenario mapping ``raw`` (of the scenario file
+    ``source``) names, besides those ``written`` anew, into the new study ``staging``;
+    a file outside the study folder is refused."""
+    folder = source.parent.resolve()
+    for name in sorted(referenced_files(raw) - written):
+        target = (staging / name).resolve()
+        if not (folder / name).resolve().is_relative_to(folder) or not (
+            target.is_relative_to(staging.resolve())
+        ):
+            raise ScenarioError(str(source), "", f"{name!r} lies outside the study folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / name, target)
+
+
+def referenced_files(raw: Any) -> set[str]:
     """Files named by ``FILE:COLUMN`` series references anywhere in a scenario mapping."""
     if isinstance(raw, dict):
-        return set().union(*(_referenced_files(v) for v in raw.values()))
+        return set().union(*(referenced_files(v) for v in raw.values()))
     if isinstance(raw, list):
-        return set().union(*(_referenced_files(v) for v in raw))
+        return set().union(*(referenced_files(v) for v in raw))
     match = _SERIES_REFERENCE.match(raw) if isinstance(raw, str) else None
     return {match.group(1)} if match else set()

@@ -21,6 +21,10 @@ block against the actual series (``docs/operation.md``). Layer 5, between
 - :mod:`~dispatch.operation.forecast_errors`: the seeded error model, per kind of series.
 - :mod:`~dispatch.operation.forecast_limits`: the actual values of a window and the
   limits every forecast is held within.
+- :mod:`~dispatch.operation.forecast_files`: forecast files of a partner or provider
+  (issue time x lead time) read, checked against a study and written in canonical form.
+- :mod:`~dispatch.operation.file_forecast`: the forecast issued last by each decision
+  time, from such a file.
 
 May import: layers 0-4 (:mod:`dispatch.core`, :mod:`dispatch.scenario`,
 :mod:`dispatch.model`, :mod:`dispatch.results`, :mod:`dispatch.optimization`).

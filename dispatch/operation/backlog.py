@@ -43,11 +43,60 @@ class BacklogQueue:
         if work_mwh > TOLERANCE_MWH:
             self._pieces.append([step, float(work_mwh)])
 
-    def due_mwh(self, step: int) -> float:
-        """Work that must be served by the end of ``step``: due then or overdue [MWh]."""
-        return float(
-            sum(amount for arrival, amount in self._pieces if arrival + self.delay_steps <= step)
-        )
+    def needed_mwh(
+        self, step: int, arrivals_mwh: np.ndarray, room_mwh: np.ndarray, last: int
+    ) -> float:
+        """Work waiting that must be served in ``step`` so that it, and the work
+        arriving in the steps after it, meet every deadline up to the end of those steps.
+
+        A piece that arrived in step ``a`` may be served in the steps from ``a`` to its
+        deadline ``a + delay_steps``, or ``last``, the horizon's last step, if sooner;
+        work due after the steps given has no deadline among them. A backward pass from
+        the last of them gives each step's room to the work that may be served then,
+        latest arrival first, so that the work waiting now is left only what no later
+        step can take.
+
+        Parameters
+        ----------
+        step
+            The step the work would be served in.
+        arrivals_mwh
+            Work arriving in each of the steps after ``step`` [MWh].
+        room_mwh
+            Room for deferrable work in each of those steps [MWh].
+        last
+            The horizon's last step.
+
+        Returns
+        -------
+        float
+            Work to serve in ``step`` [MWh]: at most the work waiting. Later
+            arrivals that do not fit even with all of it served now are left out.
+        """
+        end = step + len(room_mwh)
+        arriving = [
+            (step + 1 + k, float(amount))
+            for k, amount in enumerate(arrivals_mwh)
+            if amount > TOLERANCE_MWH
+        ]
+        pieces = [  # [arrival, deadline, work left] of the work due within the steps
+            [arrival, deadline, amount]
+            for arrival, amount in [*self._pieces, *arriving]
+            if (deadline := min(arrival + self.delay_steps, last)) <= end
+        ]
+        arrived = len(pieces)  # pieces[:arrived] arrived by step ``later``
+        for later in range(end, step, -1):
+            room = float(room_mwh[later - step - 1])
+            while arrived and pieces[arrived - 1][0] > later:
+                arrived -= 1
+            # Deadlines grow with arrival: the pieces due before ``later`` come first.
+            for piece in reversed(pieces[:arrived]):
+                if room <= TOLERANCE_MWH or piece[1] < later:
+                    break
+                taken = min(room, piece[2])
+                piece[2] -= taken
+                room -= taken
+        return float(sum(amount for arrival, _, amount in pieces if arrival <= step))
 
     def serve(self, step: int, work_mwh: float) -> float:
         """Serve up to ``work_mwh`` in ``step``, oldest first.

@@ -7,11 +7,9 @@ as :attr:`~dispatch.scenario.study.Study.series` is, within the field's range.
 
 Beyond the study's last step the actual series is taken to repeat its last value.
 
-Not built yet (issue 16): forecasts from files of a grid partner or a forecast provider
-(issue time x lead time). Reading and validating such files belongs in
-:mod:`dispatch.exchange` (above this layer); what it reads would be handed to a
-:class:`Forecast` here that looks values up by issue step and lead (a table forecast),
-so that :func:`forecast_from_scenario` stays free of file formats.
+Forecasts from files of a grid partner or a forecast provider (issue time x lead
+time) are :class:`~dispatch.operation.file_forecast.FileForecast`; the files are read
+by :mod:`dispatch.operation.forecast_files`.
 """
 
 from __future__ import annotations
@@ -21,7 +19,9 @@ from typing import Protocol
 
 import numpy as np
 
+from dispatch.operation.file_forecast import FileForecast, scenario_forecast_table
 from dispatch.operation.forecast_errors import ErrorForecast
+from dispatch.operation.forecast_files import ForecastTable
 from dispatch.operation.forecast_limits import actual_values, check_window, within_limits
 from dispatch.scenario.study import Study
 
@@ -121,45 +121,106 @@ class PerSeriesForecast:
         return within_limits(study, start, values)
 
 
-def forecast_from_scenario(study: Study, method: str | None = None) -> Forecast:
+def forecast_from_scenario(
+    study: Study, method: str | None = None, table: ForecastTable | None = None
+) -> Forecast:
     """The forecast the study's scenario states in ``operation.forecast``.
 
     Parameters
     ----------
     study
         The study; its ``scenario.operation.forecast`` gives the default method, the
-        error model's parameters and the overrides per series.
+        error model's parameters, the forecast file and the overrides per series.
     method
-        ``"perfect"``, ``"persistence"`` or ``"error"`` in place of the scenario's
-        default method (e.g. from the command line); overrides per series stay.
+        ``"perfect"``, ``"persistence"``, ``"error"`` or ``"file"`` in place of the
+        scenario's default method (e.g. from the command line); overrides per series
+        stay.
+    table
+        The forecasts of the method ``file`` in place of the file the scenario names
+        (e.g. a file about to be written).
 
     Returns
     -------
     Forecast
         The default forecast, or a :class:`PerSeriesForecast` if the scenario names
         overrides.
+
+    Raises
+    ------
+    ScenarioError
+        A forecast file the scenario names is refused (see
+        :func:`~dispatch.operation.forecast_files.read_forecast_file`), or does not
+        hold a series whose method is ``file``.
     """
     settings = study.scenario.operation.forecast
+    methods = [method or settings.method]
+    methods += [override.method or methods[0] for override in settings.series.values()]
+    from_file = None
+    if "file" in methods:
+        table = scenario_forecast_table(study) if table is None else table
+        from_file = FileForecast(table, others=PerfectForecast())
     default = _method(
-        method or settings.method,
+        methods[0],
         settings.seed,
         settings.sigma_pu,
         settings.growth_pu_per_h,
         settings.correlation,
+        from_file,
     )
-    if not settings.series:
-        return default
-    overrides = {
-        key: _method(
-            override.method or method or settings.method,
-            settings.seed,
-            _first_set(override.sigma_pu, settings.sigma_pu),
-            _first_set(override.growth_pu_per_h, settings.growth_pu_per_h),
-            _first_set(override.correlation, settings.correlation),
-        )
-        for key, override in settings.series.items()
-    }
-    return PerSeriesForecast(default, overrides)
+    forecast = default
+    if settings.series:
+        overrides = {
+            key: _method(
+                override_method,
+                settings.seed,
+                _first_set(override.sigma_pu, settings.sigma_pu),
+                _first_set(override.growth_pu_per_h, settings.growth_pu_per_h),
+                _first_set(override.correlation, settings.correlation),
+                from_file,
+            )
+            for (key, override), override_method in zip(
+                settings.series.items(), methods[1:], strict=True
+            )
+        }
+        forecast = PerSeriesForecast(default, overrides)
+    if from_file is not None:
+        from_file.check_series(_series_of(forecast, from_file, study))
+    return forecast
+
+
+def check_forecast(forecast: Forecast, study: Study, lookahead: int, commit: int) -> None:
+    """Refuse, before an operation starts, a forecast that cannot issue the plan of
+    every decision: a :class:`~dispatch.operation.file_forecast.FileForecast` whose
+    file does not cover a decision's window.
+
+    Parameters
+    ----------
+    forecast
+        The forecast operated with.
+    study
+        The study operated.
+    lookahead, commit
+        Steps planned at each decision, and steps between decisions [-].
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file, the series and the decision time.
+    """
+    members = [forecast]
+    if isinstance(forecast, PerSeriesForecast):
+        members = [forecast.default, *forecast.overrides.values()]
+    starts = range(0, len(study.snapshots), commit)
+    for member in {id(m): m for m in members}.values():
+        if isinstance(member, FileForecast):
+            member.check_decisions(study, starts, lookahead, _series_of(forecast, member, study))
+
+
+def _series_of(forecast: Forecast, member: Forecast, study: Study) -> list[str]:
+    """The series of ``study`` that ``forecast`` takes from its part ``member``."""
+    if isinstance(forecast, PerSeriesForecast):
+        return [key for key in study.series if forecast.method_of(key) is member]
+    return list(study.series) if forecast is member else []
 
 
 def _first_set(value: float | None, fallback: float | None) -> float | None:
@@ -172,6 +233,7 @@ def _method(
     sigma_pu: float | None,
     growth_pu_per_h: float | None,
     correlation: float | None,
+    from_file: FileForecast | None,
 ) -> Forecast:
     if name == "perfect":
         return PerfectForecast()
@@ -179,4 +241,6 @@ def _method(
         return PersistenceForecast()
     if name == "error":
         return ErrorForecast(seed, sigma_pu, growth_pu_per_h, correlation)
-    raise ValueError(f"unknown forecast method {name!r}: perfect, persistence or error")
+    if name == "file" and from_file is not None:
+        return from_file
+    raise ValueError(f"unknown forecast method {name!r}: perfect, persistence, error or file")

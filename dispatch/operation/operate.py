@@ -11,7 +11,7 @@ import numpy as np
 from dispatch.core.errors import InfeasibleError, ScenarioError
 from dispatch.core.pypsa_settings import pypsa_settings
 from dispatch.operation.backlog import BacklogQueue
-from dispatch.operation.forecasts import Forecast, forecast_from_scenario
+from dispatch.operation.forecasts import Forecast, check_forecast, forecast_from_scenario
 from dispatch.operation.operation_result import OperationResult, Plan
 from dispatch.operation.realised import (
     RealisedSite,
@@ -34,6 +34,7 @@ from dispatch.operation.studies import (
 )
 from dispatch.optimization.dispatcher import Dispatcher
 from dispatch.optimization.solve import solve
+from dispatch.optimization.window_state import output_range
 from dispatch.results.extract import RunDispatch
 from dispatch.results.result import Result
 from dispatch.scenario.checks import check_rolling_horizon
@@ -56,6 +57,7 @@ def operate(
     forecast: Forecast | str | None = None,
     seed: int | None = None,
     solver_options: dict | None = None,
+    parallel: bool | None = None,
 ) -> OperationResult:
     """Operate a study on a rolling horizon from forecasts (MODEL.md §8).
 
@@ -64,13 +66,15 @@ def operate(
     state; the first ``commit_h`` of the plan's workload schedule are committed and
     executed against the actual series, the energy side settled at least cost
     (:mod:`dispatch.operation.settlement`). The perfect-foresight solve of the same
-    horizon (:func:`dispatch.solve`) is the benchmark, and gives the baseline run.
+    horizon (:func:`dispatch.solve`) is the benchmark, and gives the baseline run and,
+    unless the scenario's ``operation.storage_value`` is ``none``, the value of the
+    energy stored at the end of each plan that ends before the horizon (its marginal
+    value in that optimum, :mod:`dispatch.optimization.storage_value`).
 
     Parameters
     ----------
     study
-        A study with given capacities, no carbon targets, no routes and no facility
-        ramp limit.
+        A study with given capacities, no carbon targets and no routes.
     lookahead_h
         Hours each plan looks ahead [h]; default the scenario's ``operation``.
     commit_h
@@ -86,6 +90,9 @@ def operate(
         stated by the scenario or by name.
     solver_options
         Extra HiGHS options for every LP.
+    parallel
+        Solve the perfect-foresight runs side by side in forked processes, as
+        :func:`dispatch.solve` does by default; False in a batch worker.
 
     Returns
     -------
@@ -116,8 +123,9 @@ def operate(
     commit_h = settings.commit_h if commit_h is None else commit_h
     lookahead, commit = _steps(study, lookahead_h, commit_h)
     forecast, described = _forecast(study, forecast, seed)
+    check_forecast(forecast, study, lookahead, commit)
     started = time.perf_counter()
-    perfect = solve(study, solver_options=solver_options)
+    perfect = solve(study, solver_options=solver_options, parallel=parallel)
     perfect_s = time.perf_counter() - started
     rolling = _RollingHorizon(study, perfect, lookahead, commit, forecast, solver_options)
     rolling.run()
@@ -140,7 +148,7 @@ def _steps(study: Study, lookahead_h: float, commit_h: float) -> tuple[int, int]
     return round(lookahead_h / study.step_h), round(commit_h / study.step_h)
 
 
-FORECAST_METHODS = ("perfect", "persistence", "error")
+FORECAST_METHODS = ("perfect", "persistence", "error", "file")
 
 
 def _forecast(
@@ -185,6 +193,11 @@ class _RollingHorizon:
         self.study, self.perfect, self.forecast = study, perfect, forecast
         self.lookahead, self.commit, self.solver_options = lookahead, commit, solver_options
         self.end_levels = _cyclic_levels(study, perfect)
+        self.storage_values = (
+            perfect.shadow_values.get("storage", {})
+            if study.scenario.operation.storage_value == "perfect_foresight"
+            else {}
+        )
         self.operated = with_start_levels(study, self.end_levels)
         self.penalty = shortfall_penalty(study)
         self._planners: dict[int, Dispatcher] = {}
@@ -238,15 +251,19 @@ class _RollingHorizon:
                 reservoir_mwh=state.reservoir_mwh,
                 backlog_due_mwh=due,
             )
-            if state.geothermal_mw is not None:
-                dispatcher.set_initial_output(site, geothermal_mw=state.geothermal_mw)
+            dispatcher.set_initial_output(
+                site, **_within_window(dispatcher.window_study, site, state.start_outputs())
+            )
             final = self.end_levels.get(site, {}) if at_end else {}
             dispatcher.set_final_levels(site, **level_arguments(final))
+            dispatcher.set_final_value(
+                site, **level_arguments(self._end_values(site, start + steps), "_per_mwh")
+            )
             if due is not None:  # work may wait beyond a window that is not the last
                 dispatcher.set_backlog_end(site, empty=at_end)
         error = None
         relaxations = (self._due_by_window_end, self._reachable_final_levels)
-        for relax in (None, *relaxations, self._free_final_levels):
+        for relax in (None, *relaxations, self._free_final_levels, self._free_facility_start):
             if relax is not None:
                 relax(dispatcher, steps)
             try:
@@ -284,6 +301,12 @@ class _RollingHorizon:
         for site in self.states:
             dispatcher.set_final_levels(site)
 
+    def _free_facility_start(self, dispatcher: Dispatcher, steps: int) -> None:
+        """Let the first step's facility power leave the ramp from the last realised
+        step: where the work forecast cannot follow it (the settlement reports it)."""
+        for site, state in self.states.items():
+            dispatcher.set_initial_output(site, geothermal_mw=state.geothermal_mw)
+
     def _realise(self, start: int, steps: int, plan: dict[str, RunDispatch]) -> None:
         """Execute the first ``steps`` of ``plan`` against the actual series."""
         if steps not in self._settlements:
@@ -295,15 +318,24 @@ class _RollingHorizon:
             planned = BlockWork(
                 np.zeros(steps), run.deferred_served[:steps], run.interruptible_served[:steps]
             )
+            state = self.states[site]
             work[site] = committed_work(
-                self.operated, site, start, planned, self.states[site].backlog
+                self.operated, site, start, planned, state.backlog, state.facility_mw
             )
             end_levels[site] = _levels_after(self.study.sites[site], run, steps - 1)
+        end_values = {site: self._end_values(site, start + steps) for site in plan}
         settled = self._settlements[steps].settle(
-            self.operated, start, work, self.states, end_levels
+            self.operated, start, work, self.states, end_levels, end_values
         )
         for site, energy in settled.items():
             self._carry(site, start, energy, work[site].shed(energy.unserved))
+
+    def _end_values(self, site: str, end: int) -> dict[str, float]:
+        """Value of the energy a site stores when a window or block ends before step
+        ``end``, by storage: none at the horizon's end [currency/MWh]."""
+        if end == len(self.study.snapshots):
+            return {}
+        return {asset: float(v[end - 1]) for asset, v in self.storage_values.get(site, {}).items()}
 
     def _carry(self, site: str, start: int, energy: RunDispatch, served: BlockWork) -> None:
         """Serve the backlog as realised and carry the state to the next decision."""
@@ -321,6 +353,7 @@ class _RollingHorizon:
         state.reservoir_mwh = levels.get("reservoir")
         if "geothermal" in energy.output:
             state.geothermal_mw = float(energy.output["geothermal"][-1])
+        state.facility_mw = float(sum(power[-1] for power in energy.facility_power.values()))
 
     def result(self, settings: dict) -> OperationResult:
         """The realised operation, its plans and the perfect-foresight benchmark."""
@@ -348,6 +381,7 @@ class _RollingHorizon:
                     max(0.0, level - final[asset])
                     for asset, level in self.end_levels.get(site, {}).items()
                 ),
+                "facility_ramp_excess_mw": _facility_ramp_excess(study, site, energy),
             }
         realised_study = _with_firm_served(study, realised)
         network = realised_network(realised_study, realised)
@@ -355,6 +389,9 @@ class _RollingHorizon:
             **settings,
             "decisions": len(self.plans),
             **{name: sum(by_site[name] for by_site in shortfalls.values()) for name in SHORTFALLS},
+            "facility_ramp_excess_mw": max(
+                by_site["facility_ramp_excess_mw"] for by_site in shortfalls.values()
+            ),
             "shortfall_penalty_per_mwh": self.penalty,
             "sites": shortfalls,
         }
@@ -381,6 +418,28 @@ def _levels_after(spec: Site, run: RunDispatch, step: int) -> dict[str, float]:
             level = float(getattr(run, f"{asset}_level")[step])
             levels[asset] = min(max(level, low), high)
     return levels
+
+
+def _within_window(window: Study, site: str, outputs: dict[str, float | None]) -> dict:
+    """The outputs a plan's ramps start from, the facility power held within what the
+    window's forecast PUE lets the facility draw: realised at the actual PUE, it may
+    exceed that [MW]. The plan then ramps from the limit; the settlement keeps the
+    actual ramp."""
+    facility = outputs.get("facility_mw")
+    if facility is None:
+        return outputs
+    return {**outputs, "facility_mw": min(facility, output_range(window, site, "facility")[1])}
+
+
+def _facility_ramp_excess(study: Study, site: str, run: RunDispatch) -> float:
+    """How far the realised facility power moved beyond its ramp limit in any step:
+    0 unless work forecast wrongly could not follow it at a block's start [MW]."""
+    ramp = study.sites[site].datacentre.facility_ramp_mw_per_h
+    power = sum(run.facility_power.values())
+    if ramp is None or len(power) < 2:
+        return 0.0
+    excess = float(np.abs(np.diff(power)).max()) - ramp * study.step_h
+    return max(0.0, excess) if excess > 1e-6 * max(1.0, ramp) else 0.0
 
 
 def _cyclic_levels(study: Study, perfect: Result) -> dict[str, dict[str, float]]:

@@ -26,6 +26,7 @@ OPERATION_UNITS = {
     "firm_unserved_mwh": "MWh",
     "late_mwh": "MWh",
     "storage_end_shortfall_mwh": "MWh",
+    "facility_ramp_excess_mw": "MW",
     "shortfall_penalty_per_mwh": "currency/MWh",
     "shortfall_cost": "currency",
     "realised_cost": "currency",

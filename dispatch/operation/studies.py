@@ -18,8 +18,8 @@ where the actual supply cannot carry it."""
 
 
 def check_operable(study: Study) -> None:
-    """Raise for what operation does not handle: sized capacities, carbon targets,
-    routes and facility ramp limits.
+    """Raise for what operation does not handle: sized capacities, carbon targets and
+    routes.
 
     Raises
     ------
@@ -35,10 +35,6 @@ def check_operable(study: Study) -> None:
         dc = site.datacentre
         refused = {
             "cfe_target": (site.cfe_target, "operate solves no carbon targets"),
-            "datacentre.facility_ramp_mw_per_h": (
-                dc.facility_ramp_mw_per_h,
-                "operate carries no facility ramp between windows yet",
-            ),
             "datacentre.it_expansion": (dc.it_expansion, "operate needs given capacities"),
         }
         for carrier in (*VARIABLE_RENEWABLES, "geothermal", "battery"):

@@ -8,6 +8,8 @@ they cannot be solved.
   of a study re-solved in place with new series and initial levels, from the last basis.
 - :mod:`~dispatch.optimization.window_series`: what a window's series write into the
   Dispatcher's LP.
+- :mod:`~dispatch.optimization.storage_value`: the marginal value of stored energy
+  after each step of a solved study (the water value a window's end is given).
 - :mod:`~dispatch.optimization.variants`: :class:`~dispatch.optimization.variants.VariantSolver`,
   variants of a sweep that differ only in numbers solved in the LP built for the last one.
 - :mod:`~dispatch.optimization.network_lp`: which numbers of a network a built LP can take

@@ -27,6 +27,14 @@ from dispatch.optimization.window_series import (
     write_grid,
     write_reservoir,
 )
+from dispatch.optimization.window_state import (
+    INITIAL_FIELDS,
+    check_fixed_structure,
+    level_range,
+    output_range,
+    with_initial_levels_study,
+    write_output_start,
+)
 from dispatch.results.extract import Extracted, extract_all
 from dispatch.scenario.checks import check_range
 from dispatch.scenario.schema import Site
@@ -54,7 +62,9 @@ class Dispatcher:
     the study's snapshots (the window). :meth:`set_series`,
     :meth:`set_initial_levels` and :meth:`set_initial_output` then change the
     window's prices, availability, workload, limits, starting levels (a carried
-    backlog possibly by when it is due) and the output ramps start from;
+    backlog possibly by when it is due) and the output ramps start from
+    (:meth:`set_final_levels`, :meth:`set_final_value` and :meth:`set_backlog_end`
+    where the window ends);
     :meth:`solve` writes them into the LP as
     column costs and bounds, row bounds and the PUE coefficients, and re-solves
     from the last optimal basis. The optimum is that of
@@ -67,8 +77,8 @@ class Dispatcher:
     study
         The study whose snapshots are the window, e.g. ``load_study(path,
         hours=48)``. Its capacities must be given (no ``expansion``), and it may have
-        no carbon targets and no facility ramp limit: those would change the
-        structure of the LP between windows. A battery or reservoir whose initial
+        no carbon targets: those would change the structure of the LP between
+        windows. A battery or reservoir whose initial
         level is to change between windows needs an ``initial_level_pu`` (a cyclic
         one has no initial level).
     solver_options
@@ -77,7 +87,7 @@ class Dispatcher:
     Raises
     ------
     ScenarioError
-        If the study sizes a capacity, has a carbon target or a facility ramp limit.
+        If the study sizes a capacity or has a carbon target.
 
     Examples
     --------
@@ -95,19 +105,21 @@ class Dispatcher:
 
     @pypsa_settings
     def __init__(self, study: Study, solver_options: dict | None = None) -> None:
-        _check_fixed_structure(study)
+        check_fixed_structure(study)
         self._study = study
         self._initial: dict[str, dict[str, float]] = {}
         self._backlog_due: dict[str, np.ndarray] = {}
-        self._geothermal_before: dict[str, float] = {}
+        self._output_before: dict[str, dict[str, float]] = {}
         self._backlog_open_at_end: set[str] = set()
-        self._final: dict[str, dict[str, float]] = {}
+        self._final: dict[str, dict[str, tuple[float, bool]]] = {}
+        self._final_value: dict[str, dict[str, float]] = {}
         n = build_network(study)
         model = build_model(n, study)
         take_given_capacities(n)
         self._network = n
         self._lp = LpPositions(model)
         self._highs: highspy.Highs = self._lp.highs(solver_options)
+        self._objective_offset = self._highs.getObjectiveOffset()[1]
         self.timings: dict[str, float] = {}
         """Time the last :meth:`solve` took in HiGHS and outside it (writing the LP,
         reading the solution) [s]."""
@@ -118,8 +130,9 @@ class Dispatcher:
         }
         self._balance_labels = model.constraints["Bus-nodal_balance"].labels.to_pandas()
         loads = n.get_switchable_as_dense("Load", "p_set")
-        self._load_bus = n.c.loads.static.bus.loc[loads.columns]
-        self._loads = loads
+        # Each load's power by step [MW] and its bus: the bus balances' right-hand sides.
+        self._loads = {name: loads[name].to_numpy() for name in loads.columns}
+        self._load_bus = n.c.loads.static.bus.loc[loads.columns].to_dict()
         self._link_efficiency = n.get_switchable_as_dense("Link", "efficiency")
 
     @property
@@ -128,7 +141,7 @@ class Dispatcher:
         far; :func:`dispatch.solve` of it finds the same optimum as :meth:`solve`
         where its checks allow it (``solve`` also needs the baseline, all work served
         as it arrives, to fit: a carried backlog may not)."""
-        return _window_study(self._study, self._initial)
+        return with_initial_levels_study(self._study, self._initial)
 
     def set_series(self, values: Mapping[str, np.ndarray]) -> None:
         """Give series of the window new values, for the next :meth:`solve`.
@@ -210,7 +223,7 @@ class Dispatcher:
             if backlog_mwh is not None:
                 raise ScenarioError(
                     source,
-                    f"sites.{site}.{_INITIAL_FIELDS['backlog']}",
+                    f"sites.{site}.{INITIAL_FIELDS['backlog']}",
                     "give backlog_mwh or backlog_due_mwh, not both",
                 )
             due = self._checked_due_profile(site, backlog_due_mwh)
@@ -219,7 +232,7 @@ class Dispatcher:
         for asset, level in given.items():
             if level is None:
                 continue
-            field = f"sites.{site}.{_INITIAL_FIELDS[asset]}"
+            field = f"sites.{site}.{INITIAL_FIELDS[asset]}"
             holder = spec.datacentre.deferrable if asset == "backlog" else getattr(spec, asset)
             if holder is None:
                 raise ScenarioError(source, field, f"the site has no {asset}")
@@ -227,7 +240,7 @@ class Dispatcher:
                 raise ScenarioError(
                     source, field, f"the {asset} is cyclic: give it an initial_level_pu"
                 )
-            low, high = _level_range(asset, holder)
+            low, high = level_range(asset, holder)
             if not low <= level <= high:
                 raise ScenarioError(
                     source, field, f"is {level:g} MWh, must be in [{low:g}, {high:g}]"
@@ -257,8 +270,12 @@ class Dispatcher:
             raise ScenarioError(str(self._study.source), field, problem)
         return due
 
-    def set_initial_output(self, site: str, geothermal_mw: float | None = None) -> None:
+    def set_initial_output(
+        self, site: str, geothermal_mw: float | None = None, facility_mw: float | None = None
+    ) -> None:
         """Set a site's output in the step before the window, which ramp limits start from.
+
+        Each call sets both outputs; :attr:`window_study` holds neither.
 
         Parameters
         ----------
@@ -268,7 +285,12 @@ class Dispatcher:
             Geothermal output in the step before the window [MW], within its minimum
             stable output and its capacity: the first step of the window then moves
             from it by at most the ramp limit. None: no step before (the first step
-            is free, as in a fresh solve). :attr:`window_study` does not hold it.
+            is free, as in a fresh solve).
+        facility_mw
+            Facility power in the step before the window [MW], within 0 and the IT
+            capacity times the window's largest PUE: the first step's facility power
+            then moves from it by at most ``facility_ramp_mw_per_h`` (if the site has
+            one). None: the first step is free.
 
         Raises
         ------
@@ -278,21 +300,27 @@ class Dispatcher:
         """
         source = str(self._study.source)
         self._site(site)
-        if geothermal_mw is None:
-            self._geothermal_before.pop(site, None)
-            return
-        field, geo = f"sites.{site}.geothermal", self._study.sites[site].geothermal
-        if geo is None:
-            raise ScenarioError(source, field, "the site has no geothermal")
-        low, high = geo.min_stable_pu * geo.capacity_mw, geo.capacity_mw
-        slack = 1e-6 * max(1.0, high)  # a previous solution may overshoot by rounding
-        if not low - slack <= geothermal_mw <= high + slack:
-            raise ScenarioError(
-                source,
-                field,
-                f"output before the window is {geothermal_mw:g} MW, must be in [{low:g}, {high:g}]",
-            )
-        self._geothermal_before[site] = float(np.clip(geothermal_mw, low, high))
+        before = {}
+        for output, value, field in (
+            ("geothermal", geothermal_mw, f"sites.{site}.geothermal"),
+            ("facility", facility_mw, f"sites.{site}.datacentre"),
+        ):
+            if value is None:
+                continue
+            bounds = output_range(self._study, site, output)
+            if bounds is None:
+                raise ScenarioError(source, field, f"the site has no {output}")
+            low, high = bounds
+            slack = 1e-6 * max(1.0, high)  # a previous solution may overshoot by rounding
+            if not low - slack <= value <= high + slack:
+                raise ScenarioError(
+                    source,
+                    field,
+                    f"{output} output before the window is {value:g} MW, "
+                    f"must be in [{low:g}, {high:g}]",
+                )
+            before[output] = float(np.clip(value, low, high))
+        self._output_before[site] = before
 
     def set_backlog_end(self, site: str, empty: bool = True) -> None:
         """Say whether a site's backlog must be empty after the window's last step.
@@ -320,9 +348,14 @@ class Dispatcher:
             self._backlog_open_at_end.add(site)
 
     def set_final_levels(
-        self, site: str, battery_mwh: float | None = None, reservoir_mwh: float | None = None
+        self,
+        site: str,
+        battery_mwh: float | None = None,
+        reservoir_mwh: float | None = None,
+        at_least: bool = False,
     ) -> None:
-        """Fix where a site's storage levels stand after the window's last step.
+        """Fix where a site's storage levels stand after the window's last step (or
+        their lower bound).
 
         Parameters
         ----------
@@ -334,6 +367,8 @@ class Dispatcher:
         reservoir_mwh
             Reservoir energy after the last step, as reported (minimum level
             included), within its minimum and maximum level [MWh]; None: free.
+        at_least
+            The levels given are lower bounds: the window may end higher.
 
         Raises
         ------
@@ -347,32 +382,84 @@ class Dispatcher:
             field, holder = f"sites.{site}.{asset}", getattr(spec, asset)
             if holder is None:
                 raise ScenarioError(source, field, f"the site has no {asset}")
-            low, high = _level_range(asset, holder)
+            low, high = level_range(asset, holder)
             if not low <= level <= high:
                 raise ScenarioError(
                     source, field, f"final level is {level:g} MWh, must be in [{low:g}, {high:g}]"
                 )
-            levels[asset] = float(level)
+            levels[asset] = (float(level), at_least)
         self._final[site] = levels
 
-    def _write_final_levels(self, lp: LpChanges, study: Study, name: str) -> None:
-        """Bounds of the storage levels after the last step: fixed where set, else
-        those of the LP as built."""
+    def set_final_value(
+        self,
+        site: str,
+        battery_per_mwh: float | None = None,
+        reservoir_per_mwh: float | None = None,
+    ) -> None:
+        """Give the energy a site's storages hold after the window's last step a value.
+
+        The objective then counts minus the value times each level after the last step
+        (as reported: a reservoir's minimum level included), as a seasonal plan's water
+        value does: a window that ends before the horizon does not empty its storage
+        unless what it saves is worth more. Each call sets both values;
+        :attr:`window_study` holds neither.
+
+        Parameters
+        ----------
+        site
+            Name of the site.
+        battery_per_mwh
+            Value of one MWh in the battery after the last step [currency/MWh]; None:
+            no value (the default).
+        reservoir_per_mwh
+            Value of one MWh in the reservoir after the last step [currency/MWh];
+            None: no value.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field, for an unknown site or asset, or a value that is NaN or
+            infinite.
+        """
+        source, spec, values = str(self._study.source), self._site(site), {}
+        for asset, value in (("battery", battery_per_mwh), ("reservoir", reservoir_per_mwh)):
+            if value is None:
+                continue
+            field = f"sites.{site}.{asset}"
+            if getattr(spec, asset) is None:
+                raise ScenarioError(source, field, f"the site has no {asset}")
+            if not np.isfinite(value):
+                raise ScenarioError(source, field, f"final value is {value}, must be finite")
+            values[asset] = float(value)
+        self._final_value[site] = values
+
+    def _write_final_levels(self, lp: LpChanges, study: Study, name: str) -> float:
+        """Bounds of the storage levels after the last step (fixed where set, else
+        those of the LP as built) and their costs (minus their value where set, else
+        as built); returns the objective's constant: minus the value of the reservoir's
+        minimum level, which the LP's level leaves out [currency]."""
         final, site = self._final.get(name, {}), study.sites[name]
-        for asset, variable, component, minimum in (
-            ("battery", "Store-e", f"{name} battery", 0.0),
-            ("reservoir", "StorageUnit-state_of_charge", f"{name} reservoir", None),
+        values, constant = self._final_value.get(name, {}), 0.0
+        for asset, variable, component in (
+            ("battery", "Store-e", f"{name} battery"),
+            ("reservoir", "StorageUnit-state_of_charge", f"{name} reservoir"),
         ):
             holder = getattr(site, asset)
             if holder is None:
                 continue
+            # levels are modelled above the reservoir's minimum
+            minimum = getattr(holder, "min_level_pu", 0.0) * holder.energy_mwh
             column = self._lp.of(variable, component)[-1:]
             lower, upper = self._lp.column_lower[column], self._lp.column_upper[column]
             if asset in final:
-                if minimum is None:  # levels are modelled above the reservoir's minimum
-                    minimum = holder.min_level_pu * holder.energy_mwh
-                lower = upper = np.array([final[asset] - minimum])
+                level, at_least = final[asset]
+                lower = np.array([level - minimum])
+                upper = upper if at_least else lower
             lp.column_bounds(column, lower, upper)
+            value = values.get(asset, 0.0)
+            lp.column_costs(column, self._lp.column_cost[column] - value)
+            constant -= value * minimum
+        return constant
 
     def _site(self, site: str) -> Site:
         """The scenario of site ``site``; a one-line error naming ``sites`` if there is none."""
@@ -416,6 +503,7 @@ class Dispatcher:
         lp = LpChanges(self._lp, study.step_h)
         n, w = self._network, study.step_h
         loads = self._loads
+        constant = 0.0
         for name, site in study.sites.items():
             for carrier in VARIABLE_RENEWABLES:
                 if getattr(site, carrier) is not None:
@@ -424,9 +512,8 @@ class Dispatcher:
                     n.c.generators.dynamic.p_max_pu[generator] = availability
                     nominal = n.c.generators.static.at[generator, "p_nom"]
                     lp.row_bound("Generator-fix-p-upper", generator, nominal * availability)
-            if site.geothermal is not None:
-                self._write_geothermal_start(lp, study, name)
-            self._write_final_levels(lp, study, name)
+            write_output_start(lp, self._lp, study, name, self._output_before.get(name, {}))
+            constant += self._write_final_levels(lp, study, name)
             if site.grid is not None:
                 write_grid(lp, study, name)
             if site.reservoir is not None:
@@ -463,23 +550,14 @@ class Dispatcher:
                 study.region_values(region, "import_limit_mw"),
                 study.region_values(region, "export_limit_mw"),
             )
-        by_bus = loads.T.groupby(self._load_bus).sum().T
-        for bus in by_bus.columns:
-            lp.row_bound("Bus-nodal_balance", bus, by_bus[bus].to_numpy())
+        by_bus: dict[str, np.ndarray] = {}
+        for load, power in loads.items():
+            bus = self._load_bus[load]
+            by_bus[bus] = by_bus[bus] + power if bus in by_bus else power
+        for bus, power in by_bus.items():
+            lp.row_bound("Bus-nodal_balance", bus, power)
         lp.apply(self._highs)
-
-    def _write_geothermal_start(self, lp: LpChanges, study: Study, name: str) -> None:
-        """Bounds of the first step's geothermal output: within the ramp limit of the
-        output before the window, if given."""
-        column = self._lp.of("Generator-p", f"{name} geothermal")[:1]
-        lower, upper = self._lp.column_lower[column], self._lp.column_upper[column]
-        geo = study.sites[name].geothermal
-        before = self._geothermal_before.get(name)
-        if before is not None and geo.ramp_pu_per_h is not None:
-            ramp = min(1.0, geo.ramp_pu_per_h * study.step_h) * geo.capacity_mw
-            lower = np.array([max(before - ramp, geo.min_stable_pu * geo.capacity_mw)])
-            upper = np.array([min(before + ramp, geo.capacity_mw)])
-        lp.column_bounds(column, lower, upper)
+        self._highs.changeObjectiveOffset(self._objective_offset + constant)
 
     def _read_solution(self, study: Study) -> None:
         """Put the HiGHS solution into the network, as PyPSA would, for extraction."""
@@ -503,77 +581,3 @@ class Dispatcher:
             duals[self._lp.row_of[balance.to_numpy()]] / weights, balance.index, balance.columns
         )
         n._objective = highs.getInfo().objective_function_value
-
-
-_INITIAL_FIELDS = {
-    "battery": "battery.initial_level_pu",
-    "reservoir": "reservoir.initial_level_pu",
-    "backlog": "datacentre.deferrable.initial_backlog_mwh",
-}
-
-
-def _window_study(study: Study, initial: dict[str, dict[str, float]]) -> Study:
-    """``study`` with the initial levels [MWh] by site and asset as scenario fields."""
-    if not initial:
-        return study
-    sites = dict(study.sites)
-    for site, levels in initial.items():
-        sites[site] = _with_initial_levels(sites[site], levels)
-    scenario = study.scenario.model_copy(update={"sites": sites})
-    return Study(scenario, study.source, study.snapshots, study.series)
-
-
-def _level_range(asset: str, holder: object) -> tuple[float, float]:
-    """The range of an initial level [MWh]."""
-    if asset == "battery":
-        return 0.0, holder.energy_mwh
-    if asset == "reservoir":
-        return holder.min_level_pu * holder.energy_mwh, holder.max_level_pu * holder.energy_mwh
-    return 0.0, float("inf")
-
-
-def _with_initial_levels(site: object, levels: dict[str, float]) -> object:
-    """``site`` with its initial levels [MWh] as scenario fields."""
-    update = {}
-    for asset in ("battery", "reservoir"):
-        if asset in levels:
-            holder = getattr(site, asset)
-            update[asset] = holder.model_copy(
-                update={"initial_level_pu": levels[asset] / holder.energy_mwh}
-            )
-    if "backlog" in levels:
-        dc = site.datacentre
-        deferrable = dc.deferrable.model_copy(update={"initial_backlog_mwh": levels["backlog"]})
-        update["datacentre"] = dc.model_copy(update={"deferrable": deferrable})
-    return site.model_copy(update=update)
-
-
-def _check_fixed_structure(study: Study) -> None:
-    """Raise for what would change the LP's structure between windows."""
-    source = str(study.source)
-    if study.scenario.cfe_target is not None or study.scenario.emission_cap_tco2 is not None:
-        raise ScenarioError(source, "cfe_target", "a Dispatcher solves no carbon targets")
-    for name, site in study.sites.items():
-        if site.cfe_target is not None:
-            raise ScenarioError(
-                source, f"sites.{name}.cfe_target", "a Dispatcher solves no carbon targets"
-            )
-        if site.datacentre.facility_ramp_mw_per_h is not None:
-            raise ScenarioError(
-                source,
-                f"sites.{name}.datacentre.facility_ramp_mw_per_h",
-                "a Dispatcher needs no facility ramp limit (its rows follow the PUE)",
-            )
-        for path, asset in (
-            ("datacentre.it_expansion", site.datacentre.it_expansion),
-            *(
-                (f"{carrier}.expansion", getattr(getattr(site, carrier), "expansion", None))
-                for carrier in (*VARIABLE_RENEWABLES, "geothermal")
-            ),
-            ("battery.expansion", getattr(site.battery, "expansion", None)),
-            ("battery.energy_expansion", getattr(site.battery, "energy_expansion", None)),
-        ):
-            if asset is not None:
-                raise ScenarioError(
-                    source, f"sites.{name}.{path}", "a Dispatcher needs given capacities"
-                )

@@ -31,6 +31,7 @@ class LpPositions:
         self.row_of = _inverse(matrices.clabels)
         self.column_lower = matrices.lb
         self.column_upper = matrices.ub
+        self.column_cost = matrices.c
         self.row_sense = matrices.sense
         self._positions: dict[tuple[str, str], np.ndarray] = {}
 
@@ -83,6 +84,10 @@ class LpChanges:
     def cost(self, variable: str, name: str, per_mwh: np.ndarray) -> None:
         """Marginal cost [currency/MWh] of each step's column (weighted by the step)."""
         self.costs.append((self.positions.of(variable, name), per_mwh * self.weights))
+
+    def column_costs(self, columns: np.ndarray, costs: np.ndarray) -> None:
+        """Costs of HiGHS columns ``columns`` as they stand in the objective (unweighted)."""
+        self.costs.append((columns, costs))
 
     def column_upper(self, variable: str, name: str, upper: np.ndarray) -> None:
         """Upper bound of each step's column (its lower bound kept)."""

@@ -27,6 +27,7 @@ from dispatch.optimization.explain import check_hourly_balance, explain_infeasib
 from dispatch.optimization.parts import independent_parts, merge_networks, merge_runs
 from dispatch.optimization.progress import SolveProgress
 from dispatch.optimization.staged import solve_staged
+from dispatch.optimization.storage_value import stored_energy_values
 from dispatch.results.extract import Extracted, extract_all, extract_shadow_values
 from dispatch.results.netcdf import export_network
 from dispatch.results.result import BaselineNetwork, Result
@@ -136,7 +137,11 @@ def _solve_runs(
     timings["solve_flexible_s"] = time.perf_counter() - start
     meter.done()
     flexible = extract_all(n, study)
-    shadow_values = {**extract_shadow_values(n, study), "targets": target_shadow_prices(n)}
+    shadow_values = {
+        **extract_shadow_values(n, study),
+        "targets": target_shadow_prices(n),
+        "storage": stored_energy_values(n, study),
+    }
     n.model.solver_model = None  # n.copy() refuses a network holding a solver
 
     meter.stage(STAGES[3])
@@ -179,7 +184,7 @@ def _solve_parts(
                 solutions.append(_solve_part(study, sites, options))
                 meter.done()
     timings: dict[str, float] = {"parts": len(parts), "wall_s": time.perf_counter() - start}
-    shadow_values: dict[str, dict] = {"sites": {}, "routes": {}, "targets": {}}
+    shadow_values: dict[str, dict] = {"sites": {}, "routes": {}, "targets": {}, "storage": {}}
     for *_, part_timings, part_shadow_values in solutions:
         for key, seconds in part_timings.items():
             timings[key] = timings.get(key, 0.0) + seconds

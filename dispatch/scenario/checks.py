@@ -142,20 +142,43 @@ def _check_whole_steps(study: Study, field: str, hours: float) -> None:
         )
 
 
-def check_rolling_horizon(study: Study, lookahead_h: float, commit_h: float) -> None:
+ROLLING_HORIZON_FIELDS = ("operation.lookahead_h", "operation.commit_h")
+"""Where the lookahead and the commit interval come from: the scenario's fields."""
+
+
+def check_rolling_horizon(
+    study: Study,
+    lookahead_h: float,
+    commit_h: float,
+    fields: tuple[str, str] = ROLLING_HORIZON_FIELDS,
+) -> None:
     """Raise unless the rolling horizon moves by whole steps of ``study`` and commits at
-    most what it plans; the errors name ``operation.lookahead_h`` or
-    ``operation.commit_h`` [h]."""
-    for field, hours in (("operation.lookahead_h", lookahead_h), ("operation.commit_h", commit_h)):
+    most what it plans [h].
+
+    Parameters
+    ----------
+    fields
+        Names of where the lookahead and the commit interval come from, for the
+        errors: the scenario's fields, or command line options such as
+        ``--lookahead-h``.
+    """
+    for field, hours in zip(fields, (lookahead_h, commit_h), strict=True):
         if not hours > 0:
             raise ScenarioError(str(study.source), field, f"is {hours:g} h, must be positive")
         _check_whole_steps(study, field, hours)
     if commit_h > lookahead_h:
+        lookahead, commit = (field.removeprefix("operation.") for field in fields)
+        why = "a plan cannot commit more than it looks ahead"
+        if fields[0].startswith("--") and not fields[1].startswith("--"):  # the option's fault
+            raise ScenarioError(
+                str(study.source),
+                fields[0],
+                f"{lookahead_h:g} h is less than {commit} ({commit_h:g} h): {why}",
+            )
         raise ScenarioError(
             str(study.source),
-            "operation.commit_h",
-            f"{commit_h:g} h exceeds lookahead_h ({lookahead_h:g} h): "
-            "a plan cannot commit more than it looks ahead",
+            fields[1],
+            f"{commit_h:g} h exceeds {lookahead} ({lookahead_h:g} h): {why}",
         )
 
 

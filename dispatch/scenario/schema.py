@@ -122,11 +122,12 @@ class Snapshots(StrictModel):
         return self
 
 
-def _fail(field: str, value: object, problem: str) -> None:
-    """Raise the validation error ``problem`` of ``field`` of the model being validated."""
+def _fail(field: str, value: object, problem: str, model: str = "Snapshots") -> None:
+    """Raise the validation error ``problem`` of ``field`` of the ``model`` being
+    validated."""
     error = PydanticCustomError("out_of_range", problem)
     details = InitErrorDetails(type=error, loc=(field,), input=value)
-    raise ValidationError.from_exception_data("Snapshots", [details])
+    raise ValidationError.from_exception_data(model, [details])
 
 
 class _Investment(StrictModel):
@@ -409,10 +410,11 @@ class Routing(StrictModel):
     """The routes; firm and deferrable work share each route's capacity."""
 
 
-ForecastMethod = Literal["perfect", "persistence", "error"]
+ForecastMethod = Literal["perfect", "persistence", "error", "file"]
 Correlation = Annotated[float, Field(ge=0, le=1)]
 ErrorGrowth = Annotated[float, Field(ge=0, le=1)]
 ErrorSigma = Annotated[float, Field(ge=0, le=10)]
+ForecastFile = Annotated[str, StringConstraints(pattern=r"^[^:]+\.(nc|csv)$", max_length=255)]
 
 
 class SeriesForecast(StrictModel):
@@ -438,7 +440,9 @@ class ForecastSettings(StrictModel):
     ``perfect``: the actual series. ``persistence``: the same time of day on the last
     day known. ``error``: the actual times max(0, 1 + s(L) e_L) at lead time L, with
     s(L) = sigma_pu + growth_pu_per_h L and e_L a seeded standard normal AR(1) process
-    along lead time, held within the fields' ranges.
+    along lead time, held within the fields' ranges. ``file``: the forecasts of a
+    partner's or provider's forecast file (``file``), the latest issued by each
+    decision time (``docs/exchange.md``).
     """
 
     method: ForecastMethod = "perfect"
@@ -465,6 +469,19 @@ class ForecastSettings(StrictModel):
     """Overrides by series: a field such as ``solar.availability`` (at every site; a
     grid region's field without prefix, e.g. ``import_limit_mw``) or one series
     ``SITE/FIELD`` or ``grid_regions.REGION/FIELD``; one series wins over a field [-]."""
+    file: ForecastFile | None = None
+    """Forecast file (netCDF ``.nc``, or CSV ``.csv`` with its ``.json`` metadata) in
+    the study folder, read by the method ``file``; required if a series uses it [-]."""
+
+    @model_validator(mode="after")
+    def _file_given(self) -> ForecastSettings:
+        """The method ``file`` needs a file to read."""
+        uses_file = self.method == "file" or any(
+            override.method == "file" for override in self.series.values()
+        )
+        if uses_file and self.file is None:
+            _fail("file", None, "the forecast method 'file' needs a file", "ForecastSettings")
+        return self
 
 
 class Operation(StrictModel):
@@ -478,6 +495,11 @@ class Operation(StrictModel):
     most ``lookahead_h`` [h]."""
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     """Forecasts the plans are made from."""
+    storage_value: Literal["perfect_foresight", "none"] = "perfect_foresight"
+    """Value of the energy batteries and reservoirs hold at the end of a plan that ends
+    before the horizon: ``perfect_foresight``, the marginal value of stored energy at
+    that step in the perfect-foresight optimum (a seasonal plan's water value);
+    ``none``, no value (each plan may empty them) [-]."""
 
 
 class Scenario(StrictModel):

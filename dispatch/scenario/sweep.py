@@ -12,6 +12,10 @@ from the models here.
 The base study is validated once, series included; a variant is validated as a
 scenario, and its series are read again only where it changes a series field or
 the snapshots: other variants reuse the series of one validated before them.
+
+A sweep's ``command`` says what is done with each variant: ``run`` (solved as
+``dispatch run``) or ``operate`` (operated on a rolling horizon from forecasts as
+``dispatch operate``, with the settings of the variant's ``operation`` block).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pydantic
@@ -60,6 +64,8 @@ MAX_VARIANTS = 1000
 (``load_sweep(max_variants=N)``, ``dispatch batch --max-variants N``) [-]."""
 SERIES_CACHE_BYTES = 256 * 1024**2
 """Most memory the series of validated variants may hold for reuse by later ones [B]."""
+RUN, OPERATE = "run", "operate"
+Command = Literal["run", "operate"]
 
 
 class NamedVariant(StrictModel):
@@ -74,12 +80,16 @@ class NamedVariant(StrictModel):
 
 
 class SweepFile(StrictModel):
-    """A sweep: a base study and what to vary; every variant is solved like ``dispatch run``."""
+    """A sweep: a base study, what to vary, and whether its variants are run or operated."""
 
     base: str
     """The base study: its folder or scenario file, relative to the sweep file [-]."""
     description: str = ""
     """What the sweep explores [-]."""
+    command: Command = RUN
+    """What is done with every variant: ``run`` solves it with perfect foresight (as
+    ``dispatch run``), ``operate`` operates it on a rolling horizon from forecasts (as
+    ``dispatch operate``, with the variant's ``operation`` block) [-]."""
     hours: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)] | None = None
     """Keep only the first ``hours`` of the base study's horizon; none: all of it [h]."""
     product: (
@@ -106,7 +116,7 @@ class Variant:
         The base scenario with the changes, validated.
     inputs
         SHA-256 (hex) of everything the variant's result depends on: the scenario,
-        its resolved series, the horizon and the package version.
+        its resolved series, the horizon, the command and the package version.
     """
 
     name: str
@@ -129,12 +139,15 @@ class Sweep:
         Horizon kept from the start of the base study; None: all of it [h].
     variants
         The variants in order: the product's combinations, then the named ones.
+    command
+        ``run`` or ``operate``: what is done with every variant.
     """
 
     source: Path
     base: Path
     hours: float | None
     variants: tuple[Variant, ...]
+    command: str = RUN
 
     @property
     def parameters(self) -> list[str]:
@@ -188,9 +201,9 @@ def load_sweep(path: str | Path, max_variants: int = MAX_VARIANTS) -> Sweep:
         raise ScenarioError(str(source), "hours", exc.problem) from None
     named = _expand(spec)
     _check_names(named, source)
-    validator = _Validator(base_study, spec.hours, source)
+    validator = _Validator(base_study, spec.hours, spec.command, source)
     variants = tuple(validator.variant(name, changes) for name, changes in named)
-    return Sweep(source, base, spec.hours, variants)
+    return Sweep(source, base, spec.hours, variants, spec.command)
 
 
 def _read_sweep_file(source: Path) -> SweepFile:
@@ -301,12 +314,14 @@ class _Validator:
         The validated base study, cut to ``hours``.
     hours
         Horizon kept [h]; None: all of it.
+    command
+        ``run`` or ``operate``, part of each variant's input hash.
     source
         The sweep file, which errors name.
     """
 
-    def __init__(self, base: Study, hours: float | None, source: Path) -> None:
-        self.base, self.hours, self.source = base, hours, source
+    def __init__(self, base: Study, hours: float | None, command: str, source: Path) -> None:
+        self.base, self.hours, self.command, self.source = base, hours, command, source
         self.mapping = base.scenario.model_dump(mode="json", exclude_unset=True)
         self.known: OrderedDict[tuple, tuple[Study, str]] = OrderedDict()
         self.held = 0
@@ -324,7 +339,8 @@ class _Validator:
             raise ScenarioError(
                 str(self.source), exc.field, f"variant {name!r}: {exc.problem}{in_file}"
             ) from None
-        return Variant(name, changes, scenario, _inputs_hash(scenario, self.hours, digest))
+        inputs = _inputs_hash(scenario, self.hours, digest, self.command)
+        return Variant(name, changes, scenario, inputs)
 
     def _check_series(self, scenario: Scenario) -> str:
         """Validate a scenario's series and checks across fields; their digest."""
@@ -378,7 +394,8 @@ def _with_changes(
     mapping: dict[str, Any], changes: dict[str, Any], who: str, source: Path
 ) -> dict[str, Any]:
     """A copy of ``mapping`` with each value of ``changes`` at its dotted path, whose
-    parent the mapping must have.
+    parent the mapping must have, or be a block of fields with defaults
+    (:func:`_default_block`) that the mapping leaves out.
 
     Only the mappings and lists along the paths are copied, each once: the rest is
     shared with ``mapping``.
@@ -388,8 +405,13 @@ def _with_changes(
     for path, value in changes.items():
         parts = path.split(".")
         node: Any = top
+        block: type[pydantic.BaseModel] | None = Scenario
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
+            block = _default_block(block, part)
+            if block is not None and isinstance(node, dict) and part not in node:
+                node[part] = {}
+                copied.add(id(node[part]))
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 key: str | int = int(part)
             elif isinstance(node, dict) and (last or part in node):
@@ -409,6 +431,17 @@ def _with_changes(
     return top
 
 
+def _default_block(model: type[pydantic.BaseModel] | None, field: str) -> type | None:
+    """The model of ``model``'s field ``field`` if that field is a block of fields
+    that all have defaults (a model built by default, such as ``operation`` and its
+    ``forecast``), which a path may reach though the scenario file leaves it out."""
+    info = model.model_fields.get(field) if model is not None else None
+    if info is None or info.default_factory is None:
+        return None
+    block = info.annotation
+    return block if isinstance(block, type) and issubclass(block, StrictModel) else None
+
+
 def field_value(scenario: Scenario, path: str) -> Any:
     """The value of a scenario at a dotted path (a default where the file sets none)."""
     value: Any = scenario
@@ -422,14 +455,14 @@ def field_value(scenario: Scenario, path: str) -> Any:
     return value
 
 
-def inputs_hash(study: Study, hours: float | None) -> str:
+def inputs_hash(study: Study, hours: float | None, command: str = RUN) -> str:
     """SHA-256 (hex) of what a study's result depends on.
 
     The validated scenario (as canonical JSON, so formatting and comments do not
     count), the resolved values of every series on the kept snapshots, the horizon
-    ``hours`` [h] and the package version.
+    ``hours`` [h], the ``command`` (``run`` or ``operate``) and the package version.
     """
-    return _inputs_hash(study.scenario, hours, series_digest(study.series))
+    return _inputs_hash(study.scenario, hours, series_digest(study.series), command)
 
 
 def series_digest(series: dict[str, np.ndarray]) -> str:
@@ -441,11 +474,13 @@ def series_digest(series: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _inputs_hash(scenario: Scenario, hours: float | None, series: str) -> str:
+def _inputs_hash(scenario: Scenario, hours: float | None, series: str, command: str) -> str:
     head = {
         "scenario": scenario.model_dump(mode="json"),
         "hours": hours,
         "dispatch": __version__,
         "series": series,
     }
+    if command != RUN:  # run variants keep the hashes of batch folders written before
+        head["command"] = command
     return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()

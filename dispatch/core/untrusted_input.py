@@ -16,6 +16,7 @@ from typing import Any
 import pydantic
 
 from dispatch.core.errors import ScenarioError
+from dispatch.core.netcdf_header import check_netcdf_header
 
 MAX_FILE_BYTES = 50 * 2**20
 """Largest inbound file read [bytes]."""
@@ -111,3 +112,48 @@ def validation_error(
     if first["type"] == "missing":
         return ScenarioError(file, loc, "required field is missing")
     return ScenarioError(file, loc, f"{first['msg']} (got {short_repr(first['input'])})")
+
+
+def open_netcdf(path: Path, file: str) -> Any:
+    """An untrusted netCDF file as an xarray Dataset, nothing loaded and no times
+    decoded: size-checked, its header probed (:func:`check_netcdf_header`) and every
+    dimension at most :data:`MAX_STEPS` long. Close it (``with``) when done."""
+    import xarray as xr
+
+    check_size(path, file)
+    check_netcdf_header(path, file)
+    try:
+        # No default indexes: nothing is loaded before the sizes are checked.
+        ds = xr.open_dataset(
+            path,
+            engine="netcdf4",
+            decode_times=False,
+            decode_timedelta=False,
+            cache=False,
+            create_default_indexes=False,
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ScenarioError(file, "", f"not a readable netCDF file ({exc})") from None
+    for dimension, size in ds.sizes.items():
+        if size > MAX_STEPS:
+            ds.close()
+            raise ScenarioError(
+                file, str(dimension), f"has {size} entries, more than {MAX_STEPS} read"
+            )
+    return ds
+
+
+class MetadataModel(pydantic.BaseModel):
+    """Base of the JSON metadata files beside partner CSV files: unknown keys refused,
+    values frozen, fields also by their alias."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ColumnMetadata(MetadataModel):
+    """Metadata of one CSV column."""
+
+    units: str
+    """Units of the column's values (see ``docs/exchange.md``) [-]."""
+    long_name: str = ""
+    """What the column holds [-]."""

@@ -19,7 +19,7 @@ import pandas as pd
 import pydantic
 
 from dispatch.core.errors import ScenarioError
-from dispatch.exchange.untrusted_input import MAX_STEPS, short_name, short_repr
+from dispatch.core.untrusted_input import MAX_STEPS, short_name, short_repr
 
 ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 """Start of an ISO 8601 date-time: a date and hours and minutes (``now`` is refused)."""
@@ -183,3 +183,76 @@ def check_grid(times: pd.DatetimeIndex, step: pd.Timedelta, file: str, name: str
     else:
         problem = f"{iso(after)} is not one step ({format_duration(step)}) after {iso(before)}"
     raise ScenarioError(file, name, problem)
+
+
+CF_CALENDARS = ("standard", "gregorian", "proleptic_gregorian")
+"""Calendars of CF times read: those of real dates."""
+
+
+def cf_times(ds: Any, name: str, file: str) -> pd.DatetimeIndex:
+    """The one-dimensional CF time variable ``name`` (``hours since ...``) of an xarray
+    dataset opened without decoding times, decoded to UTC; other calendars are
+    refused."""
+    import xarray as xr
+
+    if name not in ds.variables:
+        raise ScenarioError(file, name, "missing time coordinate")
+    variable = ds.variables[name]
+    if variable.ndim != 1 or variable.size > MAX_STEPS:
+        raise ScenarioError(file, name, f"must be one-dimensional with at most {MAX_STEPS} steps")
+    units, calendar = variable.attrs.get("units", ""), variable.attrs.get("calendar", "standard")
+    if not isinstance(units, str) or " since " not in units:
+        raise ScenarioError(
+            file, name, f"units {short_repr(units)} are not CF time units ('hours since ...')"
+        )
+    if not isinstance(calendar, str) or calendar not in CF_CALENDARS:
+        raise ScenarioError(
+            file, name, f"calendar {short_repr(calendar)} is not read (use {CF_CALENDARS[0]})"
+        )
+    try:
+        decoded = xr.decode_cf(
+            xr.Dataset({name: variable}), decode_times=xr.coders.CFDatetimeCoder(use_cftime=False)
+        )[name]
+    except (ValueError, OverflowError, TypeError):  # TypeError: attributes of a wrong type
+        raise ScenarioError(
+            file,
+            name,
+            f"cannot decode CF times in {short_repr(units)} (out of range or not a date)",
+        ) from None
+    if decoded.isnull().any():
+        raise ScenarioError(file, name, "has missing times")
+    return pd.DatetimeIndex(decoded.values).tz_localize("UTC")
+
+
+def parse_times(
+    texts: pd.Series, zone: zoneinfo.ZoneInfo | None, file: str, name: str
+) -> pd.DatetimeIndex:
+    """A column of ISO 8601 times as UTC: all with a UTC offset, or all without one and
+    local in ``zone``; errors name the row."""
+    text = texts.astype(str).str.strip()
+    not_iso = np.flatnonzero(~text.str.match(ISO_TIME.pattern).to_numpy(dtype=bool))
+    if len(not_iso):
+        i = int(not_iso[0])
+        raise ScenarioError(
+            file, name, f"row {i + 1} ({short_repr(text.iloc[i])}) is not an ISO 8601 time"
+        )
+    with_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).to_numpy(dtype=bool)
+    if with_offset.any() and not with_offset.all():
+        i = int(np.flatnonzero(~with_offset)[0])
+        raise ScenarioError(
+            file, name, f"row {i + 1} ({short_repr(text.iloc[i])}) has no UTC offset, others do"
+        )
+    try:
+        times = pd.DatetimeIndex(
+            pd.to_datetime(text, format="ISO8601", utc=bool(with_offset.all()))
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ScenarioError(file, name, f"not ISO 8601 times ({short_repr(first)})") from None
+    if times.tz is not None:
+        return in_range(times.tz_convert("UTC"), file, name)
+    if zone is None:
+        raise ScenarioError(
+            file, name, "times have no UTC offset and the metadata gives no time_zone"
+        )
+    return localize(times, zone, file, name)
