@@ -17,15 +17,12 @@ solves and the forecasts issued.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import importlib
 import json
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,15 +30,16 @@ from typing import Any
 
 import internals
 from harness import (
-    ChildFailed,
     alternate,
     child_main,
     command_line,
     dispatch_command,
+    exit_without_teardown,
     field,
     finish,
     header,
     machine,
+    measure_each,
     monotonic,
     peak_rss_mib,
     resolve_study,
@@ -50,7 +48,7 @@ from harness import (
     run_timed,
     table_title,
 )
-from timers import instrumented, patched
+from timers import instrumented, patched, run_command, run_exit_handlers
 
 DEFAULT_STUDIES = ("networks/olkaria", "networks/solar-battery", "networks/nordic")
 """The shipped single-site examples."""
@@ -166,7 +164,6 @@ def child_operate(arguments: list[str]) -> dict[str, Any]:
 
         return wrapper
 
-    code: int | str | None = 0
     with contextlib.ExitStack() as stack:
         across = _targets(dict(zip(ACROSS, ACROSS, strict=True)), missing)
         stack.enter_context(patched(*internals.locate("operation.write"), keep_timings))
@@ -177,20 +174,8 @@ def child_operate(arguments: list[str]) -> dict[str, Any]:
         stack.enter_context(counted(across, calls))
         forecasts = _targets(dict.fromkeys(FORECASTS, "forecasts"), missing)
         stack.enter_context(instrumented(forecasts, times))
-        saved_argv, sys.argv = sys.argv, ["dispatch", "operate", *arguments]
-        start = time.perf_counter()
-        try:
-            code = internals.get("cli.main")()
-        except SystemExit as exc:
-            code = exc.code
-        finally:
-            times["cli_main"] = time.perf_counter() - start
-            sys.argv = saved_argv
-    if code not in (0, None):
-        raise RuntimeError(f"dispatch operate exited with {code}")
-    start = time.perf_counter()
-    atexit._run_exitfuncs()
-    times["exit_handlers"] = time.perf_counter() - start
+        run_command(internals.get("cli.main"), ["dispatch", "operate", *arguments], times)
+    run_exit_handlers(times)
     return {
         "first_monotonic": first,
         "times": times,
@@ -397,10 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = sys.argv[1:] if argv is None else argv
     code = child_main(argv, {CHILD_OPERATE: child_operate})
-    if code is not None:  # ends as the dispatch command does: no module teardown
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    if code is not None:
+        exit_without_teardown(code)
     parser = command_line(
         "Time dispatch operate against one perfect-foresight dispatch run.",
         repeat=(3, "runs of dispatch run and of each dispatch operate per study; medians"),
@@ -435,20 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.commit_h:g} h, forecasts {', '.join(args.forecasts)}",
     )
     print(header("dispatch operate benchmark", info, [settings], WIDTH), flush=True)
-    measured: list[dict[str, Any]] = []
-    failures: list[str] = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
-        for i, study in enumerate(studies):
-            print(f"\nmeasuring {study} ...", file=sys.stderr, flush=True)
-            try:
-                figures = measure_study(study, args, Path(tmp) / str(i))
-            except ChildFailed as exc:
-                failures.append(f"{study}: {exc}")
-                print(f"\n### {study}: FAILED\n  {exc}", flush=True)
-                continue
-            measured.append(figures)
-            print(format_study(figures), flush=True)
+    measured, failures = measure_each(
+        studies, lambda study, folder: measure_study(study, args, folder), format_study
+    )
     if measured:
         print(format_summary(measured))
     return finish(args, info, started, {"studies": measured}, failures)

@@ -70,11 +70,9 @@ from ``harness.py``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -97,15 +95,16 @@ from bench_run_compact import (
 from bench_run_highs import bare_figures, child_highs, format_highs
 from bench_run_stages import child_stages, format_stages
 from harness import (
-    ChildFailed,
     alternate,
     child_main,
     command_line,
     dispatch_command,
+    exit_without_teardown,
     field,
     finish,
     header,
     machine,
+    measure_each,
     resolve_study,
     row,
     run_python_child,
@@ -344,10 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     measures = {CHILD_STAGES: child_stages, CHILD_CLI: child_cli, CHILD_HIGHS: child_highs}
     code = child_main(argv, measures)
     if code is not None:
-        if argv[0] == CHILD_CLI:  # ends as the dispatch command does: no module teardown
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
+        if argv[0] == CHILD_CLI:
+            exit_without_teardown(code)
         return code
     parser = command_line(
         "Time dispatch run against bare HiGHS on example studies.",
@@ -370,24 +367,17 @@ def main(argv: list[str] | None = None) -> int:
     horizon = "full horizon" if args.hours is None else f"first {args.hours:g} h"
     settings = field("Settings", f"--repeat {args.repeat}, {horizon}")
     print(header("dispatch run benchmark", info, [settings], WIDTH), flush=True)
-    measured: list[dict[str, Any]] = []
-    failures: list[str] = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
-        for i, study in enumerate(studies):
-            print(f"\nmeasuring {study} ...", file=sys.stderr, flush=True)
-            try:
-                figures = measure_study(study, args.repeat, args.hours, Path(tmp) / str(i))
-            except ChildFailed as exc:
-                failures.append(f"{study}: {exc}")
-                print(f"\n### {study}: FAILED\n  {exc}", flush=True)
-                continue
-            measured.append(figures)
-            print(format_study(figures), flush=True)
-            if not figures["bare_highs"]["objective_ok"]:
-                failures.append(f"{study}: bare HiGHS objective differs from linopy's")
-            if not figures["compact_lp"].get("objective_ok", True):
-                failures.append(f"{study}: compact LP objectives differ from dispatch run's")
+    measured, failures = measure_each(
+        studies,
+        lambda study, folder: measure_study(study, args.repeat, args.hours, folder),
+        format_study,
+    )
+    for figures in measured:
+        if not figures["bare_highs"]["objective_ok"]:
+            failures.append(f"{figures['name']}: bare HiGHS objective differs from linopy's")
+        if not figures["compact_lp"].get("objective_ok", True):
+            failures.append(f"{figures['name']}: compact LP objectives differ from dispatch run's")
     if measured:
         print(format_summary(measured))
     return finish(args, info, started, {"studies": measured}, failures)

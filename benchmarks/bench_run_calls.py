@@ -7,12 +7,10 @@ console script runs it; not a script of its own. The callables timed are looked 
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import importlib
 import json
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import internals
 from harness import monotonic, peak_rss_mib, row, table_title
-from timers import instrumented, patched
+from timers import instrumented, patched, run_command, run_exit_handlers
 
 CLI_LABELS = {
     "startup": "interpreter start-up",
@@ -146,7 +144,6 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
 
     argv = ["dispatch", "run", study_path, "--out", out_dir, "--quiet"]
     argv += [] if hours is None else ["--hours", str(hours)]
-    code: int | str | None = 0
     with contextlib.ExitStack() as stack:
         # Patching imports what the command imports when it runs.
         start = time.perf_counter()
@@ -165,22 +162,9 @@ def child_cli(study_path: str, hours: float | None, out_dir: str, side_file: str
         ):
             stack.enter_context(instrumented(internals.timed(group), times))
         times["import_run"] = time.perf_counter() - start
-        saved_argv, sys.argv = sys.argv, argv
-        start = time.perf_counter()
-        try:
-            internals.get("cli.main")()
-        except SystemExit as exc:
-            code = exc.code
-        finally:
-            times["cli_main"] = time.perf_counter() - start
-            sys.argv = saved_argv
-    if code not in (0, None):
-        raise RuntimeError(f"dispatch run exited with {code}")
-    # The command then runs the exit handlers and ends with os._exit (no module
-    # teardown); bench_run.py ends this child so too, once its figures are written.
-    start = time.perf_counter()
-    atexit._run_exitfuncs()
-    times["exit_handlers"] = time.perf_counter() - start
+        run_command(internals.get("cli.main"), argv, times)
+    # bench_run.py ends this child as the command ends, once its figures are written.
+    run_exit_handlers(times)
     baseline = json.loads(Path(side_file).read_text(encoding="utf-8"))
     return {
         "first_monotonic": first,

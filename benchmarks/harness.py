@@ -26,12 +26,13 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 VERSIONS = ("dispatch", "pypsa", "linopy", "highspy", "numpy", "pandas", "xarray")
@@ -297,6 +298,52 @@ def child_main(argv: list[str], measures: dict[str, Callable[..., dict]]) -> int
     out = Path(kwargs.pop("out"))
     out.write_text(json.dumps(measures[argv[0]](**kwargs)), encoding="utf-8")
     return 0
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End a child process as the ``dispatch`` command ends: output flushed, then
+    ``os._exit`` (no module teardown, which the command skips too)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def measure_each(
+    studies: list[Path],
+    measure: Callable[[Path, Path], dict[str, Any]],
+    report: Callable[[dict[str, Any]], str],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Measure each study in a folder of its own under a temporary folder (removed
+    afterwards), printing each study's report as it comes.
+
+    Parameters
+    ----------
+    studies
+        Study folders or scenario files.
+    measure
+        ``measure(study, folder)``: the study's figures; raises :class:`ChildFailed`.
+    report
+        The printed report of one study's figures.
+
+    Returns
+    -------
+    tuple
+        The figures of the studies measured, and a line per study that failed.
+    """
+    measured: list[dict[str, Any]] = []
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
+        for i, study in enumerate(studies):
+            print(f"\nmeasuring {study} ...", file=sys.stderr, flush=True)
+            try:
+                figures = measure(study, Path(tmp) / str(i))
+            except ChildFailed as exc:
+                failures.append(f"{study}: {exc}")
+                print(f"\n### {study}: FAILED\n  {exc}", flush=True)
+                continue
+            measured.append(figures)
+            print(report(figures), flush=True)
+    return measured, failures
 
 
 def alternate(repeat: int, measurements: dict[str, Callable[[], T]]) -> dict[str, list[T]]:

@@ -8,7 +8,9 @@ the standard library; which ``dispatch`` callables are timed is listed in
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -103,3 +105,34 @@ def instrumented(targets: list[tuple[Any, str, str]], times: dict[str, float]) -
         for owner, attribute, key in targets:
             stack.enter_context(patched(owner, attribute, timer(key)))
         yield
+
+
+def run_command(main: Callable[[], Any], argv: list[str], times: dict[str, float]) -> None:
+    """Run a console script's ``main`` with ``argv`` as ``sys.argv`` in this process,
+    timed as ``times["cli_main"]`` [s].
+
+    Raises
+    ------
+    RuntimeError
+        If it exits with a non-zero code.
+    """
+    code: int | str | None = 0
+    saved_argv, sys.argv = sys.argv, argv
+    start = time.perf_counter()
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        times["cli_main"] = time.perf_counter() - start
+        sys.argv = saved_argv
+    if code not in (0, None):
+        raise RuntimeError(f"{' '.join(argv[:2])} exited with {code}")
+
+
+def run_exit_handlers(times: dict[str, float]) -> None:
+    """Run the exit handlers as the ``dispatch`` command does before it ends with
+    ``os._exit`` (no module teardown), timed as ``times["exit_handlers"]`` [s]."""
+    start = time.perf_counter()
+    atexit._run_exitfuncs()
+    times["exit_handlers"] = time.perf_counter() - start

@@ -86,3 +86,17 @@ def write_study(tmp_path: Path) -> Callable[..., Path]:
         return folder
 
     return write
+
+
+def ramped_site(prices: list[float]) -> tuple[dict, pd.DataFrame]:
+    """Interruptible work only (10 MW offered, worth 50 EUR/MWh), no idle draw, PUE 1,
+    facility power ramping at most 2 MW/h, grid at ``prices`` [EUR/MWh]."""
+    site = {
+        "datacentre": {
+            "it_capacity_mw": 10,
+            "facility_ramp_mw_per_h": 2,
+            "interruptible": {"offered_mw": 10, "value_of_lost_work": 50},
+        },
+        "grid": {"import_limit_mw": 20, "import_price": "profiles.csv:price"},
+    }
+    return site, pd.DataFrame({"price": prices})

@@ -1,4 +1,4 @@
-"""Where a window ends: storage levels fixed after its last step
+"""Where a window ends: storage levels fixed (or bounded from below) after its last step
 (``Dispatcher.set_final_levels``), on 48 hours of the shipped examples."""
 
 from __future__ import annotations
@@ -26,6 +26,28 @@ def test_battery_ends_at_the_level_set_and_free_again(olkaria: Dispatcher) -> No
     olkaria.set_final_levels("olkaria")
     again = olkaria.solve()[0]["olkaria"]
     assert again.objective == pytest.approx(free.objective, rel=1e-9)
+
+
+def test_a_lower_bound_on_the_end_level_binds_only_above_the_free_end(
+    olkaria: Dispatcher,
+) -> None:
+    olkaria.set_final_levels("olkaria")
+    free = olkaria.solve()[0]["olkaria"]
+    energy = olkaria.window_study.sites["olkaria"].battery.energy_mwh
+    end = free.battery_level[-1]
+    olkaria.set_final_levels("olkaria", battery_mwh=0.5 * end, at_least=True)
+    below = olkaria.solve()[0]["olkaria"]
+    assert below.objective == pytest.approx(free.objective, rel=1e-9)
+    above = 0.5 * (end + energy)
+    olkaria.set_final_levels("olkaria", battery_mwh=above, at_least=True)
+    bounded = olkaria.solve()[0]["olkaria"]
+    olkaria.set_final_levels("olkaria", battery_mwh=above)
+    fixed = olkaria.solve()[0]["olkaria"]
+    olkaria.set_final_levels("olkaria")
+    assert bounded.battery_level[-1] >= above - 1e-6
+    # Keeping more than needed costs energy: the bound binds, as the level fixed there.
+    assert bounded.objective == pytest.approx(fixed.objective, rel=1e-9)
+    assert bounded.objective > free.objective
 
 
 def test_reservoir_ends_at_the_reported_level() -> None:

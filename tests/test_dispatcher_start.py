@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from conftest import ramped_site
 from dispatch import Dispatcher, ScenarioError, load_study, solve
 from dispatch.model.datacentre import backlog_window
 from dispatch.operation.studies import window_study
@@ -137,20 +137,13 @@ PRICES = [10.0, 10.0, 100.0, 100.0, 10.0, 10.0]
 def ramped(write_study: Callable[..., Path]) -> Path:
     """6 h: interruptible work only (10 MW offered, worth 50 EUR/MWh), no idle draw,
     PUE 1, facility ramping at most 2 MW/h, grid at :data:`PRICES`."""
-    site = {
-        "datacentre": {
-            "it_capacity_mw": 10,
-            "facility_ramp_mw_per_h": 2,
-            "interruptible": {"offered_mw": 10, "value_of_lost_work": 50},
-        },
-        "grid": {"import_limit_mw": 20, "import_price": "profiles.csv:price"},
-    }
+    site, profiles = ramped_site(PRICES)
     scenario = {
         "name": "ramped",
         "snapshots": {"start": "2025-06-01T00:00:00Z", "periods": 6, "step_h": 1},
         "sites": {"s": site},
     }
-    return write_study(scenario, pd.DataFrame({"price": PRICES}))
+    return write_study(scenario, profiles)
 
 
 def _facility(run: object) -> np.ndarray:

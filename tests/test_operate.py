@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from conftest import DATA
+from conftest import DATA, ramped_site
 from dispatch import ScenarioError, load_study, operate
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.operation.backlog import BacklogQueue
@@ -251,20 +251,6 @@ def test_a_bad_operation_block_names_the_file_and_field(tiny: Path, tmp_path: Pa
     assert result.exit_code == EXIT_BAD_INPUT
     assert len(result.output.strip().splitlines()) == 1
     assert "scenario.yaml: operation.commit_h: 36 h exceeds lookahead_h (24 h)" in result.output
-
-
-def ramped_site(prices: list[float]) -> tuple[dict, pd.DataFrame]:
-    """Interruptible work only (10 MW offered, worth 50 EUR/MWh), no idle draw, PUE 1,
-    facility power ramping at most 2 MW/h, grid at ``prices`` [EUR/MWh]."""
-    site = {
-        "datacentre": {
-            "it_capacity_mw": 10,
-            "facility_ramp_mw_per_h": 2,
-            "interruptible": {"offered_mw": 10, "value_of_lost_work": 50},
-        },
-        "grid": {"import_limit_mw": 20, "import_price": "profiles.csv:price"},
-    }
-    return site, pd.DataFrame({"price": prices})
 
 
 def test_the_facility_ramps_from_the_last_realised_step(

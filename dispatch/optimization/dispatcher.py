@@ -434,10 +434,11 @@ class Dispatcher:
         self._final_value[site] = values
 
     def _write_final_levels(self, lp: LpChanges, study: Study, name: str) -> float:
-        """Bounds of the storage levels after the last step (fixed where set, else
-        those of the LP as built) and their costs (minus their value where set, else
-        as built); returns the objective's constant: minus the value of the reservoir's
-        minimum level, which the LP's level leaves out [currency]."""
+        """Bounds of the storage levels after the last step (fixed, or bounded from
+        below, where set; else those of the LP as built) and their costs (minus their
+        value where set, else as built); returns the objective's constant: minus the
+        value of the reservoir's minimum level, which the LP's level leaves out
+        [currency]."""
         final, site = self._final.get(name, {}), study.sites[name]
         values, constant = self._final_value.get(name, {}), 0.0
         for asset, variable, component in (
