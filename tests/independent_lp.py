@@ -31,7 +31,7 @@ from dispatch.core.names import VARIABLE_RENEWABLES
 from dispatch.testing import deadline_window, route_rules
 
 if TYPE_CHECKING:
-    from dispatch.scenario.schema import EnergyExpansion, Expansion
+    from dispatch.scenario.assets import EnergyExpansion, Expansion
 
 Term = tuple[ArrayLike, np.ndarray]
 """A coefficient (scalar or one per row) and the column index of each row's variable."""

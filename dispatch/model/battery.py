@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dispatch.model.sizing import expansion_attributes
-from dispatch.scenario.schema import Battery
+from dispatch.scenario.assets import Battery
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ cost, and the largest IT capacity a sized data centre may get."""
 from __future__ import annotations
 
 from dispatch.core.names import HOURS_PER_YEAR
-from dispatch.scenario.schema import DataCentre, EnergyExpansion, Expansion
+from dispatch.scenario.assets import EnergyExpansion, Expansion
+from dispatch.scenario.schema import DataCentre
 from dispatch.scenario.study import Study
 
 

@@ -1,6 +1,10 @@
 """The scenario: what a study states and how it is read.
 
 - :mod:`~dispatch.scenario.schema`: the pydantic schema of a scenario file.
+- :mod:`~dispatch.scenario.assets`: the site's assets in that schema (plants, storage,
+  grid connection, sizing).
+- :mod:`~dispatch.scenario.quantities`: the number types of fields (bounds, units,
+  series) and the strict base model.
 - :mod:`~dispatch.scenario.study`: :class:`~dispatch.scenario.study.Study`, a validated
   scenario with its series resolved.
 - :mod:`~dispatch.scenario.load`: loading a study (scenario file -> Study) and

@@ -20,74 +20,37 @@ import types
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from dispatch.scenario.assets import (
+    Battery,
+    Expansion,
+    Geothermal,
+    Grid,
+    GridRegion,
+    Reservoir,
+    VariableRenewable,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
-
-MAX_PERIODS = 1_000_000
-"""Most snapshots of a study [-]."""
-FIRST_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-"""Earliest first snapshot [-]."""
-LAST_END = dt.datetime(2262, 4, 11, tzinfo=dt.UTC)
-"""Latest end of the horizon: pandas' timestamps end on 2262-04-11 [-]."""
-MAX_POWER_MW = 1e6
-"""Largest power of a capacity, limit or power series: one terawatt [MW]."""
-MAX_ENERGY_MWH = 1e9
-"""Largest energy of a capacity, backlog or energy series [MWh]."""
-MAX_PRICE = 1e12
-"""Largest cost or price per unit, in any currency [currency/unit]."""
-MAX_CO2_T_PER_MWH = 10.0
-"""Largest carbon intensity (lignite emits about 1.2) [tCO2/MWh]."""
-MAX_EMISSIONS_TCO2 = 1e12
-"""Largest emission cap [tCO2]."""
-MAX_DELAY_H = 8784.0
-"""Longest delay of deferrable work: a leap year [h]."""
-MAX_PUE = 10.0
-"""Largest power usage effectiveness [-]."""
-MAX_LATENCY_MS = 1e6
-"""Largest latency [ms]."""
-MAX_NAME = 64
-"""Longest name of a study, site or grid region [characters]."""
-
-SeriesRef = Annotated[
-    str, StringConstraints(pattern=r"^[^:]+\.(csv|nc):[A-Za-z0-9_.\- ]+$", max_length=255)
-]
-Power = Annotated[float, Field(ge=0, le=MAX_POWER_MW)]
-PositivePower = Annotated[float, Field(gt=0, le=MAX_POWER_MW)]
-Energy = Annotated[float, Field(ge=0, le=MAX_ENERGY_MWH)]
-Price = Annotated[float, Field(ge=0, le=MAX_PRICE)]
-SignedPrice = Annotated[float, Field(ge=-MAX_PRICE, le=MAX_PRICE)]
-Intensity = Annotated[float, Field(ge=0, le=MAX_CO2_T_PER_MWH)]
-Milliseconds = Annotated[float, Field(ge=0, le=MAX_LATENCY_MS)]
-SiteName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$", max_length=MAX_NAME)]
-PerUnit = Annotated[float, Field(ge=0, le=1)]
-Pue = Annotated[float, Field(ge=1, le=MAX_PUE)]
-
-# A series is a constant of its number type, or "FILE:COLUMN" naming a time series in
-# the study folder whose values must lie in the same bounds (series_bounds).
-PerUnitSeries = PerUnit | SeriesRef
-PowerSeries = Power | SeriesRef
-EnergySeries = Energy | SeriesRef
-PriceSeries = SignedPrice | SeriesRef
-IntensitySeries = Intensity | SeriesRef
-PueSeries = Pue | SeriesRef
-
-
-class StrictModel(BaseModel):
-    # strict: no "yes" or "20" read as a number (an int is still a number); no inf, no nan
-    model_config = ConfigDict(
-        extra="forbid",
-        use_attribute_docstrings=True,
-        frozen=True,
-        strict=True,
-        allow_inf_nan=False,
-    )
+from dispatch.scenario.quantities import (
+    FIRST_START,
+    LAST_END,
+    MAX_DELAY_H,
+    MAX_EMISSIONS_TCO2,
+    MAX_PERIODS,
+    Energy,
+    EnergySeries,
+    Milliseconds,
+    PerUnit,
+    PositivePower,
+    Power,
+    PowerSeries,
+    Price,
+    PriceSeries,
+    PueSeries,
+    SiteName,
+    StrictModel,
+    fail_field,
+)
 
 
 class Snapshots(StrictModel):
@@ -105,180 +68,23 @@ class Snapshots(StrictModel):
     def _representable(self) -> Snapshots:
         """The horizon lies where pandas can represent its times."""
         if self.start.tzinfo is None:
-            _fail("start", self.start.isoformat(), "needs a UTC offset, e.g. 2025-01-01T00:00Z")
+            fail_field(
+                "start", self.start.isoformat(), "needs a UTC offset, e.g. 2025-01-01T00:00Z"
+            )
         if not FIRST_START <= self.start < LAST_END:
-            _fail(
+            fail_field(
                 "start",
                 self.start.isoformat(),
                 f"must lie between {FIRST_START.date()} and {LAST_END.date()}",
             )
         if dt.timedelta(hours=self.periods * self.step_h) > LAST_END - self.start:
-            _fail(
+            fail_field(
                 "periods",
                 self.periods,
                 f"{self.periods} steps of {self.step_h:g} h from {self.start.date()} end "
                 f"after {LAST_END.date()}, the last date dispatch can represent",
             )
         return self
-
-
-def _fail(field: str, value: object, problem: str, model: str = "Snapshots") -> None:
-    """Raise the validation error ``problem`` of ``field`` of the ``model`` being
-    validated."""
-    error = PydanticCustomError("out_of_range", problem)
-    details = InitErrorDetails(type=error, loc=(field,), input=value)
-    raise ValidationError.from_exception_data(model, [details])
-
-
-class _Investment(StrictModel):
-    """Sizing: the optimisation chooses a capacity, paying annualised capital cost.
-
-    The capital cost charged per unit of capacity is its capex times the annuity
-    factor r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
-    """
-
-    lifetime_years: Annotated[float, Field(gt=0, le=200)]
-    """Economic lifetime n [a]."""
-    discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.07
-    """Discount rate r per year [p.u./a]."""
-
-
-class Expansion(_Investment):
-    """Sizing of a power capacity: the optimisation chooses it, paying annualised capex.
-
-    The capital cost charged per MW is capex_per_mw times the annuity factor
-    r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
-    """
-
-    capex_per_mw: Price
-    """Overnight investment per MW of capacity (battery: of power) [currency/MW]."""
-    min_mw: Power = 0.0
-    """Smallest capacity (battery: power) [MW]."""
-    max_mw: Power | None = None
-    """Largest capacity (battery: power); none: unbounded [MW]."""
-
-
-class EnergyExpansion(_Investment):
-    """Sizing of a battery's energy capacity, independent of its power.
-
-    The capital cost charged per MWh is capex_per_mwh times the annuity factor
-    r / (1 - (1 + r)^-n) (1/n if r = 0), times the horizon's share of a year.
-    """
-
-    capex_per_mwh: Price
-    """Overnight investment per MWh of energy capacity [currency/MWh]."""
-    min_mwh: Energy = 0.0
-    """Smallest energy capacity [MWh]."""
-    max_mwh: Energy | None = None
-    """Largest energy capacity; none: unbounded [MWh]."""
-
-
-class VariableRenewable(StrictModel):
-    """A solar, wind or run-of-river plant: output up to capacity times availability."""
-
-    capacity_mw: Power
-    """Installed capacity P [MW]."""
-    availability: PerUnitSeries
-    """Availability a_t, the share of capacity the resource allows in each step [p.u.]."""
-    marginal_cost: Price = 0.0
-    """Cost per MWh produced [currency/MWh]."""
-    co2_t_per_mwh: Intensity = 0.0
-    """Direct CO2 intensity of the output [tCO2/MWh]."""
-    expansion: Expansion | None = None
-    """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
-
-
-class Geothermal(StrictModel):
-    """A geothermal plant: must-run at or above its minimum stable output, ramp-limited."""
-
-    capacity_mw: Power
-    """Installed capacity P [MW]."""
-    min_stable_pu: PerUnit = 0.0
-    """Minimum stable output pmin as a share of capacity [p.u.]."""
-    ramp_pu_per_h: Annotated[float, Field(gt=0)] | None = None
-    """Ramp limit r, up and down, as a share of capacity per hour; none: unset [p.u./h]."""
-    marginal_cost: Price = 0.0
-    """Cost per MWh produced [currency/MWh]."""
-    co2_t_per_mwh: Intensity = 0.0
-    """Direct CO2 intensity of the output (non-condensable gases) [tCO2/MWh]."""
-    expansion: Expansion | None = None
-    """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
-
-
-class Reservoir(StrictModel):
-    """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill."""
-
-    turbine_mw: PositivePower
-    """Turbine capacity P [MW]."""
-    energy_mwh: Energy
-    """Reservoir energy content at full level [MWh]."""
-    inflow_mw: PowerSeries
-    """Natural inflow as electrical power equivalent [MW]."""
-    min_level_pu: PerUnit = 0.0
-    """Lowest allowed level as a share of the energy content [p.u.]."""
-    max_level_pu: PerUnit = 1.0
-    """Highest allowed level as a share of the energy content [p.u.]."""
-    initial_level_pu: PerUnit | None = None
-    """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
-    marginal_cost: Price = 0.0
-    """Cost per MWh produced [currency/MWh]."""
-
-
-class Battery(StrictModel):
-    """A battery: charged from and discharged to the site bus."""
-
-    power_mw: PositivePower
-    """Charge and discharge power P, both at the site bus [MW]."""
-    energy_mwh: Energy
-    """Energy capacity E [MWh]."""
-    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
-    """Share of charging energy stored [p.u.]."""
-    discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
-    """Share of stored energy delivered [p.u.]."""
-    standing_loss_per_h: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    """Share of the stored energy lost per hour, compounding [p.u./h]."""
-    initial_level_pu: PerUnit | None = None
-    """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
-    expansion: Expansion | None = None
-    """Size the charge and discharge power by optimisation; ``power_mw`` is then ignored."""
-    energy_expansion: EnergyExpansion | None = None
-    """Size the energy capacity on its own; ``energy_mwh`` is then ignored (cyclic only)."""
-
-
-class Grid(StrictModel):
-    """The grid interconnection: separate, non-negative import and export flows."""
-
-    import_limit_mw: PowerSeries
-    """Import limit I_t at the connection point [MW]."""
-    export_limit_mw: PowerSeries = 0.0
-    """Export limit X_t at the connection point [MW]."""
-    import_price: PriceSeries
-    """Price c_t paid per MWh imported [currency/MWh]."""
-    export_price: PriceSeries = 0.0
-    """Price e_t earned per MWh exported; never above the import price [currency/MWh]."""
-    carbon_intensity_t_per_mwh: IntensitySeries = 0.0
-    """Carbon intensity g_t of imported electricity [tCO2/MWh]."""
-    clean_share: PerUnitSeries = 0.0
-    """Share q_t of imported electricity that is carbon-free [p.u.]."""
-    surplus_mw: PowerSeries | None = None
-    """Surplus (curtailed) power s_t the grid partner offers to absorb [MW]."""
-    region: SiteName | None = None
-    """Grid region (a key of ``grid_regions``) whose shared connection point this
-    connection sits behind; none: the site has a connection point of its own [-]."""
-
-
-class GridRegion(StrictModel):
-    """A grid region whose connection point several sites share.
-
-    Each site keeps its own tariff and connection limits; the region's limits bound
-    the net import and net export of its sites together, and power one site exports
-    may flow to another site of the region (each at its own tariff).
-    """
-
-    import_limit_mw: PowerSeries
-    """Limit on the net import of the region's sites together [MW]."""
-    export_limit_mw: PowerSeries = 0.0
-    """Limit on the net export of the region's sites together [MW]."""
 
 
 class Deferrable(StrictModel):
@@ -480,7 +286,7 @@ class ForecastSettings(StrictModel):
             override.method == "file" for override in self.series.values()
         )
         if uses_file and self.file is None:
-            _fail("file", None, "the forecast method 'file' needs a file", "ForecastSettings")
+            fail_field("file", None, "the forecast method 'file' needs a file", "ForecastSettings")
         return self
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
-from dispatch.scenario.schema import GridRegion, Scenario, Site, series_bounds
+from dispatch.scenario.assets import GridRegion
+from dispatch.scenario.schema import Scenario, Site, series_bounds
 
 # Series fields of a site, and the closed range [low, high] their values must lie in.
 SERIES_FIELDS: dict[str, tuple[float, float]] = {

@@ -46,7 +46,8 @@ from dispatch.scenario.load import (
     scenario_path,
     study_from_scenario,
 )
-from dispatch.scenario.schema import Scenario, StrictModel
+from dispatch.scenario.quantities import StrictModel
+from dispatch.scenario.schema import Scenario
 from dispatch.scenario.series import REGION_SERIES_FIELDS, SERIES_FIELDS
 from dispatch.scenario.study import Study
 

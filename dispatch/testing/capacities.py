@@ -15,7 +15,7 @@ from dispatch.model.sizing import annuity_factor
 if TYPE_CHECKING:
     import pypsa
 
-    from dispatch.scenario.schema import EnergyExpansion, Expansion
+    from dispatch.scenario.assets import EnergyExpansion, Expansion
     from dispatch.scenario.study import Study
     from dispatch.testing.checker import Checker
     from dispatch.testing.schedule import Schedule
