@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from dispatch.operation.operate import operate
     from dispatch.optimization.dispatcher import Dispatcher
     from dispatch.optimization.solve import solve
+    from dispatch.results.curtailment import curtailment
     from dispatch.results.result import Result
     from dispatch.scenario.load import (
         load_study,
@@ -51,6 +52,7 @@ _MODULE_OF = {
     "Study": "scenario.study",
     "Sweep": "scenario.sweep",
     "apply_signals": "exchange.signal_import",
+    "curtailment": "results.curtailment",
     "export_plan": "exchange.plan_export",
     "flexibility_envelope": "exchange.plan_export",
     "import_forecasts": "exchange.forecast_import",
@@ -79,6 +81,7 @@ __all__ = [
     "Study",
     "Sweep",
     "apply_signals",
+    "curtailment",
     "export_plan",
     "flexibility_envelope",
     "import_forecasts",

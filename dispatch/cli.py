@@ -150,13 +150,10 @@ def run(
     result = solve(study, progress=not quiet and sys.stderr.isatty())
     result.write(out)
     if not quiet:
-        s = result.summary
+        from dispatch.results.display import summary_line
+
         typer.echo(
-            f"{study.name}: absorbed {s['absorbed_mwh']:,.1f} of "
-            f"{s['curtailment_baseline_mwh']:,.1f} MWh baseline curtailment "
-            f"({s['absorbed_share']:.1%}); total cost {s['total_cost']:,.0f} "
-            f"{s['currency']} (baseline {s['baseline']['total_cost']:,.0f}); "
-            f"CFE score {s['cfe_score']:.3f}; results in {out} "
+            f"{study.name}: {summary_line(result.summary)}; results in {out} "
             f"({time.perf_counter() - start:.1f} s)"
         )
 

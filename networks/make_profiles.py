@@ -1102,7 +1102,8 @@ def indian_grid(
 # --------------------------------------------------------------------------------------
 
 NORDIC_INFLOW_MEAN_MW = 18.0
-"""Annual mean natural inflow of the Nordic reservoir, as electrical power [MW]."""
+"""Annual mean natural inflow of the Nordic reservoir, as the potential energy of the
+water flowing in per hour (the turbine's efficiency applies) [MW]."""
 SOLAR_IMPORT_FULL_MW = 50.0
 """Import limit of the solar-battery site outside the non-firm window [MW]."""
 SOLAR_IMPORT_REDUCED_MW = 36.0

@@ -22,6 +22,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.optimize import linprog
@@ -32,6 +33,7 @@ from dispatch.testing import deadline_window, route_rules
 
 if TYPE_CHECKING:
     from dispatch.scenario.assets import EnergyExpansion, Expansion
+    from dispatch.scenario.tariff import Tariff
 
 Term = tuple[ArrayLike, np.ndarray]
 """A coefficient (scalar or one per row) and the column index of each row's variable."""
@@ -187,14 +189,14 @@ def _sized(
     return lp.capacity(capex * annuity * horizon, smallest, upper)
 
 
-def _bounded(lp: LinearProgram, capacity: float | np.ndarray) -> np.ndarray:
-    """One variable per step in [0, capacity]: a bound for a given capacity, rows
-    ``x_t - capacity <= 0`` for a sized one (an array of its column)."""
+def _bounded(lp: LinearProgram, capacity: float | np.ndarray, cost: float = 0.0) -> np.ndarray:
+    """One variable per step in [0, capacity] at ``cost`` each: a bound for a given
+    capacity, rows ``x_t - capacity <= 0`` for a sized one (an array of its column)."""
     if isinstance(capacity, np.ndarray):
-        columns = lp.variable(0.0, 0.0, np.inf)
+        columns = lp.variable(cost, 0.0, np.inf)
         lp.constraint([(1.0, columns), (-1.0, capacity)], -np.inf, 0.0)
         return columns
-    return lp.variable(0.0, 0.0, capacity)
+    return lp.variable(cost, 0.0, capacity)
 
 
 def _add_supply(
@@ -211,22 +213,38 @@ def _add_supply(
             available = asset.capacity_mw * study.values(site, f"{carrier}.availability")
             supply.append((1.0, lp.variable(w * asset.marginal_cost, 0.0, available)))
     if (geo := spec.geothermal) is not None:
+        # Up to the field's steam where it is given: the rest is vented.
+        steam = 1.0 if geo.steam_pu is None else geo.steam_pu
         output = lp.variable(
-            w * geo.marginal_cost, geo.min_stable_pu * geo.capacity_mw, geo.capacity_mw
+            w * geo.marginal_cost, geo.min_stable_pu * geo.capacity_mw, steam * geo.capacity_mw
         )
         if geo.ramp_pu_per_h is not None:
             _ramp(lp, output, geo.ramp_pu_per_h * geo.capacity_mw * w)
         supply.append((1.0, output))
+        if geo.flexible_steam_pu > 0:  # never ramped: the scenario refuses both
+            flexible = lp.variable(
+                w * (geo.marginal_cost + geo.flexible_steam_cost_per_mwh),
+                0.0,
+                geo.flexible_steam_pu * geo.capacity_mw,
+            )
+            supply.append((1.0, flexible))
     if (res := spec.reservoir) is not None:
+        # Level, inflow and spill in potential energy; turbine and pump at the bus.
         turbine = lp.variable(w * res.marginal_cost, 0.0, res.turbine_mw)
+        pump = lp.variable(0.0, 0.0, res.pump_mw)
         inflow = study.values(site, "reservoir.inflow_mw")
         spill = lp.variable(0.0, 0.0, inflow)
         level = lp.variable(
             0.0, res.min_level_pu * res.energy_mwh, res.max_level_pu * res.energy_mwh
         )
         initial = None if res.initial_level_pu is None else (res.initial_level_pu * res.energy_mwh)
-        _level(lp, level, 1.0, [(-w, spill), (-w, turbine)], w * inflow, initial)
-        supply.append((1.0, turbine))
+        flows = [
+            (-w, spill),
+            (-w / res.turbine_efficiency, turbine),
+            (w * res.pump_efficiency, pump),
+        ]
+        _level(lp, level, 1.0, flows, w * inflow, initial)
+        supply += [(1.0, turbine), (-1.0, pump)]
     if (bat := spec.battery) is not None:
         power, energy = bat.power_mw, bat.energy_mwh
         if (e := bat.expansion) is not None:
@@ -234,7 +252,8 @@ def _add_supply(
         if (e := bat.energy_expansion) is not None:
             energy = _sized(lp, study, e, e.capex_per_mwh, e.min_mwh, e.max_mwh)
         charge = _bounded(lp, power)
-        discharge = _bounded(lp, power)
+        # Throughput cost per MWh discharged at the bus.
+        discharge = _bounded(lp, power, w * bat.throughput_cost_per_mwh)
         level = _bounded(lp, energy)
         # A battery with sized energy has no initial level (the scenario is rejected).
         initial = None if bat.initial_level_pu is None else (bat.initial_level_pu * bat.energy_mwh)
@@ -249,11 +268,17 @@ def _add_supply(
         supply += [(1.0, discharge), (-1.0, charge)]
     if spec.grid is not None:
         carbon = study.scenario.carbon_price * study.values(site, "grid.carbon_intensity_t_per_mwh")
+        tariff = spec.grid.tariff
+        contracted = (
+            np.inf if tariff is None or tariff.contracted_mw is None else tariff.contracted_mw
+        )
         grid_import = lp.variable(
             w * (study.values(site, "grid.import_price") + carbon),
             0.0,
-            study.values(site, "grid.import_limit_mw"),
+            np.minimum(study.values(site, "grid.import_limit_mw"), contracted),
         )
+        if tariff is not None:
+            _add_demand_charges(lp, study, tariff, grid_import)
         grid_export = lp.variable(
             -w * study.values(site, "grid.export_price"),
             0.0,
@@ -263,6 +288,40 @@ def _add_supply(
         if spec.grid.region is not None:
             regional[spec.grid.region] += [(1.0, grid_import), (-1.0, grid_export)]
     return supply
+
+
+def _add_demand_charges(
+    lp: LinearProgram, study: Study, tariff: Tariff, grid_import: np.ndarray
+) -> None:
+    """One peak per demand charge and local calendar month: at least the import of
+    every step in the charge's window, costing the monthly charge x the share of the
+    month's hours the horizon covers. (The fixed charge is a constant that no run
+    changes; as in ``dispatch``, the objective leaves it out.)"""
+    zone = tariff.time_zone or study.scenario.snapshots.start.tzinfo
+    local = study.snapshots.tz_convert(zone)
+    month_start = local.tz_localize(None).to_period("M").to_timestamp().tz_localize(zone)
+    month_h = ((month_start + pd.DateOffset(months=1)) - month_start) / pd.Timedelta(hours=1)
+    for charge in tariff.demand_charges:
+        hour = local.hour
+        opens, closes = charge.start_hour, charge.end_hour
+        in_hours = (
+            (hour >= opens) & (hour < closes)
+            if opens < closes
+            else (hour >= opens) | (hour < closes)
+        )
+        inside = (
+            in_hours
+            & local.month.isin(charge.months or range(1, 13))
+            & (local.dayofweek + 1).isin(charge.weekdays or range(1, 8))
+        )
+        for start in month_start.unique():
+            steps = inside & (month_start == start)
+            if not steps.any():
+                continue
+            covered = (month_start == start).sum() * study.step_h
+            share = covered / month_h[month_start == start][0]
+            peak = lp.capacity(charge.price_per_mw_month * share, 0.0, np.inf)
+            lp.constraint([(1.0, peak[steps]), (-1.0, grid_import[steps])], 0.0, np.inf)
 
 
 def _add_routes(lp: LinearProgram, study: Study, baseline: bool) -> Moves:

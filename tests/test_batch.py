@@ -205,9 +205,10 @@ def test_local_run_writes_every_variant_and_summaries_equal_to_solve(
     with xr.open_dataset(out / "summary.nc") as ds:
         assert list(ds["variant"].values) == NAMES
         assert ds[SOLAR].dims == ("variant",) and SOLAR in ds.coords
-        assert ds["absorbed_mwh"].attrs["units"] == "MWh"
-        assert ds["objective"].attrs["units"] == "EUR"
-        assert ds["baseline_curtailment_mwh"].attrs["units"] == "MWh"
+        assert ds["absorbed_mwh"].attrs["units"] == "MW h"  # CF: UDUNITS-2 units
+        assert ds["objective"].attrs["units"] == "1"
+        assert ds["objective"].attrs["currency"] == "EUR"
+        assert ds["baseline_curtailment_mwh"].attrs["units"] == "MW h"
         for name in FIGURES:
             assert ds[name].values.tolist() == pytest.approx(table[name].tolist(), rel=1e-12)
     manifest = json.loads((out / MANIFEST).read_text())

@@ -177,9 +177,9 @@ def _drop_issue(text: str, day: str) -> str:
         ),
         (
             None,
-            lambda m: {**m, "series": {PRICE: {"units": "EUR/GJ"}}},
+            lambda m: {**m, "series": {PRICE: {"units": "EUR/m3"}}},
             f"series.{PRICE}",
-            "unknown units 'EUR/GJ' (accepted: EUR/MWh, EUR/kWh)",
+            'units "EUR/m3" are not a price per energy (per MW h)',
         ),
         (
             None,

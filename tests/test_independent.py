@@ -21,11 +21,15 @@ STUDIES = {
     "tiny": "4 h: deferral into the solar hour, battery, interruptible work",
     "geothermal_solar": "geothermal pmin and ramp, solar, grid with carbon price",
     "reservoir_wind": "reservoir min/initial level and spill, wind, initial backlog",
+    "pumped_hydro": "reservoir turbine and pump efficiencies (pumped storage), spill, cyclic",
     "battery_congested": "battery standing loss, solar, hourly import/export limits",
     "battery_sizing": "battery power and energy sized independently, each within bounds",
     "min_it_ramp": "minimum IT power above the idle draw, facility ramp",
     "no_delay": "D = 0 with an initial backlog, battery with initial level",
     "two_hour_step": "2-hour steps, every asset, varying PUE, facility ramp",
+    "vent_throughput": "geothermal steam vented as curtailment, battery throughput cost",
+    "flexible_steam": "steady steam vented, flexible steam at a cost, battery throughput cost",
+    "tariff": "time-of-use periods, demand charges in windows, contracted capacity, DST",
 }
 """Test studies in ``tests/data`` and what each exercises."""
 

@@ -64,7 +64,7 @@ def test_rolling_perfect_forecasts_cost_at_least_the_optimum() -> None:
     at_least_optimum(result)
     assert_invariants(result)
     plans = result.plans
-    assert dict(plans.sizes) == {"site": 1, "issue_time": 4, "step": 48}
+    assert dict(plans.sizes) == {"site": 1, "issue_time": 4, "step": 48, "nv": 2}
     # The last plan is cut at the horizon's end.
     assert np.isnan(plans["grid_import"].values[0, -1, 24:]).all()
 
@@ -211,9 +211,10 @@ def test_the_command_writes_the_result_files_and_the_plans(tiny: Path, tmp_path:
     assert summary["operation"]["commit_h"] == 2
     assert {"total_cost", "cfe_score", "absorbed_mwh"} <= set(summary["perfect_foresight"])
     with xr.open_dataset(out / "plans.nc") as plans:
-        assert dict(plans.sizes) == {"site": 1, "issue_time": 2, "step": 3}
+        assert dict(plans.sizes) == {"site": 1, "issue_time": 2, "step": 3, "nv": 2}
         assert plans["issue_time"].dims == ("issue_time",)
-        assert all("units" in v.attrs for v in plans.data_vars.values())
+        variables = [v for name, v in plans.data_vars.items() if name != "time_bnds"]
+        assert all("units" in v.attrs for v in variables)  # the bounds: those of valid_time
     # A second operation replaces the first (a folder dispatch wrote).
     assert runner.invoke(app, args).exit_code == 0
 

@@ -19,7 +19,7 @@ from dispatch import ScenarioError, export_plan, load_study, operate
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.exchange.csv_format import IssuedPlansMetadata
 from dispatch.exchange.fields import ISSUED_PLAN_FIELDS
-from dispatch.exchange.openadr_reader import read_openadr
+from dispatch.exchange.openadr_reader import read_openadr, read_openadr_objects
 from dispatch.operation.operation_result import OperationResult
 
 OLKARIA = Path(__file__).parents[1] / "networks" / "olkaria"
@@ -58,7 +58,7 @@ def test_netcdf_holds_every_plan_and_what_was_delivered(
     assert export_plan(folder, "netcdf", out) == [out]
     snapshots = result.study.snapshots.tz_localize(None)
     with xr.open_dataset(out) as ds:
-        assert dict(ds.sizes) == {"issue_time": 3, "step": 48, "time": 72}
+        assert dict(ds.sizes) == {"issue_time": 3, "step": 48, "time": 72, "nv": 2}
         assert (ds["issue_time"].values == snapshots[::24].values).all()
         assert (ds["time"].values == snapshots.values).all()
         lead = ds["lead_time_h"].values.astype("timedelta64[h]")
@@ -67,7 +67,8 @@ def test_netcdf_holds_every_plan_and_what_was_delivered(
         assert ds.attrs["commit"] == "P1D" and ds.attrs["lookahead"] == "P2D"
         assert ds.attrs["schema"] == "dispatch-exchange" and ds.attrs["Conventions"] == "CF-1.8"
         assert ds["issue_time"].attrs["standard_name"] == "forecast_reference_time"
-        assert all("units" in ds[v].attrs for v in ds.data_vars if v != "committed")
+        unitless = {"committed", "valid_time_bnds", "time_bnds"}  # a flag; bounds
+        assert all("units" in ds[v].attrs for v in ds.data_vars if v not in unitless)
         flags = ds["committed"].values.astype(bool)
         assert flags.sum() == 72 and flags[:, :24].all() and not flags[:, 24:].any()
         # The last plan is cut at the horizon's end.
@@ -125,7 +126,9 @@ def test_openadr_has_a_valid_report_per_decision(
     result, folder = operated
     out = tmp_path / "plans.json"
     export_plan(folder, "openadr", out)
-    read_openadr(out, str(out))  # every object checked against the 3.0.1 models
+    read_openadr_objects(out, str(out))  # every object checked against the 3.0.1 models
+    with pytest.raises(ScenarioError, match="holds no event \\(report\\)"):
+        read_openadr(out, str(out))  # reports alone carry no signals
     reports = json.loads(out.read_text())
     plans, rest = reports[:3], reports[3:]
     assert [r["reportName"] for r in rest] == [

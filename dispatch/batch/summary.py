@@ -9,12 +9,15 @@ each atomically (:func:`~dispatch.core.files.write_file_atomic`).
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from dispatch.batch.task import OK
 from dispatch.core.files import csv_safe, write_file_atomic
+from dispatch.core.units import CF_SPELLINGS, cf_attributes
+from dispatch.results.netcdf import CONVENTIONS
 from dispatch.scenario.sweep import Sweep, field_value
 
 if TYPE_CHECKING:
@@ -60,6 +63,9 @@ def write_summary(folder: BatchFolder, sweep: Sweep) -> pd.DataFrame:
 
     Text cells a spreadsheet would run as a formula are escaped in the CSV
     (:func:`~dispatch.core.files.csv_safe`); the returned table has them as they are.
+    ``summary.nc`` is CF: each figure with its UDUNITS-2 units (money: ``1`` or the
+    rest of the quotient, and a ``currency`` attribute) and a long name, each swept
+    field with the units its scenario reference gives.
     """
     import xarray as xr
 
@@ -67,17 +73,19 @@ def write_summary(folder: BatchFolder, sweep: Sweep) -> pd.DataFrame:
     write_file_atomic(folder.path / SUMMARY_CSV, csv_safe(table).to_csv)
     ds = xr.Dataset.from_dataframe(table).set_coords(sweep.parameters)
     for path in sweep.parameters:
-        ds[path].attrs["long_name"] = f"Scenario field {path}"
+        ds[path].attrs.update(long_name=f"Scenario field {path}", **_field_units(sweep, path))
     for name, unit in units.items():
-        ds[name].attrs["units"] = unit
+        ds[name].attrs.update(long_name=f"Key figure {name} of summary.json", **_cf_units(unit))
+    ds["variant"].attrs["long_name"] = "Variant of the sweep"
     ds["status"].attrs["long_name"] = "ok, infeasible, bad-input, error or pending"
+    ds["error"].attrs["long_name"] = "Why the variant failed (empty if it did not)"
     ds.attrs.update(
         title=f"Key figures of the variants of sweep {sweep.source.name}",
         sweep=str(sweep.source),
         base=str(sweep.base),
         hours=sweep.hours if sweep.hours is not None else "all",
         command=sweep.command,
-        Conventions="CF-1.8",
+        Conventions=CONVENTIONS,
     )
     write_file_atomic(folder.path / SUMMARY_NC, ds.to_netcdf)
     return table
@@ -102,7 +110,7 @@ def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
         Name -> unit, from the summary's ``units`` or the name's ending
         (``_mwh``, ``_h``, ``_tco2``, ``cost``).
     """
-    known = {"hours": "h", **summary.get("units", {})}
+    known = {"hours": "h", "seed": "1", **summary.get("units", {})}
     currency = summary.get("currency", "")
     figures: dict[str, float] = {}
     units: dict[str, str] = {}
@@ -117,13 +125,16 @@ def flat_figures(summary: dict) -> tuple[dict[str, float], dict[str, str]]:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 name = "_".join(keys)
                 figures[name] = float(value)
-                units[name] = _unit(keys, known, currency)
+                given = mapping.get("unit")  # a target's shadow price states its unit
+                units[name] = given if isinstance(given, str) else _unit(keys, known, currency)
 
     walk({k: v for k, v in summary.items() if k != "units"}, ())
     return figures, {k: v for k, v in units.items() if v}
 
 
 def _unit(keys: tuple[str, ...], known: dict[str, str], currency: str) -> str:
+    if "capacities" in keys:  # "MW (battery_energy: MWh)"
+        return "MWh" if keys[-1] == "battery_energy" else "MW"
     for key in reversed(keys):
         if key in known:
             return known[key]
@@ -132,6 +143,33 @@ def _unit(keys: tuple[str, ...], known: dict[str, str], currency: str) -> str:
         if leaf.endswith(ending):
             return unit
     return ""
+
+
+def _cf_units(unit: str) -> dict[str, str]:
+    """CF ``units`` (and ``currency``) of a unit as ``summary.json`` names it
+    (``MWh``, ``EUR/MWh``: the currency by its code); none for a unit
+    :data:`~dispatch.core.units.CF_SPELLINGS` does not know."""
+    currency = re.match(r"[A-Z]{3}(?=/|$)", unit)
+    code = currency.group() if currency else ""
+    known = unit.replace(code, "currency") if code else unit
+    return cf_attributes(unit, code) if known in CF_SPELLINGS else {}
+
+
+def _field_units(sweep: Sweep, path: str) -> dict[str, str]:
+    """CF ``units`` (and ``currency``) of a numeric scenario field, from the unit in
+    ``[brackets]`` that ends its description; none for text or an unknown unit."""
+    *parents, leaf = path.split(".")
+    for variant in sweep.variants:
+        parent = field_value(variant.scenario, ".".join(parents)) if parents else variant.scenario
+        value = getattr(parent, leaf, None)
+        if isinstance(parent, BaseModel) and isinstance(value, int | float):
+            info = type(parent).model_fields.get(leaf)
+            unit = re.search(r"\[([^\]]+)\]\.?\s*$", (info and info.description) or "")
+            name = unit.group(1) if unit else ""
+            if name in CF_SPELLINGS:
+                return cf_attributes(name, variant.scenario.currency)
+            return {}
+    return {}
 
 
 def _column(values: pd.Series) -> pd.Series:

@@ -16,6 +16,9 @@
   with their parent, the HiGHS banner kept off standard output.
 - :mod:`~dispatch.core.pypsa_settings`: PyPSA imported lazily, its options and loggers
   scoped to dispatch's own calls.
+- :mod:`~dispatch.core.units`: units as files write them (CF, UDUNITS-2 spellings)
+  and read them (:func:`~dispatch.core.units.parse_units`, any spelling of a
+  quantity's dimension, exact powers of ten).
 - :mod:`~dispatch.core.version`: the package version.
 
 May import: the standard library and third-party packages only, never another part

@@ -38,8 +38,9 @@ VARIABLE_RENEWABLES = ("solar", "wind", "run_of_river")
 """Carriers of the network with their display names and colours (PyPSA's ``n.carriers``)."""
 LOCAL_CARRIERS = (*VARIABLE_RENEWABLES, "geothermal", "reservoir", "battery")
 """Local sources whose output is reported per carrier."""
-CURTAILABLE = (*VARIABLE_RENEWABLES, "reservoir")
-"""Sources whose unused availability counts as curtailment (MODEL.md)."""
+CURTAILABLE = (*VARIABLE_RENEWABLES, "geothermal", "reservoir")
+"""Sources whose unused availability counts as curtailment (MODEL.md; geothermal: the
+steam vented, where the scenario gives the field's steam)."""
 WORKLOADS = ("idle", "firm", "deferrable", "interruptible")
 """The data centre's draw by class: idle IT draw and the three workload classes."""
 RUNS = ("flexible", "baseline")

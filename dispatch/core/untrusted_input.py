@@ -157,3 +157,5 @@ class ColumnMetadata(MetadataModel):
     """Units of the column's values (see ``docs/exchange.md``) [-]."""
     long_name: str = ""
     """What the column holds [-]."""
+    currency: str | None = None
+    """ISO 4217 code of a price column whose units carry no currency (``MW-1 h-1``) [-]."""

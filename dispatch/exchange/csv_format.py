@@ -28,6 +28,7 @@ from dispatch.core.times import (
     parse_times,
     time_zone,
 )
+from dispatch.core.units import parse_units
 from dispatch.core.untrusted_input import (
     ColumnMetadata,
     MetadataModel,
@@ -46,8 +47,6 @@ from dispatch.exchange.fields import (
     ExchangeTable,
     Signals,
     canonical_units,
-    parse_units,
-    shift,
 )
 from dispatch.exchange.issued_plans import IssuedPlans
 from dispatch.exchange.signal_checks import (
@@ -69,7 +68,7 @@ class CallMetadata(MetadataModel):
     import_limit: StrictFloat
     """Import limit during the call [units]."""
     units: str
-    """``MW`` or ``kW`` [-]."""
+    """Units of the limit, a power: ``MW``, ``kW``, ``megawatt`` ... [-]."""
 
 
 class KeyFigureMetadata(MetadataModel):
@@ -160,19 +159,23 @@ def read_csv(path: Path, file: str) -> Signals:
     for name in columns:
         if name in PLAN_FIELDS:
             continue
-        exponent, currency = parse_units(
-            SIGNAL_FIELDS[name].quantity, meta.fields[name].units, meta_file, f"fields.{name}"
+        conversion = parse_units(
+            meta.fields[name].units,
+            SIGNAL_FIELDS[name].quantity,
+            meta_file,
+            f"fields.{name}",
+            currency=meta.fields[name].currency,
         )
-        currencies.add(currency)
-        values = _csv_numbers(table[name], times, file, name)
-        series[name] = signal_series(file, name, times, step, values, exponent)
+        currencies.add(conversion.currency)
+        values = conversion.apply(_csv_numbers(table[name], times, file, name))
+        series[name] = signal_series(file, name, times, step, values)
     starts, ends, limits = [], [], []
     for i, call in enumerate(meta.demand_response_calls):
         where = f"demand_response_calls[{i}]"
-        exponent, _ = parse_units("power", call.units, meta_file, f"{where}.units")
+        conversion = parse_units(call.units, "power", meta_file, f"{where}.units")
         starts.append(parse_time(call.start, meta_file, f"{where}.start", zone))
         ends.append(parse_time(call.end, meta_file, f"{where}.end", zone))
-        limits.append(shift(np.array([call.import_limit]), exponent)[0])
+        limits.append(conversion.apply(np.array([call.import_limit]))[0])
     caps = demand_response_calls(
         meta_file,
         "demand_response_calls",

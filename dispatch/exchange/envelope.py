@@ -33,6 +33,7 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.processes import quiet_stdout
+from dispatch.model.tariff import DEMAND_PEAK, billed_peaks
 
 if TYPE_CHECKING:
     import linopy
@@ -282,14 +283,23 @@ def _plan(m: linopy.Model, n: pypsa.Network, source: str) -> tuple[np.ndarray, n
 
     PyPSA writes variable ``Component-attr`` to the component's time series ``attr``
     (``p0`` for the ``p`` of branches) or, without a snapshot dimension, to the static
-    ``attr_opt``.
+    ``attr_opt``. A network read from netCDF lacks the series its export left out,
+    those equal to the attribute's default at every step (a reservoir that never
+    pumps, a link that never runs): they read as that default. A network without an
+    objective was never solved and has no plan.
     """
+    if not n.is_solved:
+        raise ScenarioError(source, "", "holds no solution of its model (not solved)")
     label_to_pos = m.variables.label_index.label_to_pos
     size = len(m.matrices.vlabels)
     x, step = np.full(size, np.nan), np.full(size, -1)
     for name, variable in m.variables.items():
-        component, attr = name.split("-", 1)
         labels = variable.labels
+        if name == DEMAND_PEAK:
+            active = labels.values != -1
+            x[label_to_pos[labels.values[active]]] = billed_peaks(n)[active]
+            continue
+        component, attr = name.split("-", 1)
         others = [d for d in labels.dims if d != "snapshot"]
         if len(others) != 1:
             raise ScenarioError(source, name, f"cannot read the plan of dimensions {labels.dims}")
@@ -299,7 +309,11 @@ def _plan(m: linopy.Model, n: pypsa.Network, source: str) -> tuple[np.ndarray, n
             series = "p0" if attr == "p" and component in n.branch_components else attr
             values = (
                 data.dynamic[series]
-                .reindex(index=labels.indexes["snapshot"], columns=labels.indexes[others[0]])
+                .reindex(index=labels.indexes["snapshot"])
+                .reindex(
+                    columns=labels.indexes[others[0]],
+                    fill_value=data.defaults.at[series, "default"],
+                )
                 .to_numpy(dtype=float)
             )
             steps = np.broadcast_to(np.arange(labels.shape[0])[:, None], labels.shape)

@@ -33,6 +33,14 @@ import pandas as pd
 from dispatch.core.files import add_to_result_folder
 from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.untrusted_input import check_size
+from dispatch.results.netcdf import (
+    CONVENTIONS,
+    INTERVAL_MEAN,
+    TIME_BOUNDS,
+    add_time_bounds,
+    time_encoding,
+    write_netcdf4,
+)
 from dispatch.results.result import Result
 
 if TYPE_CHECKING:
@@ -55,7 +63,7 @@ COLUMNS = (
 :func:`~dispatch.exchange.envelope.envelope_of_network` and the grid's limits in
 ``network.nc`` [MW]."""
 CACHE_SCHEMA = "dispatch-envelope-cache"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 """Version of the envelope's definition and the file's layout: another is recomputed."""
 MAX_ENTRIES = 256
 """Most envelopes (sites times windows) kept in one file [-]."""
@@ -112,7 +120,8 @@ def folder_envelope(
     path = folder / ENVELOPE_FILE
     network = _file_digest(folder / "network.nc")
     index = pd.DatetimeIndex(dataset["snapshot"].values).tz_localize("UTC").rename("time")
-    kept = _read_kept(path, network, index)
+    step = pd.Timedelta(hours=float(dataset.attrs["step_h"]))
+    kept = _read_kept(path, network, index, step)
     key = _key(site, window_h, study)
     if key in kept:
         return kept[key]
@@ -120,7 +129,9 @@ def folder_envelope(
     if list(envelope.columns) == list(COLUMNS) and envelope.index.equals(index):
         kept = {key: envelope, **{k: v for k, v in kept.items() if k != key}}
         entries = dict(list(kept.items())[:MAX_ENTRIES])
-        add_to_result_folder(folder, ENVELOPE_FILE, lambda p: _write_kept(p, network, entries))
+        add_to_result_folder(
+            folder, ENVELOPE_FILE, lambda p: _write_kept(p, network, entries, step)
+        )
     return envelope
 
 
@@ -152,8 +163,10 @@ def _content_digest(network: str, keys: list[str], values: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _write_kept(path: Path, network: str, entries: dict[str, pd.DataFrame]) -> None:
-    """Write envelopes as netCDF: ``values`` on (``entry``, ``column``, ``time``)."""
+def _write_kept(
+    path: Path, network: str, entries: dict[str, pd.DataFrame], step: pd.Timedelta
+) -> None:
+    """Write envelopes as CF netCDF: ``values`` on (``entry``, ``column``, ``time``)."""
     import xarray as xr
 
     keys = list(entries)
@@ -161,28 +174,49 @@ def _write_kept(path: Path, network: str, entries: dict[str, pd.DataFrame]) -> N
     first = next(iter(entries.values())).index
     ds = xr.Dataset(
         {
-            "values": (("entry", "column", "time"), values),
-            "key": ("entry", np.array(keys, dtype=object)),
-            "time_ns": ("time", first.tz_localize(None).asi8),
+            "values": (
+                ("entry", "column", "time"),
+                values,
+                {
+                    "long_name": "Flexibility envelope and grid limits of the entry's site",
+                    "units": "MW",
+                    **INTERVAL_MEAN,
+                },
+            ),
+            "key": (
+                "entry",
+                np.array(keys, dtype=object),
+                {"long_name": "What the entry depends on besides network.nc (JSON)"},
+            ),
+        },
+        coords={
+            "column": ("column", list(COLUMNS), {"long_name": "Column of the envelope"}),
+            "time": first.tz_localize(None),
         },
         attrs={
+            "Conventions": CONVENTIONS,
+            "title": "Flexibility envelopes kept with the result they were computed from",
             "schema": CACHE_SCHEMA,
             "schema_version": CACHE_VERSION,
-            "columns": ",".join(COLUMNS),
             "network_sha256": network,
             "content_sha256": _content_digest(network, keys, values),
         },
     )
-    ds.to_netcdf(path, engine="netcdf4")
+    ds = add_time_bounds(ds, "time", step, "Start of the step (UTC)")
+    write_netcdf4(ds, path, time_encoding(["time", TIME_BOUNDS], first[0], step))
 
 
-def _read_kept(path: Path, network: str, index: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
+def _read_kept(
+    path: Path, network: str, index: pd.DatetimeIndex, step: pd.Timedelta
+) -> dict[str, pd.DataFrame]:
     """The envelopes a result folder keeps for its ``network.nc`` and steps; none if
     the file is absent or does not check out."""
     import xarray as xr
 
     if path.is_symlink() or not path.is_file():
         return {}
+    unit = time_encoding(["time"], index[0], step)["time"]["units"].split()[0]
+    offsets = (index - index[0]) // pd.Timedelta(1, unit)
     try:
         check_size(path, str(path))
         check_netcdf_header(path, str(path))
@@ -192,25 +226,33 @@ def _read_kept(path: Path, network: str, index: pd.DatetimeIndex) -> dict[str, p
             if (
                 ds.attrs.get("schema") != CACHE_SCHEMA
                 or ds.attrs.get("schema_version") != CACHE_VERSION
-                or ds.attrs.get("columns") != ",".join(COLUMNS)
                 or ds.attrs.get("network_sha256") != network
                 or dict(ds.sizes)
-                != {"entry": ds.sizes.get("entry"), "column": len(COLUMNS), "time": len(index)}
+                != {
+                    "entry": ds.sizes.get("entry"),
+                    "column": len(COLUMNS),
+                    "time": len(index),
+                    "nv": 2,
+                }
                 or not 0 < ds.sizes["entry"] <= MAX_ENTRIES
                 or ds["values"].dims != ("entry", "column", "time")
                 or ds["values"].dtype != np.float64
                 or ds["key"].dims != ("entry",)
-                or ds["time_ns"].dims != ("time",)
+                or ds["column"].values.tolist() != list(COLUMNS)
+                or ds["time"].dims != ("time",)
             ):
+                return {}
+            since = str(ds["time"].attrs.get("units")).split(" since ")
+            if since[0] != unit or pd.Timestamp(since[-1]) != index[0]:
                 return {}
             values = ds["values"].values
             keys = [str(k) for k in ds["key"].values]
-            times = ds["time_ns"].values
+            times = ds["time"].values
             content = ds.attrs.get("content_sha256")
     except Exception:  # noqa: BLE001 - a damaged cache is computed again, not reported
         return {}
     if (
-        not np.array_equal(times, index.tz_localize(None).asi8)
+        not np.array_equal(times, np.asarray(offsets))
         or len(set(keys)) != len(keys)
         or content != _content_digest(network, keys, values)
         or np.isnan(values[:, :5]).any()

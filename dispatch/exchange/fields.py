@@ -9,16 +9,12 @@ signals. Readers return :class:`Signals`; writers take an :class:`ExchangeTable`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dispatch.core.errors import ScenarioError
-from dispatch.core.untrusted_input import short_repr
+from dispatch.core.units import QUANTITY_UNITS
 
 SCHEMA = "dispatch-exchange"
 """Value of the ``schema`` attribute of every netCDF and CSV exchange file."""
@@ -37,7 +33,7 @@ class ExchangeField:
     long_name
         What it is, for CF ``long_name`` and the docs.
     quantity
-        Key of :data:`UNITS`: the kind of unit it takes.
+        Key of :data:`dispatch.core.units.QUANTITY_UNITS`: the kind of unit it takes.
     grid_field
         The scenario's ``Grid`` field a signal sets; None for plan fields.
     combine
@@ -183,17 +179,6 @@ KEY_FIGURES: dict[str, str] = {
 }
 """Key figures of a plan file, with their long names."""
 
-UNITS: dict[str, dict[str, int]] = {
-    "price": {"{currency}/MWh": 0, "{currency}/kWh": 3},
-    "carbon": {"tCO2/MWh": 0, "kgCO2/MWh": -3, "gCO2/kWh": -3, "kgCO2/kWh": 0},
-    "share": {"1": 0, "%": -2},
-    "power": {"MW": 0, "kW": -3},
-}
-"""Accepted units by quantity, each with the power of ten that converts it to the
-canonical (first) unit."""
-
-_CURRENCY = re.compile(r"^([A-Z]{3})\s*/\s*(MWh|kWh)$")
-
 
 @dataclass(frozen=True)
 class SignalSeries:
@@ -277,7 +262,8 @@ class ExchangeTable:
     currency
         Currency of prices and money figures.
     attrs
-        ``study``, ``site`` and ``title`` of the file.
+        ``study``, ``site`` and ``title`` of the file; of a plan, its
+        ``envelope_window_h`` [h] (a number).
     caps
         Demand-response calls (written as calls, import limits only) or windows.
     key_figures
@@ -288,7 +274,7 @@ class ExchangeTable:
     step: pd.Timedelta
     fields: dict[str, np.ndarray]
     currency: str
-    attrs: dict[str, str]
+    attrs: dict[str, str | float]
     caps: tuple[Cap, ...] = ()
     key_figures: dict[str, tuple[float, str]] = field(default_factory=dict)
 
@@ -301,38 +287,4 @@ class ExchangeTable:
 
 def canonical_units(quantity: str, currency: str) -> str:
     """The unit a quantity is written in, e.g. ``"USD/MWh"`` for prices."""
-    return next(iter(UNITS[quantity])).format(currency=currency)
-
-
-def parse_units(quantity: str, units: Any, file: str, name: str) -> tuple[int, str | None]:
-    """Power of ten to the canonical unit, and the currency of a price.
-
-    Raises
-    ------
-    ScenarioError
-        Units missing or not among those accepted for the quantity.
-    """
-    if not isinstance(units, str) or not units.strip():
-        raise ScenarioError(file, name, "has no units attribute")
-    units = units.strip()
-    if quantity == "price":
-        match = _CURRENCY.match(units)
-        if match:
-            return UNITS["price"][f"{{currency}}/{match.group(2)}"], match.group(1)
-    elif units in UNITS[quantity]:
-        return UNITS[quantity][units], None
-    accepted = ", ".join(UNITS[quantity]).replace("{currency}", "CUR")
-    raise ScenarioError(file, name, f"unknown units {short_repr(units)} (accepted: {accepted})")
-
-
-def shift(values: np.ndarray, exponent: int) -> np.ndarray:
-    """Multiply by 10**exponent as a decimal shift of each value's shortest repr.
-
-    Exact for values of up to 15 significant digits (``0.12`` [EUR/kWh] becomes
-    ``120.0`` [EUR/MWh], not ``120.00000000000001``), so unit conversions of values
-    read from text files round-trip.
-    """
-    values = np.asarray(values, dtype=float)
-    if exponent == 0:
-        return values
-    return np.array([float(Decimal(repr(float(v))).scaleb(exponent)) for v in values])
+    return QUANTITY_UNITS[quantity].replace("currency", currency)

@@ -17,6 +17,7 @@ import pandas as pd
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import write_file_atomic
 from dispatch.core.times import cf_times, format_duration, parse_duration
+from dispatch.core.units import QUANTITY_UNITS, cf_attributes, parse_units
 from dispatch.core.untrusted_input import open_netcdf, short_name, short_repr
 from dispatch.exchange.fields import (
     ISSUED_PLAN_FIELDS,
@@ -26,12 +27,10 @@ from dispatch.exchange.fields import (
     SCHEMA_VERSION,
     SIGNAL_FIELDS,
     Cap,
+    ExchangeField,
     ExchangeTable,
     Signals,
     SignalSeries,
-    canonical_units,
-    parse_units,
-    shift,
 )
 from dispatch.exchange.issued_plans import IssuedPlans
 from dispatch.exchange.signal_checks import (
@@ -41,10 +40,19 @@ from dispatch.exchange.signal_checks import (
     signal_series,
     unknown_field,
 )
-from dispatch.results.netcdf import write_netcdf4
+from dispatch.results.netcdf import (
+    CONVENTIONS,
+    INTERVAL_MEAN,
+    TIME_BOUNDS,
+    add_time_bounds,
+    time_encoding,
+    write_netcdf4,
+)
 
 CALL_VARIABLES = ("call_start", "call_end", "call_import_limit")
 """netCDF variables (dimension ``call``) of demand-response calls."""
+VALID_TIME_BOUNDS = "valid_time_bnds"
+"""Bounds of the steps of the issued plans (``valid_time``)."""
 
 
 def read_netcdf(path: Path, file: str) -> Signals:
@@ -58,19 +66,26 @@ def read_netcdf(path: Path, file: str) -> Signals:
         times = cf_times(ds, "time", file)
         series: dict[str, SignalSeries] = {}
         currencies = set()
+        bounds = ds.variables["time"].attrs.get("bounds")  # CF cell bounds of the steps
         for name, variable in ds.data_vars.items():
             if name in PLAN_FIELDS or name in CALL_VARIABLES or name in KEY_FIGURES:
                 continue  # the plan, key figures and calls are not time-series signals
+            if isinstance(bounds, str) and name == bounds:
+                continue
             if name not in SIGNAL_FIELDS:
                 raise ScenarioError(file, short_name(name), unknown_field(name))
             if variable.dims != ("time",):
                 raise ScenarioError(file, name, f"has dimensions {variable.dims}, expected (time,)")
-            exponent, currency = parse_units(
-                SIGNAL_FIELDS[name].quantity, variable.attrs.get("units"), file, name
+            conversion = parse_units(
+                variable.attrs.get("units"),
+                SIGNAL_FIELDS[name].quantity,
+                file,
+                name,
+                currency=variable.attrs.get("currency"),
             )
-            currencies.add(currency)
-            values = _numbers(variable, file, name)
-            series[name] = signal_series(file, name, times, step, values, exponent)
+            currencies.add(conversion.currency)
+            values = conversion.apply(_numbers(variable, file, name))
+            series[name] = signal_series(file, name, times, step, values)
         caps = _netcdf_calls(ds, file)
     return Signals(file, series, caps, one_currency(currencies, file), site or None)
 
@@ -99,23 +114,22 @@ def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
     starts = cf_times(ds, "call_start", file)
     ends = cf_times(ds, "call_end", file)
     variable = ds["call_import_limit"]
-    exponent, _ = parse_units("power", variable.attrs.get("units"), file, "call_import_limit")
-    limits = shift(_numbers(variable, file, "call_import_limit"), exponent)
+    conversion = parse_units(variable.attrs.get("units"), "power", file, "call_import_limit")
+    limits = conversion.apply(_numbers(variable, file, "call_import_limit"))
     return demand_response_calls(file, "call", starts, ends, limits)
 
 
 def write_netcdf(table: ExchangeTable, path: Path) -> None:
-    """Write an exchange table as CF netCDF: fields on ``time``, calls on ``call``."""
+    """Write an exchange table as CF netCDF: fields on ``time`` (means over each step,
+    bounded by ``time_bnds``), key figures as scalars, calls on ``call``."""
     import xarray as xr
 
     times = table.times.tz_localize(None)
     data: dict[str, Any] = {}
     for name, values in table.fields.items():
         spec = SIGNAL_FIELDS.get(name) or PLAN_FIELDS[name]
-        units = canonical_units(spec.quantity, table.currency)
-        data[name] = ("time", values, {"units": units, "long_name": spec.long_name})
-    for name, (value, units) in table.key_figures.items():
-        data[name] = ((), value, {"units": units, "long_name": KEY_FIGURES[name]})
+        data[name] = ("time", values, _field_attributes(spec, table.currency))
+    data.update(_key_figures(table.key_figures, table.currency))
     calls = [cap for cap in table.caps if cap.field == "import_limit"]
     if calls:
         data["call_start"] = (
@@ -134,23 +148,33 @@ def write_netcdf(table: ExchangeTable, path: Path) -> None:
             {"units": "MW", "long_name": "Import limit during the demand-response call"},
         )
     ds = xr.Dataset(data, coords={"time": times})
-    ds["time"].attrs.update(standard_name="time", long_name="Start of the step (UTC)", axis="T")
+    ds = add_time_bounds(ds, "time", table.step, "Start of the step (UTC)")
     ds.attrs.update(
-        Conventions="CF-1.8",
+        Conventions=CONVENTIONS,
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,
         time_step=format_duration(table.step),
         **table.attrs,
     )
-    time_units = f"minutes since {table.start.strftime('%Y-%m-%d %H:%M:%S')}+00:00"
-    encoding: dict[str, dict] = {
-        name: {"units": time_units, "calendar": "proleptic_gregorian", "dtype": "int64"}
-        for name in ("time", "call_start", "call_end")
-        if name in ds.variables
-    }
+    names = ["time", TIME_BOUNDS, *(["call_start", "call_end"] if calls else [])]
+    encoding = time_encoding(names, table.start, table.step)
     for name in table.fields:
         encoding[name] = {"zlib": True, "complevel": 4}
     write_file_atomic(path, lambda temporary: write_netcdf4(ds, temporary, encoding))
+
+
+def _field_attributes(spec: ExchangeField, currency: str) -> dict[str, str]:
+    """CF attributes of a field: long name, units (and currency), a mean over the step."""
+    units = cf_attributes(QUANTITY_UNITS[spec.quantity], currency)
+    return {"long_name": spec.long_name, **units, **INTERVAL_MEAN}
+
+
+def _key_figures(figures: dict[str, tuple[float, str]], currency: str) -> dict[str, Any]:
+    """Key figures as scalar variables with their CF units and long names."""
+    return {
+        name: ((), value, {"long_name": KEY_FIGURES[name], **cf_attributes(units, currency)})
+        for name, (value, units) in figures.items()
+    }
 
 
 def write_issued_netcdf(plans: IssuedPlans, path: Path) -> None:
@@ -160,12 +184,8 @@ def write_issued_netcdf(plans: IssuedPlans, path: Path) -> None:
 
     data: dict[str, Any] = {}
     for name, spec in ISSUED_PLAN_FIELDS.items():
-        attrs = {"units": canonical_units(spec.quantity, plans.currency)}
-        data[name] = (
-            ("issue_time", "step"),
-            plans.planned[name],
-            {**attrs, "long_name": spec.long_name},
-        )
+        attrs = _field_attributes(spec, plans.currency)
+        data[name] = (("issue_time", "step"), plans.planned[name], attrs)
         data[f"delivered_{name}"] = (
             "time",
             plans.delivered[name],
@@ -180,8 +200,7 @@ def write_issued_netcdf(plans: IssuedPlans, path: Path) -> None:
             "flag_meanings": "lookahead committed",
         },
     )
-    for name, (value, units) in plans.key_figures.items():
-        data[name] = ((), value, {"units": units, "long_name": KEY_FIGURES[name]})
+    data.update(_key_figures(plans.key_figures, plans.currency))
     lead = np.arange(plans.lookahead_steps) * (plans.step / pd.Timedelta(hours=1))
     ds = xr.Dataset(
         data,
@@ -195,25 +214,23 @@ def write_issued_netcdf(plans: IssuedPlans, path: Path) -> None:
     ds["issue_time"].attrs.update(
         standard_name="forecast_reference_time",
         long_name="Decision time the plan was issued at (UTC)",
+        axis="T",
     )
     ds["lead_time_h"].attrs.update(
         standard_name="forecast_period", long_name="Start of the step after the decision", units="h"
     )
-    ds["valid_time"].attrs.update(
-        standard_name="time", long_name="Start of the step of the plan (UTC)"
+    ds = add_time_bounds(
+        ds, "valid_time", plans.step, "Start of the step of the plan (UTC)", VALID_TIME_BOUNDS
     )
-    ds["time"].attrs.update(standard_name="time", long_name="Start of the step (UTC)", axis="T")
+    ds = add_time_bounds(ds, "time", plans.step, "Start of the step (UTC)")
     ds.attrs.update(
-        Conventions="CF-1.8",
+        Conventions=CONVENTIONS,
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,
         **plans.description,
     )
-    time_units = f"minutes since {plans.times[0].strftime('%Y-%m-%d %H:%M:%S')}+00:00"
-    encoding: dict[str, dict] = {
-        name: {"units": time_units, "calendar": "proleptic_gregorian", "dtype": "int64"}
-        for name in ("issue_time", "valid_time", "time")
-    }
+    names = ["issue_time", "valid_time", VALID_TIME_BOUNDS, "time", TIME_BOUNDS]
+    encoding = time_encoding(names, plans.times[0], plans.step)
     for name in ISSUED_PLAN_FIELDS:
         encoding[name] = encoding[f"delivered_{name}"] = {"zlib": True, "complevel": 4}
     write_file_atomic(path, lambda temporary: write_netcdf4(ds, temporary, encoding))

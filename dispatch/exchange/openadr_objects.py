@@ -4,18 +4,27 @@ The models follow the schemas of the OpenADR 3.0.1 OpenAPI specification
 (``openadr3.yaml``, ``info.version: "3.0.1"``): ``program``, ``event``, ``report``,
 ``interval``, ``intervalPeriod``, ``valuesMap``, ``point``, ``eventPayloadDescriptor``,
 ``reportPayloadDescriptor`` and ``reportDescriptor``, with their field names and
-constraints. Unknown fields are rejected. Payload types and units are the enumerations
-of the OpenADR 3 Definitions where one exists; the rest are private strings
-(docs/exchange.md). Reading is :mod:`dispatch.exchange.openadr_reader`, writing
-:mod:`dispatch.exchange.openadr_writer`.
+constraints. The schemas do not forbid other properties (vendor extensions, newer
+fields): the models keep them as extras, which the reader names in a warning and
+otherwise ignores. Payload types and units are the enumerations of the OpenADR 3
+Definitions where one exists; the rest are private strings (docs/exchange.md). Reading
+is :mod:`dispatch.exchange.openadr_reader`, writing :mod:`dispatch.exchange.openadr_writer`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 from pydantic_core import PydanticCustomError
 
 OPENADR_VERSION = "3.0.1"
@@ -73,7 +82,8 @@ per interval, or power."""
 
 
 class _Object(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The 3.0.1 schemas allow properties they do not list; they land in model_extra.
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class Point(_Object):
@@ -171,6 +181,19 @@ class ReportDescriptor(_Object):
     """Number of reports [-]."""
 
 
+def _descriptor_kind(item: Any) -> str:
+    """``event`` or ``report``: which descriptor a program's entry is. Its optional
+    ``objectType`` decides, else a field only report descriptors have; with extra
+    properties allowed, the union could not tell them apart by itself."""
+    fields = item if isinstance(item, dict) else vars(item)
+    kind = fields.get("objectType")
+    if kind == "REPORT_PAYLOAD_DESCRIPTOR" or (
+        kind is None and not {"readingType", "accuracy", "confidence"}.isdisjoint(fields)
+    ):
+        return "report"
+    return "event"
+
+
 class ProgramDescription(_Object):
     """A link to a description of the program."""
 
@@ -216,7 +239,16 @@ class Program(_Provisioned):
     """Events are fixed once sent [-]."""
     localPrice: bool | None = None
     """Events adapted from a grid event [-]."""
-    payloadDescriptors: list[EventPayloadDescriptor | ReportPayloadDescriptor] | None = None
+    payloadDescriptors: (
+        list[
+            Annotated[
+                Annotated[EventPayloadDescriptor, Tag("event")]
+                | Annotated[ReportPayloadDescriptor, Tag("report")],
+                Discriminator(_descriptor_kind),
+            ]
+        ]
+        | None
+    ) = None
     """Default payload descriptors of the program's events and reports."""
     targets: list[ValuesMap] | None = None
     """Targets of the program."""

@@ -14,13 +14,13 @@ import pandas as pd
 
 from dispatch.core.files import write_file_atomic
 from dispatch.core.times import format_duration, iso
+from dispatch.core.units import decimal_shift
 from dispatch.exchange.fields import (
     DELIVERED_OPENADR,
     ISSUED_PLAN_FIELDS,
     PLAN_FIELDS,
     SIGNAL_FIELDS,
     ExchangeTable,
-    shift,
 )
 from dispatch.exchange.issued_plans import IssuedPlans
 from dispatch.exchange.openadr_objects import (
@@ -101,7 +101,7 @@ def _period(start: pd.Timestamp, duration: pd.Timedelta) -> IntervalPeriod:
 def _written(name: str, values: np.ndarray) -> np.ndarray:
     """Signal values in the enumerated unit they are written in."""
     quantity = SIGNAL_FIELDS[name].quantity
-    return shift(values, -UNITS[quantity][WRITTEN_UNITS[quantity]])
+    return decimal_shift(values, -UNITS[quantity][WRITTEN_UNITS[quantity]])
 
 
 def _event_descriptor(name: str, currency: str) -> EventPayloadDescriptor:
@@ -229,7 +229,7 @@ def write_issued_openadr(plans: IssuedPlans, path: Path) -> None:
 def _report_values(kind: str, values: np.ndarray, step: pd.Timedelta) -> np.ndarray:
     """Values [MW] in the unit of a report payload: kWh per interval or kW."""
     energy = REPORT_UNITS[kind] == "KWH"
-    return shift(values * (step / pd.Timedelta(hours=1)) if energy else values, 3)
+    return decimal_shift(values * (step / pd.Timedelta(hours=1)) if energy else values, 3)
 
 
 def _series_report(

@@ -155,7 +155,7 @@ def plan(
             "title": f"Plan and flexibility envelope of site {site} in study {study}",
             "study": study,
             "site": site,
-            "envelope_window_h": f"{window_h:g}",
+            "envelope_window_h": float(window_h),
         },
         key_figures=key_figures,
     )

@@ -22,6 +22,7 @@ from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.untrusted_input import load_json, read_bytes
 from dispatch.exchange.fields import ISSUED_PLAN_FIELDS, KEY_FIGURES, SIGNAL_FIELDS
+from dispatch.results.netcdf import VERTICES
 from dispatch.scenario.load import load_study
 from dispatch.scenario.study import Study
 
@@ -216,7 +217,8 @@ def read_plans(folder: Path, dataset: xr.Dataset) -> xr.Dataset:
     ):
         sizes = dict(ds.sizes)
     steps = dataset.sizes["snapshot"]
-    limits = {"site": dataset.sizes["site"], "issue_time": steps, "step": steps}
+    limits = {"site": dataset.sizes["site"], "issue_time": steps, "step": steps, VERTICES: 2}
+    sizes.setdefault(VERTICES, 2)  # the bounds of valid_time; absent before CF bounds
     for name in sizes:
         if name not in limits:
             raise ScenarioError(file, str(name)[:60], "unexpected dimension")

@@ -21,7 +21,6 @@ from dispatch.exchange.fields import (
     SIGNAL_FIELDS,
     Cap,
     SignalSeries,
-    shift,
 )
 
 
@@ -49,20 +48,18 @@ def signal_series(
     times: pd.DatetimeIndex,
     step: pd.Timedelta,
     values: np.ndarray,
-    exponent: int,
     time_field: str = "time",
     value_field: str | None = None,
 ) -> SignalSeries:
-    """A validated signal from values in the file's units.
+    """A validated signal from values in the field's canonical unit.
 
     Errors name the times ``time_field`` and the values ``value_field`` (default
     ``name``).
     """
     check_grid(times, step, file, time_field)
     span_end(times[-1], step, file, time_field)
-    canonical = shift(values, exponent)
-    check_values(canonical, times, SIGNAL_FIELDS[name].check, file, value_field or name)
-    return SignalSeries(times[0], step, canonical)
+    check_values(values, times, SIGNAL_FIELDS[name].check, file, value_field or name)
+    return SignalSeries(times[0], step, values)
 
 
 def demand_response_calls(

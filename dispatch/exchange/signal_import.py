@@ -48,7 +48,9 @@ def read_signals(path: str | Path) -> Signals:
     ----------
     path
         A netCDF file (``.nc``), a CSV file (``.csv``, with its metadata in the
-        ``.json`` of the same name) or an OpenADR 3.0.1 document (``.json``).
+        ``.json`` of the same name) or an OpenADR 3.0.1 document (``.json``; what
+        it carries beyond the 3.0.1 schemas is ignored and named in a warning of the
+        logger ``dispatch.exchange.openadr_reader``).
 
     Returns
     -------

@@ -3,8 +3,9 @@ components, and the few constraints on the linopy model that PyPSA has no compon
 
 - :mod:`~dispatch.model.network`: :func:`~dispatch.model.network.build_network`, the
   entry point, with the map of buses and Links; carriers.
-- :mod:`~dispatch.model.supply`: local supply (solar, wind, run-of-river, geothermal,
-  reservoir).
+- :mod:`~dispatch.model.supply`: local supply (solar, wind, run-of-river, geothermal).
+- :mod:`~dispatch.model.hydro`: the reservoir, with turbine and pump efficiencies
+  (pumped storage).
 - :mod:`~dispatch.model.battery`: the battery (a Store between charger and discharger).
 - :mod:`~dispatch.model.grid`: grid connections and the connection points of sites
   and grid regions.
@@ -19,6 +20,7 @@ components, and the few constraints on the linopy model that PyPSA has no compon
 - :mod:`~dispatch.model.constraints`: idle draw tied to sized IT, battery discharger
   tied to its charger, routes' shared capacity.
 - :mod:`~dispatch.model.carbon_targets`: CFE targets and emission cap.
+- :mod:`~dispatch.model.tariff`: the billed peaks of demand charges (from ``n.meta``).
 - :mod:`~dispatch.model.linopy_model`: :func:`~dispatch.model.linopy_model.build_model`,
   the network's linopy model with the constraints above added.
 - :mod:`~dispatch.model.baseline`: the flexible run's network turned into the baseline.

@@ -31,7 +31,9 @@ def add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None
     ``S battery charger`` (site bus -> ``S battery``, efficiency = charge
     efficiency) and ``S battery discharger`` (``S battery`` -> site bus, efficiency =
     discharge efficiency) each carry at most the power P at the site bus: the
-    discharger's capacity counts at its input, so it is P / discharge efficiency.
+    discharger's capacity counts at its input, so it is P / discharge efficiency, and
+    so does its marginal cost: the throughput cost per MWh at the site bus times the
+    discharge efficiency.
     The Store ``S battery`` holds the level: energy capacity E, standing loss
     compounding (1 - loss)^w, cyclic or from an initial level. Sized power: both
     Links are extendable, the charger bears the capital cost and
@@ -68,6 +70,7 @@ def add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None
         bus1=name,
         carrier="battery",
         efficiency=efficiency,
+        marginal_cost=bat.throughput_cost_per_mwh * efficiency,
         p_nom=bat.power_mw / efficiency,
         p_nom_extendable=bat.expansion is not None,
     )

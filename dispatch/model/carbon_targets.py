@@ -53,7 +53,10 @@ def _emissions(n: pypsa.Network, study: Study, site: str) -> linopy.LinearExpres
     for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
         asset = getattr(spec, carrier)
         if asset is not None and asset.co2_t_per_mwh > 0:
-            output = m["Generator-p"].sel(name=f"{site} {carrier}", drop=True)
+            names = [f"{site} {carrier}"]
+            if getattr(asset, "flexible_steam_pu", 0.0) > 0:
+                names.append(f"{site} geothermal flexible steam")
+            output = m["Generator-p"].sel(name=names).sum("name")
             terms.append((output * asset.co2_t_per_mwh * study.step_h).sum())
     return sum(terms[1:], terms[0]) if terms else None
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch.model.attributes import per_unit
+from dispatch.model.tariff import record_demand_charges
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -53,13 +54,21 @@ def add_grid_connection(n: pypsa.Network, study: Study, name: str) -> None:
 
     A site with a connection point of its own gets one (bus ``S grid``); the sites
     of a grid region share the region's (bus ``R grid``, added by ``build_network``).
+    A tariff's contracted capacity bounds the import Link; its demand charges go
+    into ``n.meta`` (:func:`~dispatch.model.tariff.add_demand_charges` puts them on
+    the model).
     """
     sns, carbon_price = n.snapshots, study.scenario.carbon_price
     bus = grid_bus(study, name)
+    grid = study.sites[name].grid
     import_limit = study.values(name, "grid.import_limit_mw")
     export_limit = study.values(name, "grid.export_limit_mw")
-    if study.sites[name].grid.region is None:
+    if grid.region is None:
         add_connection_point(n, bus, import_limit, export_limit)
+    if grid.tariff is not None:
+        if grid.tariff.contracted_mw is not None:
+            import_limit = np.minimum(import_limit, grid.tariff.contracted_mw)
+        record_demand_charges(n, study, name)
     import_cost = study.values(name, "grid.import_price") + carbon_price * study.values(
         name, "grid.carbon_intensity_t_per_mwh"
     )

@@ -33,6 +33,7 @@ from dispatch.core.pypsa_settings import import_pypsa
 from dispatch.model.battery import add_battery
 from dispatch.model.datacentre import add_datacentre
 from dispatch.model.grid import add_connection_point, add_grid_connection
+from dispatch.model.hydro import add_reservoir
 from dispatch.model.routes import add_route
 from dispatch.model.supply import add_local_supply
 from dispatch.scenario.study import Study
@@ -100,6 +101,7 @@ def build_network(study: Study) -> pypsa.Network:
     for name, site in study.sites.items():
         n.add("Bus", name, carrier="electricity", unit="MW")
         add_local_supply(n, study, name)
+        add_reservoir(n, study, name)
         if site.battery is not None:
             add_battery(n, study, name, site.battery)
         if site.grid is not None:

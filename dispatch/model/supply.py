@@ -1,5 +1,5 @@
-"""Local supply of a site: solar, wind and run-of-river plants, geothermal, and the
-reservoir (a StorageUnit whose level is modelled above the minimum level)."""
+"""Local supply of a site: solar, wind and run-of-river plants and geothermal (the
+reservoir is in :mod:`dispatch.model.hydro`)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ def add_local_supply(n: pypsa.Network, study: Study, name: str) -> None:
 
     ``S solar``, ``S wind``, ``S run_of_river``: Generators up to capacity times
     availability. ``S geothermal``: a Generator with a minimum stable output and ramp
-    limits. ``S reservoir``: a StorageUnit with inflow, its level counted above the
-    minimum level (so it needs no extra constraint), cyclic or from an initial level.
+    limits, up to the field's steam where it is given (what the turbine leaves of it is
+    vented: curtailment ``P steam - p``, as for the renewables); ``S geothermal
+    flexible steam``, where the field can raise its steam, a Generator up to that
+    share of P at the marginal cost plus the flexible steam's cost (the turbine's
+    output is the two together).
     """
     site, w, sns = study.sites[name], study.step_h, n.snapshots
     for carrier in VARIABLE_RENEWABLES:
@@ -46,27 +49,18 @@ def add_local_supply(n: pypsa.Network, study: Study, name: str) -> None:
             carrier="geothermal",
             p_nom=geo.capacity_mw,
             p_min_pu=geo.min_stable_pu,
+            p_max_pu=1.0 if geo.steam_pu is None else geo.steam_pu,
             marginal_cost=geo.marginal_cost,
             **ramp_limits(geo.ramp_pu_per_h, w),
             **expansion_attributes(geo.expansion, study),
         )
-    if (res := site.reservoir) is not None:
-        usable = (res.max_level_pu - res.min_level_pu) * res.energy_mwh
-        initial = (
-            0.0
-            if res.initial_level_pu is None
-            else ((res.initial_level_pu - res.min_level_pu) * res.energy_mwh)
-        )
-        n.add(
-            "StorageUnit",
-            f"{name} reservoir",
-            bus=name,
-            carrier="reservoir",
-            p_nom=res.turbine_mw,
-            max_hours=usable / res.turbine_mw,
-            p_min_pu=0.0,
-            inflow=pd.Series(study.values(name, "reservoir.inflow_mw"), sns),
-            marginal_cost=res.marginal_cost,
-            cyclic_state_of_charge=res.initial_level_pu is None,
-            state_of_charge_initial=initial,
-        )
+        if geo.flexible_steam_pu > 0:
+            n.add(
+                "Generator",
+                f"{name} geothermal flexible steam",
+                bus=name,
+                carrier="geothermal",
+                p_nom=geo.capacity_mw,
+                p_max_pu=geo.flexible_steam_pu,
+                marginal_cost=geo.marginal_cost + geo.flexible_steam_cost_per_mwh,
+            )

@@ -12,7 +12,6 @@ naming the file, the field and, for values, the times.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from dispatch.core.times import (
     parse_times,
     time_zone,
 )
+from dispatch.core.units import QUANTITY_UNITS, Conversion, cf_attributes, parse_units
 from dispatch.core.untrusted_input import (
     MAX_STEPS,
     ColumnMetadata,
@@ -45,7 +45,16 @@ from dispatch.core.untrusted_input import (
     validation_error,
 )
 from dispatch.operation.forecast_limits import series_field
-from dispatch.results.netcdf import write_netcdf4
+from dispatch.results.netcdf import (
+    CONVENTIONS,
+    INTERVAL_MEAN,
+    INTERVAL_SUM,
+    TIME_BOUNDS,
+    add_time_bounds,
+    time_encoding,
+    write_netcdf4,
+)
+from dispatch.scenario.series import QUANTITIES
 from dispatch.scenario.study import Study
 
 FORECAST_SCHEMA = "dispatch-forecast"
@@ -54,40 +63,6 @@ FORECAST_SCHEMA_VERSION = "1.0"
 """The only ``schema_version`` of forecast files this release reads and writes."""
 MAX_FORECAST_VALUES = 20_000_000
 """Most values of a forecast file (issue times x lead times x series) read [-]."""
-
-QUANTITIES: dict[str, str] = {
-    "solar.availability": "share",
-    "wind.availability": "share",
-    "run_of_river.availability": "share",
-    "grid.clean_share": "share",
-    "datacentre.pue": "ratio",
-    "reservoir.inflow_mw": "power",
-    "grid.import_limit_mw": "power",
-    "grid.export_limit_mw": "power",
-    "grid.surplus_mw": "power",
-    "datacentre.firm_mw": "power",
-    "datacentre.interruptible.offered_mw": "power",
-    "datacentre.heat_reuse.demand_mw": "power",
-    "import_limit_mw": "power",
-    "export_limit_mw": "power",
-    "datacentre.deferrable.arrivals_mwh": "energy",
-    "grid.import_price": "price",
-    "grid.export_price": "price",
-    "datacentre.heat_reuse.price": "price",
-    "grid.carbon_intensity_t_per_mwh": "carbon",
-}
-"""Kind of unit of each series field (of a site, or of a grid region)."""
-
-UNITS: dict[str, dict[str, int]] = {
-    "share": {"1": 0, "%": -2},
-    "ratio": {"1": 0},
-    "power": {"MW": 0, "kW": -3},
-    "energy": {"MWh": 0, "kWh": -3},
-    "price": {"CUR/MWh": 0, "CUR/kWh": 3},
-    "carbon": {"tCO2/MWh": 0, "kgCO2/MWh": -3, "gCO2/kWh": -3, "kgCO2/kWh": 0},
-}
-"""Units accepted by kind, each with the power of ten to the canonical (first) unit;
-``CUR`` is the study's currency."""
 
 
 @dataclass(frozen=True)
@@ -214,29 +189,15 @@ def _series_key(key: Any, study: Study, file: str, name: str) -> str:
     return key
 
 
-def _exponent(units: Any, key: str, study: Study, file: str, name: str) -> int:
-    """Power of ten from ``units`` to the canonical unit of series ``key``."""
+def _conversion(
+    units: Any, currency: Any, key: str, study: Study, file: str, name: str
+) -> Conversion:
+    """How values in ``units`` (and, for prices, ``currency``) become values of series
+    ``key`` in its canonical unit; a price must be in the study's currency."""
     quantity = QUANTITIES[series_field(key)]
-    currency = study.scenario.currency
-    accepted = {unit.replace("CUR", currency): e for unit, e in UNITS[quantity].items()}
-    text = units.strip() if isinstance(units, str) else ""
-    if text in accepted:
-        return accepted[text]
-    listed = ", ".join(accepted)
-    if not text:
-        raise ScenarioError(file, name, f"has no units (accepted: {listed})")
-    if quantity == "price" and _PRICE_UNITS.match(text):
-        raise ScenarioError(file, name, f"prices in {text[:3]}, the study's currency is {currency}")
-    raise ScenarioError(file, name, f"unknown units {short_repr(units)} (accepted: {listed})")
-
-
-_PRICE_UNITS = re.compile(r"^[A-Z]{3}/(MWh|kWh)$")
-
-
-def _canonical(values: np.ndarray, exponent: int) -> np.ndarray:
-    """``values`` times 10**exponent (a division for negative exponents, exact where
-    the quotient is)."""
-    return values * 10.0**exponent if exponent >= 0 else values / 10.0**-exponent
+    return parse_units(
+        units, quantity, file, name, currency=currency, study_currency=study.scenario.currency
+    )
 
 
 def _check_finite(
@@ -317,7 +278,10 @@ def _read_netcdf(path: Path, file: str, study: Study) -> ForecastTable:
         issues = cf_times(ds, "issue_time", file)
         check_grid(issues, issue_step, file, "issue_time")
         first_lead = _lead_times(ds.variables["lead_time"], step, file)
-        names = [name for name in ds.data_vars if name not in ("issue_time", "lead_time")]
+        # CF bounds of the time coordinates (e.g. time_bnds) are no forecasts
+        bounds = {v.attrs.get("bounds", v.encoding.get("bounds")) for v in ds.variables.values()}
+        skipped = {"issue_time", "lead_time", *bounds}
+        names = [name for name in ds.data_vars if name not in skipped]
         _check_count(file, len(issues), ds.sizes.get("lead_time", 0), len(names))
         values = {}
         for name in names:
@@ -339,7 +303,14 @@ def _read_netcdf(path: Path, file: str, study: Study) -> ForecastTable:
                 raise ScenarioError(
                     file, str(name), f"has values of type {variable.dtype}, expected numbers"
                 )
-            exponent = _exponent(variable.attrs.get("units"), key, study, file, str(name))
+            conversion = _conversion(
+                variable.attrs.get("units"),
+                variable.attrs.get("currency"),
+                key,
+                study,
+                file,
+                str(name),
+            )
             try:  # CF decoding applies _FillValue, scale_factor and add_offset, of any type
                 raw = variable.values.astype(float)
             except (TypeError, ValueError):
@@ -348,23 +319,21 @@ def _read_netcdf(path: Path, file: str, study: Study) -> ForecastTable:
                 ) from None
             valid = issues[0] + first_lead + step * np.arange(raw.shape[1])
             _check_finite(raw, issues, pd.DatetimeIndex(valid), file, str(name))
-            values[key] = _canonical(raw, exponent)
+            values[key] = conversion.apply(raw)
     return _table(file, study, issues, issue_step, first_lead, step, values)
 
 
 def _lead_times(variable: Any, step: pd.Timedelta, file: str) -> pd.Timedelta:
-    """The first lead time of a ``lead_time`` coordinate in ``hours`` or ``minutes``,
-    checked to run in steps of ``step``."""
+    """The first lead time of a ``lead_time`` coordinate in units of time (``hours``,
+    ``minutes``, ``s`` ...), checked to run in steps of ``step``."""
     units = variable.attrs.get("units")
-    unit = {"hours": "h", "h": "h", "minutes": "min", "min": "min"}.get(units)
-    if variable.ndim != 1 or unit is None or variable.dtype.kind not in "iuf":
-        raise ScenarioError(
-            file, "lead_time", "must be one-dimensional numbers in units 'hours' or 'minutes'"
-        )
+    if variable.ndim != 1 or variable.dtype.kind not in "iuf":
+        raise ScenarioError(file, "lead_time", "must be one-dimensional numbers")
+    hours = parse_units(units, "duration", file, "lead_time")
     raw = variable.values.astype(float)
     if not len(raw) or not np.isfinite(raw).all():
         raise ScenarioError(file, "lead_time", "needs finite lead times")
-    leads = pd.to_timedelta(raw, unit=unit).round("s")
+    leads = pd.to_timedelta(hours.apply(raw), unit="h").round("s")
     wrong = np.flatnonzero(leads != leads[0] + step * np.arange(len(leads)))
     if len(wrong):
         raise ScenarioError(
@@ -433,10 +402,13 @@ def _read_csv(path: Path, file: str, study: Study) -> ForecastTable:
     values = {}
     for name in columns[2:]:
         key = _series_key(name, study, file, name)
-        exponent = _exponent(meta.series[name].units, key, study, meta_file, f"series.{name}")
+        column = meta.series[name]
+        conversion = _conversion(
+            column.units, column.currency, key, study, meta_file, f"series.{name}"
+        )
         raw = _csv_numbers(table[name], issued, valid, file, name).reshape(len(issues), leads)
         _check_finite(raw, issues, valid[:leads], file, name)
-        values[key] = _canonical(raw, exponent)
+        values[key] = conversion.apply(raw)
     return _table(file, study, issues, issue_step, valid[0] - issued[0], step, values)
 
 
@@ -512,36 +484,44 @@ def write_forecast_file(table: ForecastTable, path: Path, currency: str) -> None
 
     data = {}
     for key, values in table.values.items():
-        units = next(iter(UNITS[QUANTITIES[series_field(key)]])).replace("CUR", currency)
+        quantity = QUANTITIES[series_field(key)]
+        units = cf_attributes(QUANTITY_UNITS[quantity], currency)
+        cells = INTERVAL_SUM if quantity == "energy" else INTERVAL_MEAN  # arrivals: per step
         data[key.replace("/", ".")] = (
             ("issue_time", "lead_time"),
             values,
-            {"series": key, "units": units, "long_name": f"Forecast of {key}"},
+            {"series": key, "long_name": f"Forecast of {key}", **units, **cells},
         )
-    leads_h = (table.first_lead + table.step * np.arange(table.leads)) / pd.Timedelta(hours=1)
+    leads = pd.TimedeltaIndex(table.first_lead + table.step * np.arange(table.leads))
+    issues = table.issue_times.tz_localize(None)
     ds = xr.Dataset(
         data,
         coords={
-            "issue_time": table.issue_times.tz_localize(None),
-            "lead_time": ("lead_time", leads_h, {"units": "hours", "long_name": "Lead time"}),
+            "issue_time": issues,
+            "lead_time": ("lead_time", (leads / pd.Timedelta(hours=1)).to_numpy()),
+            "time": (("issue_time", "lead_time"), issues.to_numpy()[:, None] + leads.to_numpy()),
         },
     )
-    ds["issue_time"].attrs.update(long_name="Issue time of the forecast (UTC)", axis="T")
+    ds["issue_time"].attrs.update(
+        standard_name="forecast_reference_time",
+        long_name="Issue time of the forecast (UTC)",
+        axis="T",
+    )
+    ds["lead_time"].attrs.update(
+        standard_name="forecast_period",
+        long_name="Start of the step after the issue time",
+        units="hours",
+    )
+    ds = add_time_bounds(ds, "time", table.step, "Start of the step forecast (UTC)")
     ds.attrs.update(
-        Conventions="CF-1.8",
+        Conventions=CONVENTIONS,
         schema=FORECAST_SCHEMA,
         schema_version=FORECAST_SCHEMA_VERSION,
         time_step=format_duration(table.step),
         issue_step=format_duration(table.issue_step),
         title=f"Forecasts read from {Path(table.file).name}",
     )
-    first = table.issue_times[0].strftime("%Y-%m-%d %H:%M:%S")
-    encoding: dict[str, dict] = {
-        "issue_time": {
-            "units": f"minutes since {first}+00:00",
-            "calendar": "proleptic_gregorian",
-            "dtype": "int64",
-        }
-    }
+    names = ["issue_time", "time", TIME_BOUNDS]
+    encoding = time_encoding(names, table.issue_times[0], table.step)
     encoding.update({name: {"zlib": True, "complevel": 4} for name in data})
     write_file_atomic(path, lambda temporary: write_netcdf4(ds, temporary, encoding))

@@ -282,15 +282,16 @@ class _RollingHorizon:
                 dispatcher.set_initial_levels(site, backlog_due_mwh=due)
 
     def _reachable_final_levels(self, dispatcher: Dispatcher, steps: int) -> None:
-        """End a reservoir no higher than its forecast inflow can fill it: forecasts of
-        less inflow than it needs to get back to its start level cannot reach that;
-        the shortfall is reported."""
+        """End a reservoir no higher than its forecast inflow and its pump at full power
+        can fill it: forecasts of less inflow than it needs to get back to its start
+        level cannot reach that; the shortfall is reported."""
         inflows = dispatcher.window_study
         for site, levels in self.end_levels.items():
             if "reservoir" in levels:
-                state = self.states[site]
-                filled = state.reservoir_mwh + self.study.step_h * float(
-                    inflows.values(site, "reservoir.inflow_mw").sum()
+                state, res = self.states[site], self.study.sites[site].reservoir
+                pumped = steps * res.pump_efficiency * res.pump_mw
+                filled = state.reservoir_mwh + self.study.step_h * (
+                    float(inflows.values(site, "reservoir.inflow_mw").sum()) + pumped
                 )
                 lowered = {**levels, "reservoir": min(levels["reservoir"], filled)}
                 dispatcher.set_final_levels(site, **level_arguments(lowered))

@@ -9,10 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
+from dispatch.core.units import cf_attributes
 from dispatch.results.extract import Extracted, RunDispatch
-from dispatch.results.netcdf import write_netcdf4
-from dispatch.results.result import Result
+from dispatch.results.netcdf import (
+    CONVENTIONS,
+    INTERVAL_MEAN,
+    TIME_BOUNDS,
+    add_time_bounds,
+    time_encoding,
+    write_netcdf4,
+)
+from dispatch.results.result import LEVELS, Result
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -204,6 +213,8 @@ class OperationResult(Result):
                 data[name] = (("site", "issue_time", "step"), values)
         starts = [plan.start for plan in self.issued]
         issue = study.snapshots[starts].tz_localize(None).rename("issue_time")
+        step = pd.Timedelta(hours=study.step_h)
+        valid = issue.to_numpy()[:, None] + step.to_timedelta64() * np.arange(steps)[None, :]
         ds = xr.Dataset(
             data,
             coords={
@@ -211,6 +222,7 @@ class OperationResult(Result):
                 "issue_time": issue,
                 "step": np.arange(steps),
                 "lead_time_h": ("step", np.arange(steps) * study.step_h),
+                "valid_time": (("issue_time", "step"), valid),
             },
         )
         currency = study.scenario.currency
@@ -222,22 +234,34 @@ class OperationResult(Result):
             lookahead_h=self.operation["lookahead_h"],
             commit_h=self.operation["commit_h"],
             forecast=str(self.operation["forecast"]["method"]),
-            Conventions="CF-1.8",
+            Conventions=CONVENTIONS,
         )
-        ds["issue_time"].attrs.update(long_name="Decision time the plan was issued at (UTC)")
-        ds["step"].attrs.update(long_name="Step of the plan, from its decision time")
-        ds["lead_time_h"].attrs.update(long_name="Start of the step after the decision", units="h")
+        ds = add_time_bounds(ds, "valid_time", step, "Start of the step of the plan (UTC)")
+        ds["site"].attrs.update(long_name="Site")
+        ds["issue_time"].attrs.update(
+            standard_name="forecast_reference_time",
+            long_name="Decision time the plan was issued at (UTC)",
+            axis="T",
+        )
+        ds["step"].attrs.update(long_name="Step of the plan, from its decision time", units="1")
+        ds["lead_time_h"].attrs.update(
+            standard_name="forecast_period",
+            long_name="Start of the step after the decision",
+            units="h",
+        )
         for name in ds.data_vars:
             long_name, units, _ = PLAN_VARIABLES[name]
-            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
+            ds[name].attrs.update(long_name=long_name, **cf_attributes(units, currency))
+            if name not in LEVELS:
+                ds[name].attrs.update(INTERVAL_MEAN)
         return ds
 
     def _write_files(self, staging: Path) -> None:
         """The files of :meth:`Result.write` for the realised operation, and
         ``plans.nc`` (:attr:`plans`)."""
         super()._write_files(staging)
-        write_netcdf4(
-            self.plans,
-            staging / "plans.nc",
-            {v: {"zlib": True, "complevel": 1} for v in self.plans.data_vars},
-        )
+        step = pd.Timedelta(hours=self.study.step_h)
+        names = ["issue_time", "valid_time", TIME_BOUNDS]
+        encoding = time_encoding(names, self.study.snapshots[0], step)
+        encoding.update({v: {"zlib": True, "complevel": 1} for v in self.plans.data_vars})
+        write_netcdf4(self.plans, staging / "plans.nc", encoding)

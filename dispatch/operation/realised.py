@@ -121,11 +121,24 @@ def _put_site(put: Put, study: Study, site: str, realised: RealisedSite) -> None
     for carrier in (*VARIABLE_RENEWABLES, "geothermal"):
         if getattr(spec, carrier) is not None:
             put("Generator", "p", f"{site} {carrier}", energy.output[carrier])
+    if (geo := spec.geothermal) is not None and geo.flexible_steam_pu > 0:
+        # The steady steam's part is what the field gives less what is vented.
+        steady = energy.available["geothermal"] - energy.curtailment["geothermal"]
+        put("Generator", "p", f"{site} geothermal", steady)
+        put(
+            "Generator",
+            "p",
+            f"{site} geothermal flexible steam",
+            energy.output["geothermal"] - steady,
+        )
     if (res := spec.reservoir) is not None:
         name, output = f"{site} reservoir", energy.output["reservoir"]
+        pump = energy.reservoir_pump
+        if pump is None:
+            pump = np.zeros(len(output))
         put("StorageUnit", "p_dispatch", name, output)
-        put("StorageUnit", "p_store", name, np.zeros(len(output)))
-        put("StorageUnit", "p", name, output)
+        put("StorageUnit", "p_store", name, pump)
+        put("StorageUnit", "p", name, output - pump)
         put("StorageUnit", "spill", name, energy.curtailment["reservoir"])
         put(
             "StorageUnit",

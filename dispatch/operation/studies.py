@@ -8,6 +8,7 @@ import numpy as np
 from dispatch.core.errors import ScenarioError
 from dispatch.core.names import VARIABLE_RENEWABLES
 from dispatch.model.sizing import it_capacity_bound
+from dispatch.model.tariff import demand_charge_field
 from dispatch.scenario.schema import Interruptible
 from dispatch.scenario.study import Study
 
@@ -18,8 +19,8 @@ where the actual supply cannot carry it."""
 
 
 def check_operable(study: Study) -> None:
-    """Raise for what operation does not handle: sized capacities, carbon targets and
-    routes.
+    """Raise for what operation does not handle: sized capacities, carbon targets,
+    routes and demand charges.
 
     Raises
     ------
@@ -31,6 +32,8 @@ def check_operable(study: Study) -> None:
         raise ScenarioError(source, "cfe_target", "operate solves no carbon targets")
     if study.scenario.routing is not None:
         raise ScenarioError(source, "routing", "operate does not move work between sites yet")
+    if (field := demand_charge_field(study)) is not None:
+        raise ScenarioError(source, field, "operate does not carry a month's peak between windows")
     for name, site in study.sites.items():
         dc = site.datacentre
         refused = {

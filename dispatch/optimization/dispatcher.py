@@ -50,6 +50,7 @@ _SOLUTION_ATTRIBUTES = {
     "Link-p": ("Link", "p0"),
     "Store-e": ("Store", "e"),
     "StorageUnit-p_dispatch": ("StorageUnit", "p_dispatch"),
+    "StorageUnit-p_store": ("StorageUnit", "p_store"),
     "StorageUnit-state_of_charge": ("StorageUnit", "state_of_charge"),
     "StorageUnit-spill": ("StorageUnit", "spill"),
 }

@@ -64,16 +64,21 @@ def check_hourly_balance(study: Study) -> None:
                 parts[carrier] = largest(asset, asset.capacity_mw) * study.values(
                     name, f"{carrier}.availability"
                 )
-        if site.geothermal is not None:
-            parts["geothermal"] = np.full(
-                len(pue), largest(site.geothermal, site.geothermal.capacity_mw)
-            )
+        if (geo := site.geothermal) is not None:
+            steam = 1.0 if geo.steam_pu is None else geo.steam_pu + geo.flexible_steam_pu
+            parts["geothermal"] = np.full(len(pue), steam * largest(geo, geo.capacity_mw))
         if site.reservoir is not None and site.reservoir.energy_mwh > 0:
             parts["reservoir"] = np.full(len(pue), site.reservoir.turbine_mw)
         if site.battery is not None:
             parts["battery"] = np.full(len(pue), largest(site.battery, site.battery.power_mw))
         if site.grid is not None:
-            parts["grid import"] = study.values(name, "grid.import_limit_mw")
+            tariff = site.grid.tariff
+            contracted = (
+                np.inf if tariff is None or tariff.contracted_mw is None else tariff.contracted_mw
+            )
+            parts["grid import"] = np.minimum(
+                study.values(name, "grid.import_limit_mw"), contracted
+            )
         supply = sum(parts.values(), np.zeros(len(pue)))
         baseline_shortfall[name] = need["all"] - (supply - parts.get("grid import", 0.0))
         for kind, what in (
@@ -103,6 +108,8 @@ def check_hourly_balance(study: Study) -> None:
                 sink = sink + study.values(name, "grid.export_limit_mw")
             if site.battery is not None:
                 sink = sink + largest(site.battery, site.battery.power_mw)
+            if site.reservoir is not None:
+                sink = sink + site.reservoir.pump_mw
             over = np.flatnonzero(must_run > sink + 1e-6)
             if len(over):
                 t = over[0]
@@ -110,7 +117,7 @@ def check_hourly_balance(study: Study) -> None:
                     f"{study.source}: sites.{name}.geothermal.min_stable_pu: at "
                     f"{study.snapshots[t].isoformat()} geothermal must run at "
                     f"{must_run:.4g} MW but the site can take at most {sink[t]:.4g} MW "
-                    "(facility at full IT capacity, export limit, battery charging)"
+                    "(facility at full IT capacity, export limit, battery charging, pumping)"
                 )
     for region in study.scenario.grid_regions:
         members = study.region_sites(region)
@@ -171,7 +178,7 @@ def _describe(constraint: str, asset: str, site: str, routes: dict[str, int]) ->
         ("Generator", "lower", "geothermal"): "geothermal.min_stable_pu",
         ("Generator", "upper", "geothermal"): "geothermal.capacity_mw",
         ("Generator", "ramp", "geothermal"): "geothermal.ramp_pu_per_h",
-        ("Link", "upper", "grid import"): "grid.import_limit_mw",
+        ("Link", "upper", "grid import"): "grid.import_limit_mw (or tariff.contracted_mw)",
         ("Link", "lower", "grid import"): "grid (import is never negative)",
         ("Link", "upper", "grid export"): "grid.export_limit_mw",
         ("Link", "lower", "grid export"): "grid (export is never negative)",

@@ -40,7 +40,8 @@ def stored_energy_values(n: pypsa.Network, study: Study) -> dict[str, dict[str, 
     -------
     dict
         By site and ``"battery"`` / ``"reservoir"`` (those it has), one value per step
-        [currency/MWh of stored energy].
+        [currency/MWh of stored energy; a reservoir's is the water's potential energy,
+        which its turbine turns into efficiency times as much at the bus].
     """
     constraints, w, values = n.model.constraints, study.step_h, {}
     for site, spec in study.sites.items():

@@ -20,6 +20,7 @@ from dispatch.model.baseline import to_baseline
 from dispatch.model.carbon_targets import target_shadow_prices
 from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network
+from dispatch.model.tariff import demand_charge_field
 from dispatch.optimization.explain import check_hourly_balance
 from dispatch.optimization.highs_lp import LpChanges, LpPositions
 from dispatch.optimization.network_lp import (
@@ -111,7 +112,7 @@ class VariantSolver:
 def reusable(study: Study, options: dict) -> bool:
     """Whether a study's LP can be kept for the next variant: one LP (one independent
     part) solved by HiGHS's default method, without routes or carbon targets (whose
-    constraints are not PyPSA components)."""
+    constraints are not PyPSA components) or demand charges."""
     scenario = study.scenario
     return (
         "solver" not in options
@@ -120,6 +121,7 @@ def reusable(study: Study, options: dict) -> bool:
         and scenario.emission_cap_tco2 is None
         and all(site.cfe_target is None for site in study.sites.values())
         and len(independent_parts(study)) == 1
+        and demand_charge_field(study) is None
     )
 
 

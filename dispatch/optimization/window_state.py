@@ -11,6 +11,7 @@ import numpy as np
 from dispatch.core.errors import ScenarioError
 from dispatch.core.names import VARIABLE_RENEWABLES
 from dispatch.model.sizing import it_capacity_bound
+from dispatch.model.tariff import demand_charge_field
 from dispatch.optimization.highs_lp import LpChanges, LpPositions
 from dispatch.scenario.study import Study
 
@@ -118,10 +119,12 @@ def _with_initial_levels(site: Site, levels: dict[str, float]) -> Site:
 
 def check_fixed_structure(study: Study) -> None:
     """Raise for what would change a Dispatcher's LP structure between windows: sized
-    capacities and carbon targets."""
+    capacities, carbon targets and demand charges (a month's peak spans windows)."""
     source = str(study.source)
     if study.scenario.cfe_target is not None or study.scenario.emission_cap_tco2 is not None:
         raise ScenarioError(source, "cfe_target", "a Dispatcher solves no carbon targets")
+    if (field := demand_charge_field(study)) is not None:
+        raise ScenarioError(source, field, "a Dispatcher bills no month's peak")
     for name, site in study.sites.items():
         if site.cfe_target is not None:
             raise ScenarioError(

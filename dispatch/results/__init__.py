@@ -3,6 +3,8 @@
 - :mod:`~dispatch.results.extract`: a solved network -> hourly arrays of one run in
   the terms of MODEL.md (output, curtailment, absorbed, backlog, ...).
 - :mod:`~dispatch.results.figures`: the key figures of MODEL.md §6 from both runs.
+- :mod:`~dispatch.results.tariff`: the tariff's figures (demand and fixed charges,
+  monthly peaks) from a site's import.
 - :mod:`~dispatch.results.result`: the :class:`~dispatch.results.result.Result`
   object, its xarray dataset, tables and result folder.
 - :mod:`~dispatch.results.plot`, :mod:`~dispatch.results.display`: the dispatch plot

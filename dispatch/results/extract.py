@@ -24,11 +24,15 @@ class RunDispatch:
     """
 
     output: dict[str, np.ndarray]
-    """Output per local carrier; battery: discharge minus charge [MW]."""
+    """Output per local carrier; battery: discharge minus charge; reservoir: turbine
+    output at the bus (pumping apart) [MW]."""
     available: dict[str, np.ndarray]
-    """Available power per curtailable carrier: P a_t, or inflow for reservoirs [MW]."""
+    """Available power per curtailable carrier: P a_t (geothermal with a steam field:
+    its steady steam P steam), or inflow for reservoirs (as potential energy) [MW]."""
     curtailment: dict[str, np.ndarray]
-    """Curtailment per curtailable carrier: P a_t - p_t, or spill [MW]."""
+    """Curtailment per curtailable carrier: P a_t - p_t (geothermal: the steady steam
+    the turbine does not take, vented), or spill for reservoirs (as potential
+    energy) [MW]."""
     it_power: dict[str, np.ndarray]
     """IT power by workload class of the work served here, whatever its origin [MW]."""
     facility_power: dict[str, np.ndarray]
@@ -50,7 +54,9 @@ class RunDispatch:
     battery_charge: np.ndarray | None
     """Battery charging power [MW]."""
     reservoir_level: np.ndarray | None
-    """Reservoir energy after the step [MWh]."""
+    """Reservoir energy after the step, as potential energy [MWh]."""
+    reservoir_pump: np.ndarray | None
+    """Power the reservoir's pump draws from the site bus; None without a pump [MW]."""
     marginal_price: np.ndarray
     """Shadow price of the site bus energy balance [currency/MWh]."""
     objective: float
@@ -110,9 +116,16 @@ def extract_run(
             gen_pmax, name, length
         )
         curtailment[carrier] = available[carrier] - output[carrier]
-    if spec.geothermal is not None:
-        output["geothermal"] = column_or_zeros(gen_p, f"{site} geothermal", length)
-    reservoir_level = battery_level = battery_charge = None
+    if (geo := spec.geothermal) is not None:
+        name = f"{site} geothermal"
+        steady = column_or_zeros(gen_p, name, length)
+        # The turbine's output: the steady steam's part and any flexible steam's.
+        output["geothermal"] = steady + column_or_zeros(gen_p, f"{name} flexible steam", length)
+        if geo.steam_pu is not None:
+            steam = n.generators.at[name, "p_nom_opt"] * geo.steam_pu
+            available["geothermal"] = np.full(length, steam)
+            curtailment["geothermal"] = steam - steady
+    reservoir_level = reservoir_pump = battery_level = battery_charge = None
     if (res := spec.reservoir) is not None:
         name = f"{site} reservoir"
         output["reservoir"] = column_or_zeros(su_t.p_dispatch, name, length)
@@ -123,6 +136,8 @@ def extract_run(
         reservoir_level = (
             column_or_zeros(su_t.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
         )
+        if res.pump_mw > 0:
+            reservoir_pump = column_or_zeros(su_t.p_store, name, length)
     if spec.battery is not None:
         name = f"{site} battery"
         battery_charge = column_or_zeros(n.links_t.p0, f"{name} charger", length)
@@ -169,6 +184,7 @@ def extract_run(
         battery_level=battery_level,
         battery_charge=battery_charge,
         reservoir_level=reservoir_level,
+        reservoir_pump=reservoir_pump,
         marginal_price=column_or_zeros(n.buses_t.marginal_price, site, length),
         heat_delivered=-column_or_zeros(gen_p, f"{site} heat sale", length),
         heat_pump_power=column_or_zeros(n.links_t.p0, f"{site} heat pump", length),

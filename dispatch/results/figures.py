@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dispatch.results.extract import RunDispatch
+from dispatch.results.tariff import tariff_figures
 from dispatch.scenario.study import Study
 
 UNITS: dict[str, str] = {
@@ -13,6 +14,10 @@ UNITS: dict[str, str] = {
     "energy_cost": "currency",
     "carbon_cost": "currency",
     "lost_work_cost": "currency",
+    "demand_charge_cost": "currency",
+    "fixed_charge_cost": "currency",
+    "peak_import_mw": "MW",
+    "battery_throughput_cost": "currency",
     "routing_cost": "currency",
     "capital_cost": "currency",
     "capacities": "MW (battery_energy: MWh)",
@@ -29,6 +34,9 @@ UNITS: dict[str, str] = {
     "curtailment_mwh": "MWh",
     "curtailment_by_carrier_mwh": "MWh",
     "curtailment_baseline_by_carrier_mwh": "MWh",
+    "vented_geothermal_mwh": "MWh",
+    "flexible_steam_mwh": "MWh",
+    "pumped_mwh": "MWh",
     "absorbed_mwh": "MWh",
     "absorbed_by_carrier_mwh": "MWh",
     "absorbed_share": "1",
@@ -100,7 +108,9 @@ def run_figures(
     -------
     dict
         Costs [currency], energies [MWh], emissions [tCO2], shares [1],
-        ``max_delay_h`` [h]; names as in ``UNITS``.
+        ``max_delay_h`` [h]; names as in ``UNITS``. A reservoir's curtailment is its
+        spill in MWh of potential energy; ``pumped_mwh`` is what its pump drew from
+        the site bus [MWh].
     """
     spec, w = study.sites[site], study.step_h
     dc = spec.datacentre
@@ -116,6 +126,16 @@ def run_figures(
         if asset is not None:
             local_cost = local_cost + asset.marginal_cost * run.output[carrier]
             emissions = emissions + getattr(asset, "co2_t_per_mwh", 0.0) * run.output[carrier]
+    throughput_cost = zeros
+    if (bat := spec.battery) is not None:
+        throughput_cost = bat.throughput_cost_per_mwh * (run.output["battery"] + run.battery_charge)
+    flexible_steam = flexible_steam_cost = zeros
+    if (geo := spec.geothermal) is not None and geo.steam_pu is not None:
+        # Output above the steady steam the turbine took (available - vented).
+        steady = run.available["geothermal"] - run.curtailment["geothermal"]
+        flexible_steam = run.output["geothermal"] - steady
+        flexible_steam_cost = geo.flexible_steam_cost_per_mwh * flexible_steam
+    local_cost = local_cost + throughput_cost + flexible_steam_cost
     energy_cost = _energy(
         local_cost
         + series("grid.import_price") * run.grid_import
@@ -159,8 +179,15 @@ def run_figures(
     water_per_mwh = dc.water_m3_per_mwh
     if water_per_mwh is None:
         water_per_mwh = DEFAULT_WATER_M3_PER_MWH[dc.cooling]
+    tariff = tariff_figures(study, site, run.grid_import)
     total_cost = (
-        energy_cost + carbon_cost + lost_work_cost + routing_cost - heat_revenue + run.capital_cost
+        energy_cost
+        + carbon_cost
+        + lost_work_cost
+        + routing_cost
+        - heat_revenue
+        + run.capital_cost
+        + tariff["demand_charge_cost"]
     )
     return {
         "objective": total_cost,
@@ -168,6 +195,8 @@ def run_figures(
         "energy_cost": energy_cost,
         "carbon_cost": carbon_cost,
         "lost_work_cost": lost_work_cost,
+        **tariff,
+        "battery_throughput_cost": _energy(throughput_cost, w),
         "routing_cost": routing_cost,
         "capital_cost": run.capital_cost,
         "capacities": dict(run.capacities),
@@ -184,6 +213,9 @@ def run_figures(
         "curtailment_by_carrier_mwh": {
             carrier: _energy(c, w) for carrier, c in run.curtailment.items()
         },
+        "vented_geothermal_mwh": _energy(run.curtailment.get("geothermal", zeros), w),
+        "flexible_steam_mwh": _energy(flexible_steam, w),
+        "pumped_mwh": 0.0 if run.reservoir_pump is None else _energy(run.reservoir_pump, w),
         "grid_surplus_absorbed_mwh": (
             0.0 if surplus is None else _energy(np.minimum(run.grid_import, surplus), w)
         ),

@@ -19,9 +19,18 @@ import pandas as pd
 from dispatch.core.files import csv_safe, staged_folder
 from dispatch.core.names import CURTAILABLE, LOCAL_CARRIERS, RUNS, WORKLOADS
 from dispatch.core.pypsa_settings import pypsa_settings
+from dispatch.core.units import cf_attributes
 from dispatch.results.extract import Extracted
 from dispatch.results.figures import UNITS, key_figures
-from dispatch.results.netcdf import export_network, write_netcdf4
+from dispatch.results.netcdf import (
+    CONVENTIONS,
+    INTERVAL_MEAN,
+    TIME_BOUNDS,
+    add_time_bounds,
+    export_network,
+    time_encoding,
+    write_netcdf4,
+)
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -31,11 +40,19 @@ if TYPE_CHECKING:
 
 TARGET_UNITS = {"cfe_target": "currency/MWh", "emission_cap": "currency/tCO2"}
 
-# name: (long_name, units); units "currency" is replaced by the study's currency.
+# name: (long_name, units as dispatch names them: "currency" is the study's currency).
+# Written as CF: units by dispatch.core.units.cf_attributes, means over the step with
+# cell_methods "time: mean", levels at the end of the step (LEVELS) without.
 VARIABLES: dict[str, tuple[str, str]] = {
-    "output": ("Output of local supply (battery: discharge minus charge)", "MW"),
-    "available": ("Available power of curtailable supply (reservoir: inflow)", "MW"),
-    "curtailment": ("Curtailment (reservoir: spill)", "MW"),
+    "output": (
+        "Output of local supply (battery: discharge minus charge; reservoir: turbine)",
+        "MW",
+    ),
+    "available": (
+        "Available power of curtailable supply (reservoir: inflow, as potential energy)",
+        "MW",
+    ),
+    "curtailment": ("Curtailment (reservoir: spill, as potential energy)", "MW"),
     "absorbed": ("Curtailment absorbed: baseline minus flexible", "MW"),
     "it_power": ("IT power by workload class", "MW"),
     "facility_power": ("Facility power (IT power times PUE) by workload class", "MW"),
@@ -47,7 +64,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "unserved": ("Interruptible work offered but not served", "MW"),
     "battery_level": ("Battery energy at the end of the step", "MWh"),
     "battery_charge": ("Battery charging power", "MW"),
-    "reservoir_level": ("Reservoir energy at the end of the step", "MWh"),
+    "reservoir_level": ("Reservoir energy (potential) at the end of the step", "MWh"),
+    "reservoir_pump": ("Power drawn by the reservoir's pump", "MW"),
     "marginal_price": ("Shadow price of energy at the site bus", "currency/MWh"),
     "moved_work": ("Work of the route's origin served at its destination", "MW"),
     "heat_delivered": ("Heat sold to district heating", "MW"),
@@ -61,6 +79,20 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "surplus": ("Grid surplus signalled by the partner", "MW"),
     "pue": ("Power usage effectiveness", "1"),
 }
+LEVELS = frozenset({"backlog", "battery_level", "reservoir_level"})
+"""Variables of :data:`VARIABLES` that are a level at the end of the step, not a mean."""
+COORDINATES = {
+    "run": "Run: flexible, or baseline (no flexible work)",
+    "site": "Site",
+    "carrier": "Local supply by carrier",
+    "curtailable": "Curtailable local supply by carrier",
+    "workload": "Workload class",
+    "route": "Route of work between sites (ORIGIN->DESTINATION)",
+    "moved_class": "Class of the work moved",
+    "origin": "Site the route's work comes from",
+    "destination": "Site the route's work is served at",
+}
+"""Long names of the text coordinates of the hourly dataset."""
 INPUTS = {
     "import_limit": "grid.import_limit_mw",
     "export_limit": "grid.export_limit_mw",
@@ -208,12 +240,18 @@ class Result:
             study=study.name,
             currency=currency,
             step_h=study.step_h,
-            Conventions="CF-1.8",
+            Conventions=CONVENTIONS,
         )
-        ds["snapshot"].attrs.update(long_name="Start of the snapshot (UTC)")
+        step = pd.Timedelta(hours=study.step_h)
+        ds = add_time_bounds(ds, "snapshot", step, "Start of the step (UTC)")
+        for name in ds.coords:
+            if name in COORDINATES:
+                ds[name].attrs["long_name"] = COORDINATES[name]
         for name in ds.data_vars:
             long_name, units = VARIABLES[name]
-            ds[name].attrs.update(long_name=long_name, units=units.replace("currency", currency))
+            ds[name].attrs.update(long_name=long_name, **cf_attributes(units, currency))
+            if name not in LEVELS:
+                ds[name].attrs.update(INTERVAL_MEAN)
         return ds
 
     def _moved_work(self) -> xr.DataArray:
@@ -292,6 +330,7 @@ class Result:
             "battery_level",
             "battery_charge",
             "reservoir_level",
+            "reservoir_pump",
             "marginal_price",
             "heat_delivered",
             "heat_pump_power",
@@ -317,15 +356,17 @@ class Result:
         """The hourly dataset as one wide table, a column per variable, run and key.
 
         Column names read ``VARIABLE[RUN/SITE/KEY] (UNIT)`` (the parts a variable
-        has); the index is the snapshot (UTC).
+        has, units as dispatch names them: ``MWh``, ``EUR/MWh``); the index is the
+        snapshot (UTC).
         """
         ds = self.dispatch
+        currency = self.study.scenario.currency
         steps = ds.sizes["snapshot"]
         labels: list[str] = []
         blocks: list[np.ndarray] = []
         for name, var in ds.data_vars.items():
             extra = [d for d in var.dims if d != "snapshot"]
-            unit = var.attrs["units"]
+            unit = VARIABLES[name][1].replace("currency", currency)
             keys = itertools.product(*(map(str, ds[d].values) for d in extra))
             labels += [
                 f"{name}[{'/'.join(key)}] ({unit})" if extra else f"{name} ({unit})" for key in keys
@@ -379,11 +420,11 @@ class Result:
             json.dumps(self.summary, indent=2) + "\n", encoding="utf-8"
         )
         # zlib level 1: within 3 % of level 4's size in three quarters of the time
-        write_netcdf4(
-            self.dispatch,
-            staging / "dispatch.nc",
-            {v: {"zlib": True, "complevel": 1} for v in self.dispatch.data_vars},
-        )
+        snapshots, step = self.study.snapshots, pd.Timedelta(hours=self.study.step_h)
+        encoding = time_encoding(["snapshot", TIME_BOUNDS], snapshots[0], step)
+        for name in [*self.dispatch.data_vars, "snapshot", TIME_BOUNDS]:
+            encoding[name] = {**encoding.get(name, {}), "zlib": True, "complevel": 1}
+        write_netcdf4(self.dispatch, staging / "dispatch.nc", encoding)
         write_dispatch_csv(self.dispatch_table(), staging / "dispatch.csv")
         figure = self.plot_dispatch()
         figure.savefig(staging / "dispatch.png", dpi=110)

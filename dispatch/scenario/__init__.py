@@ -3,6 +3,8 @@
 - :mod:`~dispatch.scenario.schema`: the pydantic schema of a scenario file.
 - :mod:`~dispatch.scenario.assets`: the site's assets in that schema (plants, storage,
   grid connection, sizing).
+- :mod:`~dispatch.scenario.tariff`: a grid connection's tariff (demand charges,
+  contracted capacity, time-of-use periods) and its windows on the snapshots.
 - :mod:`~dispatch.scenario.quantities`: the number types of fields (bounds, units,
   series) and the strict base model.
 - :mod:`~dispatch.scenario.study`: :class:`~dispatch.scenario.study.Study`, a validated

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dispatch.scenario.quantities import (
     Energy,
@@ -23,7 +23,9 @@ from dispatch.scenario.quantities import (
     PriceSeries,
     SiteName,
     StrictModel,
+    fail_field,
 )
+from dispatch.scenario.tariff import Tariff
 
 
 class _Investment(StrictModel):
@@ -85,7 +87,9 @@ class VariableRenewable(StrictModel):
 
 
 class Geothermal(StrictModel):
-    """A geothermal plant: must-run at or above its minimum stable output, ramp-limited."""
+    """A geothermal plant: must-run at or above its minimum stable output, ramp-limited;
+    with ``steam_pu``, fed by a steam field whose steam the turbine does not take is
+    vented."""
 
     capacity_mw: Power
     """Installed capacity P [MW]."""
@@ -99,17 +103,61 @@ class Geothermal(StrictModel):
     """Direct CO2 intensity of the output (non-condensable gases) [tCO2/MWh]."""
     expansion: Expansion | None = None
     """Size the plant by optimisation; ``capacity_mw`` is then ignored."""
+    steam_pu: PerUnit | None = None
+    """Steam the field delivers in every step, as the turbine output it could give over
+    capacity; the turbine takes up to it and the rest is vented at no cost, counted as
+    curtailed geothermal. None: the field follows the turbine and nothing is vented
+    (backing off is not curtailment) [p.u.]."""
+    flexible_steam_pu: PerUnit = 0.0
+    """Steam the field can raise above ``steam_pu`` when asked, at a cost (wells opened
+    beyond their steady flow, standby wells), as turbine output over capacity [p.u.]."""
+    flexible_steam_cost_per_mwh: Price = 0.0
+    """Cost per MWh of turbine output made from flexible steam, on top of the marginal
+    cost (faster pressure decline and make-up drilling) [currency/MWh]."""
+
+    @model_validator(mode="after")
+    def _steam_fits(self) -> Geothermal:
+        """The turbine's minimum within the steady steam; flexible steam with a cost,
+        within capacity, on a plant of given capacity without a ramp limit."""
+        steam, flexible = self.steam_pu, self.flexible_steam_pu
+        if steam is not None and self.min_stable_pu > steam:
+            fail_field("steam_pu", steam, "is below min_stable_pu", "Geothermal")
+        problem = None
+        if flexible > 0 and (steam is None or steam + flexible > 1):
+            problem = "needs steam_pu, and steam_pu + flexible_steam_pu <= 1"
+        elif flexible > 0 and self.flexible_steam_cost_per_mwh <= 0:
+            problem = "needs flexible_steam_cost_per_mwh > 0 (free steam is steam_pu)"
+        elif flexible > 0 and (self.ramp_pu_per_h is not None or self.expansion is not None):
+            problem = "cannot be combined with ramp_pu_per_h or expansion"
+        if problem is not None:
+            fail_field("flexible_steam_pu", flexible, problem, "Geothermal")
+        return self
 
 
 class Reservoir(StrictModel):
-    """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill."""
+    """Reservoir hydro: turbine fed by a reservoir with natural inflow and free spill,
+    optionally pumped storage (a pump filling it from the site bus, for a plant with an
+    upper and a lower reservoir).
+
+    Level, inflow and spill are in MWh of the water's potential energy (stored energy);
+    the turbine delivers ``turbine_efficiency`` times the energy it draws to the bus,
+    and the pump stores ``pump_efficiency`` times the energy it takes from the bus.
+    """
 
     turbine_mw: PositivePower
-    """Turbine capacity P [MW]."""
+    """Turbine capacity P, output at the site bus [MW]."""
     energy_mwh: Energy
-    """Reservoir energy content at full level [MWh]."""
+    """Reservoir content at full level, as the stored water's potential energy [MWh]."""
     inflow_mw: PowerSeries
-    """Natural inflow as electrical power equivalent [MW]."""
+    """Natural inflow, as the potential energy of the water flowing in per hour [MW]."""
+    turbine_efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Share of the stored energy drawn by the turbine delivered to the site bus
+    (turbine, generator and transformer) [p.u.]."""
+    pump_mw: Power = 0.0
+    """Pump capacity, power drawn from the site bus; 0: no pumping [MW]."""
+    pump_efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Share of the energy the pump draws from the site bus stored in the reservoir
+    (pump, motor and transformer) [p.u.]."""
     min_level_pu: PerUnit = 0.0
     """Lowest allowed level as a share of the energy content [p.u.]."""
     max_level_pu: PerUnit = 1.0
@@ -117,7 +165,7 @@ class Reservoir(StrictModel):
     initial_level_pu: PerUnit | None = None
     """Level before the first step; none means cyclic (start level = end level) [p.u.]."""
     marginal_cost: Price = 0.0
-    """Cost per MWh produced [currency/MWh]."""
+    """Cost per MWh the turbine delivers to the site bus [currency/MWh]."""
 
 
 class Battery(StrictModel):
@@ -139,6 +187,8 @@ class Battery(StrictModel):
     """Size the charge and discharge power by optimisation; ``power_mw`` is then ignored."""
     energy_expansion: EnergyExpansion | None = None
     """Size the energy capacity on its own; ``energy_mwh`` is then ignored (cyclic only)."""
+    throughput_cost_per_mwh: Price = 0.0
+    """Cost per MWh discharged, counted at the site bus (cell degradation) [currency/MWh]."""
 
 
 class Grid(StrictModel):
@@ -148,8 +198,9 @@ class Grid(StrictModel):
     """Import limit I_t at the connection point [MW]."""
     export_limit_mw: PowerSeries = 0.0
     """Export limit X_t at the connection point [MW]."""
-    import_price: PriceSeries
-    """Price c_t paid per MWh imported [currency/MWh]."""
+    import_price: PriceSeries | None = None
+    """Price c_t paid per MWh imported; required unless ``tariff.energy_periods``
+    give it [currency/MWh]."""
     export_price: PriceSeries = 0.0
     """Price e_t earned per MWh exported; never above the import price [currency/MWh]."""
     carbon_intensity_t_per_mwh: IntensitySeries = 0.0
@@ -161,6 +212,23 @@ class Grid(StrictModel):
     region: SiteName | None = None
     """Grid region (a key of ``grid_regions``) whose shared connection point this
     connection sits behind; none: the site has a connection point of its own [-]."""
+    tariff: Tariff | None = None
+    """Demand charges, a fixed charge on a contracted capacity and time-of-use
+    periods beside the price per MWh; none: the import price alone [-]."""
+
+    @model_validator(mode="after")
+    def _one_import_price(self) -> Grid:
+        periods = self.tariff is not None and bool(self.tariff.energy_periods)
+        if periods == (self.import_price is not None):
+            fail_field(
+                "import_price",
+                self.import_price,
+                "give either import_price or tariff.energy_periods, not both"
+                if periods
+                else "required unless tariff.energy_periods give the price",
+                "Grid",
+            )
+        return self
 
 
 class GridRegion(StrictModel):

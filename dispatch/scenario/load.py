@@ -21,6 +21,7 @@ from dispatch.scenario.series import (
     snapshot_times,
 )
 from dispatch.scenario.study import Study
+from dispatch.scenario.tariff import import_price_from_periods
 
 SCENARIO_FILE = "scenario.yaml"
 
@@ -124,7 +125,8 @@ def study_from_scenario(
     """
     source = Path(source)
     snapshots = snapshot_times(scenario, source, hours)
-    reader = SeriesReader(source.parent, snapshots, len(snapshot_times(scenario, source)))
+    full = len(snapshot_times(scenario, source))
+    reader = SeriesReader(source.parent, snapshots, full, scenario.currency)
     series: dict[str, np.ndarray] = {}
     for site_name, site in scenario.sites.items():
         for path_in_site, bounds in SERIES_FIELDS.items():
@@ -135,6 +137,10 @@ def study_from_scenario(
             values = reader.read(value, field_name, source)
             check_range(values, bounds, snapshots, field_name, str(source))
             series[f"{site_name}/{path_in_site}"] = values
+        if site.grid is not None and site.grid.import_price is None:
+            series[f"{site_name}/grid.import_price"] = import_price_from_periods(
+                snapshots, scenario.snapshots.start, site.grid.tariff
+            )
     for region_name, region in scenario.grid_regions.items():
         for path_in_region, bounds in REGION_SERIES_FIELDS.items():
             field_name = f"grid_regions.{region_name}.{path_in_region}"

@@ -12,6 +12,7 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
+from dispatch.core.units import parse_units
 from dispatch.scenario.assets import GridRegion
 from dispatch.scenario.schema import Scenario, Site, series_bounds
 
@@ -41,8 +42,34 @@ SERIES_FIELDS: dict[str, tuple[float, float]] = {
 REGION_SERIES_FIELDS: dict[str, tuple[float, float]] = {
     path: series_bounds(GridRegion, path) for path in ("import_limit_mw", "export_limit_mw")
 }
+QUANTITIES: dict[str, str] = {
+    "solar.availability": "share",
+    "wind.availability": "share",
+    "run_of_river.availability": "share",
+    "grid.clean_share": "share",
+    "datacentre.pue": "ratio",
+    "reservoir.inflow_mw": "power",
+    "grid.import_limit_mw": "power",
+    "grid.export_limit_mw": "power",
+    "grid.surplus_mw": "power",
+    "datacentre.firm_mw": "power",
+    "datacentre.interruptible.offered_mw": "power",
+    "datacentre.heat_reuse.demand_mw": "power",
+    "import_limit_mw": "power",
+    "export_limit_mw": "power",
+    "datacentre.deferrable.arrivals_mwh": "energy",
+    "grid.import_price": "price",
+    "grid.export_price": "price",
+    "datacentre.heat_reuse.price": "price",
+    "grid.carbon_intensity_t_per_mwh": "carbon",
+}
+"""Quantity of each series field (of a site, or of a grid region): a key of
+:data:`dispatch.core.units.QUANTITY_UNITS`."""
 NOT_SERIES = "not_series"
 """Key of a table's ``attrs``: its variables that are no series, and why."""
+UNITS = "units"
+"""Key of a table's ``attrs``: the ``units`` and ``currency`` of its netCDF variables
+that have units."""
 
 
 def snapshot_times(
@@ -71,10 +98,16 @@ def snapshot_times(
 
 
 class SeriesReader:
-    """Reads series references, each file once, and aligns them on the snapshots."""
+    """Reads series references, each file once, and aligns them on the snapshots.
 
-    def __init__(self, folder: Path, snapshots: pd.DatetimeIndex, full: int) -> None:
+    A netCDF variable with a ``units`` attribute is converted from its units to the
+    field's canonical unit (prices: in the study's ``currency``); one without, and
+    every CSV column, is read as in the canonical unit.
+    """
+
+    def __init__(self, folder: Path, snapshots: pd.DatetimeIndex, full: int, currency: str) -> None:
         self.folder = folder.resolve()
+        self.currency = currency
         self.snapshots = snapshots
         self.full = pd.date_range(snapshots[0], periods=full, freq=snapshots.freq)
         self.tables: dict[str, pd.DataFrame] = {}
@@ -87,7 +120,15 @@ class SeriesReader:
         if column not in table.columns:
             problem = table.attrs.get(NOT_SERIES, {}).get(column, "no such column")
             raise ScenarioError(file_name, column, f"{problem} (referenced by {field_name})")
-        return table[column].to_numpy(dtype=float)[: len(self.snapshots)]
+        values = table[column].to_numpy(dtype=float)[: len(self.snapshots)]
+        if column not in table.attrs.get(UNITS, {}):
+            return values
+        units, currency = table.attrs[UNITS][column]
+        quantity = QUANTITIES[field_name.split(".", 2)[2]]  # sites.SITE.FIELD, grid_regions.R.F
+        conversion = parse_units(
+            units, quantity, file_name, column, currency=currency, study_currency=self.currency
+        )
+        return conversion.apply(values)
 
     def _table(self, file_name: str, field_name: str, source: Path) -> pd.DataFrame:
         if file_name in self.tables:
@@ -157,7 +198,7 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
                 else "has no units such as 'hours since 2025-01-01 00:00:00'"
             )
             raise ScenarioError(file_name, "time", problem)
-        columns, not_series = {}, {}
+        columns, not_series, units = {}, {}, {}
         for name, variable in ds.data_vars.items():
             if variable.dims != ("time",):
                 not_series[name] = f"has dimensions {variable.dims}: a series has only time"
@@ -165,8 +206,11 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
                 not_series[name] = f"has values that are not numbers ({variable.dtype})"
             else:
                 columns[name] = variable.to_numpy()
+                if "units" in variable.attrs:
+                    units[name] = (variable.attrs["units"], variable.attrs.get("currency"))
     table = pd.DataFrame(columns, index=times.tz_localize("UTC"))
     table.attrs[NOT_SERIES] = not_series
+    table.attrs[UNITS] = units
     return table
 
 

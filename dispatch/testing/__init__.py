@@ -40,6 +40,9 @@ Its modules, by what they check:
 - :mod:`~dispatch.testing.network_inputs`: both runs' networks share their inputs;
 - :mod:`~dispatch.testing.summary`, :mod:`~dispatch.testing.site_summary`: key figures;
 - :mod:`~dispatch.testing.targets`: carbon targets;
+- :mod:`~dispatch.testing.tariff`: contracted capacity, demand charges and tariff figures;
+- :mod:`~dispatch.testing.cf`: :func:`assert_cf_compliant`, the CF conventions of a
+  netCDF file dispatch wrote;
 - :mod:`~dispatch.testing.checker`, :mod:`~dispatch.testing.series`: shared helpers.
 
 Examples
@@ -49,9 +52,16 @@ Examples
 >>> assert_invariants(solve(load_study("networks/olkaria", hours=48)))
 """
 
+from dispatch.testing.cf import assert_cf_compliant
 from dispatch.testing.invariants import assert_invariants
 from dispatch.testing.objective import assert_same_optimum
 from dispatch.testing.routes import route_rules
 from dispatch.testing.workload import deadline_window
 
-__all__ = ["assert_invariants", "assert_same_optimum", "deadline_window", "route_rules"]
+__all__ = [
+    "assert_cf_compliant",
+    "assert_invariants",
+    "assert_same_optimum",
+    "deadline_window",
+    "route_rules",
+]

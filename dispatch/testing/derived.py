@@ -26,6 +26,13 @@ def check_derived(check: Checker, study: Study, site: str, run: RunDispatch) -> 
                 run.capacities[carrier] * study.values(site, f"{carrier}.availability"),
                 "MW",
             )
+    if (geo := spec.geothermal) is not None and geo.steam_pu is not None:
+        check.equal(
+            "geothermal available = P steam",
+            run.available["geothermal"],
+            run.capacities["geothermal"] * geo.steam_pu,
+            "MW",
+        )
     if spec.reservoir is not None:
         check.equal(
             "reservoir available = inflow_t",
@@ -33,9 +40,19 @@ def check_derived(check: Checker, study: Study, site: str, run: RunDispatch) -> 
             study.values(site, "reservoir.inflow_mw"),
             "MW",
         )
+    flexible_steam = spec.geothermal is not None and spec.geothermal.flexible_steam_pu > 0
     for carrier, curtailment in run.curtailment.items():
         check.at_least(f"{carrier} curtailment >= 0", curtailment, 0.0, "MW")
-        if carrier != "reservoir":
+        if carrier == "geothermal" and flexible_steam:
+            # Output above the steady steam is flexible steam's: the schedule read
+            # from the network checks that split (``geothermal_flexible``).
+            check.at_least(
+                "geothermal curtailment >= P steam - p_t",
+                curtailment,
+                run.available[carrier] - run.output[carrier],
+                "MW",
+            )
+        elif carrier != "reservoir":
             check.equal(
                 f"{carrier} curtailment = P a_t - p_t",
                 curtailment,

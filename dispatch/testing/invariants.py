@@ -20,6 +20,7 @@ from dispatch.testing.storage import check_storage
 from dispatch.testing.summary import check_summary
 from dispatch.testing.supply import check_grid_regions, check_supply
 from dispatch.testing.targets import check_targets
+from dispatch.testing.tariff import check_tariff
 from dispatch.testing.workload import check_workload
 
 if TYPE_CHECKING:
@@ -137,3 +138,4 @@ def _check_schedule(
     check_storage(check, study, site, s)
     check_workload(check, study, site, s, baseline, late)
     check_heat(check, study, site, s)
+    check_tariff(check, study, site, s)

@@ -13,6 +13,7 @@ from dispatch.core.names import RUNS
 from dispatch.testing.capacities import capital_cost
 from dispatch.testing.routes import Moved, routes_by_name
 from dispatch.testing.series import series_values
+from dispatch.testing.tariff import demand_charges
 
 if TYPE_CHECKING:
     from dispatch.results.result import Result
@@ -33,7 +34,8 @@ def _local_cost(study: Study, site: str, outputs: Mapping[str, np.ndarray]) -> n
 def _site_cost(study: Study, site: str, s: Schedule) -> np.ndarray:
     """Cost of one site per step as MODEL.md §4 counts it, routing and capital cost
     aside, less the heat revenue [currency/h]."""
-    dc = study.sites[site].datacentre
+    spec = study.sites[site]
+    dc, battery, geothermal = spec.datacentre, spec.battery, spec.geothermal
     outputs = dict(s.renewable)
     for carrier, output in (
         ("geothermal", s.geothermal),
@@ -45,6 +47,12 @@ def _site_cost(study: Study, site: str, s: Schedule) -> np.ndarray:
     carbon_price = study.scenario.carbon_price
     return (
         _local_cost(study, site, outputs)
+        + (0.0 if battery is None else battery.throughput_cost_per_mwh * s.battery_discharge)
+        + (
+            0.0
+            if geothermal is None
+            else geothermal.flexible_steam_cost_per_mwh * s.geothermal_flexible
+        )
         + (
             series_values(study, site, "grid.import_price")
             + carbon_price * series_values(study, site, "grid.carbon_intensity_t_per_mwh")
@@ -72,12 +80,14 @@ def check_objective(
     for name, route in routes_by_name(study).items():
         hourly = hourly + route.cost_per_mwh * sum(moved[name].values())
     capital = sum(capital_cost(study, site, s.capacities) for site, s in schedules.items())
+    peaks = sum(demand_charges(study, site, s.grid_import) for site, s in schedules.items())
     for site, s in schedules.items():
         check.equal(
             f"objective (as site {site!r} reads it) = sum_t w [costs + V (O_t - v_t) "
-            "+ routing cost x work moved - heat price x heat delivered] + capital cost",
+            "+ routing cost x work moved - heat price x heat delivered] + capital cost "
+            "+ sum_k demand charge_k x max_(t in window k) import_t",
             s.objective,
-            study.step_h * hourly.sum() + capital,
+            study.step_h * hourly.sum() + capital + peaks,
             study.scenario.currency,
         )
 

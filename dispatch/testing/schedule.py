@@ -36,6 +36,8 @@ class Schedule:
     """Output p_t per variable renewable carrier [MW]."""
     geothermal: np.ndarray | None
     """Geothermal output [MW]."""
+    geothermal_flexible: np.ndarray | None
+    """The part of the geothermal output made from flexible steam [MW]."""
     battery_charge: np.ndarray | None
     """Battery charging power [MW]."""
     battery_discharge: np.ndarray | None
@@ -43,11 +45,13 @@ class Schedule:
     battery_level: np.ndarray | None
     """Battery energy after the step [MWh]."""
     reservoir_dispatch: np.ndarray | None
-    """Reservoir turbine output [MW]."""
+    """Reservoir turbine output at the site bus [MW]."""
+    reservoir_pump: np.ndarray | None
+    """Power the reservoir's pump draws from the site bus (0 without a pump) [MW]."""
     reservoir_spill: np.ndarray | None
-    """Reservoir spill [MW]."""
+    """Reservoir spill, as potential energy [MW]."""
     reservoir_level: np.ndarray | None
-    """Reservoir energy after the step, counted from empty [MWh]."""
+    """Reservoir energy after the step, as potential energy counted from empty [MWh]."""
     grid_import: np.ndarray
     """Grid import [MW]."""
     grid_export: np.ndarray
@@ -93,18 +97,29 @@ def schedule_from_arrays(study: Study, site: str, run: RunDispatch) -> Schedule:
     """
     spec = study.sites[site]
     idle = spec.datacentre.idle_fraction
-    discharge = spill = None
+    discharge = spill = pump = flexible = None
+    if spec.geothermal is not None:
+        vented = run.curtailment.get("geothermal")
+        steady = run.output["geothermal"]
+        if vented is not None:
+            steady = run.available["geothermal"] - vented
+        flexible = run.output["geothermal"] - steady
     if spec.battery is not None:
         discharge = run.output["battery"] + run.battery_charge
     if spec.reservoir is not None:
         spill = run.curtailment["reservoir"]
+        pump = run.reservoir_pump
+        if pump is None:
+            pump = np.zeros(len(spill))
     return Schedule(
         renewable={c: run.output[c] for c in VARIABLE_RENEWABLES if c in run.output},
         geothermal=run.output.get("geothermal"),
+        geothermal_flexible=flexible,
         battery_charge=run.battery_charge,
         battery_discharge=discharge,
         battery_level=run.battery_level,
         reservoir_dispatch=run.output.get("reservoir"),
+        reservoir_pump=pump,
         reservoir_spill=spill,
         reservoir_level=run.reservoir_level,
         grid_import=run.grid_import,
@@ -129,10 +144,12 @@ def schedule_from_arrays(study: Study, site: str, run: RunDispatch) -> Schedule:
 def schedule_from_network(study: Study, site: str, n: pypsa.Network, moved: Moved) -> Schedule:
     """The schedule as read from the solved network's components.
 
-    Follows the mapping of :mod:`dispatch.model.network`: facility power enters the
-    ``facility`` Link, IT power leaves it; the ``backlog`` Store's level is minus
-    the backlog; the battery's charge enters its ``charger`` Link, its discharge
-    leaves its ``discharger`` Link and its level is its Store's; the reservoir's
+    Follows the mapping of :mod:`dispatch.model.network`: geothermal output is the
+    ``geothermal`` Generator's plus the ``geothermal flexible steam`` Generator's
+    (its flexible part); facility power enters the ``facility`` Link, IT power
+    leaves it; the ``backlog`` Store's level is minus the backlog; the battery's
+    charge enters its ``charger`` Link, its discharge leaves its ``discharger`` Link
+    and its level is its Store's; the reservoir's
     state of charge counts from its minimum level; the site's own firm work served
     here passes the ``firm local`` Link where other sites may serve it, else it is
     the ``firm`` Load; its own deferrable work served here passes the ``deferrable``
@@ -150,6 +167,7 @@ def schedule_from_network(study: Study, site: str, n: pypsa.Network, moved: Move
             "battery_discharge",
             "battery_level",
             "reservoir_dispatch",
+            "reservoir_pump",
             "reservoir_spill",
             "reservoir_level",
         )
@@ -162,11 +180,13 @@ def schedule_from_network(study: Study, site: str, n: pypsa.Network, moved: Move
     if (res := spec.reservoir) is not None:
         name = f"{site} reservoir"
         storage["reservoir_dispatch"] = column_or_zeros(su.p_dispatch, name, length)
+        storage["reservoir_pump"] = column_or_zeros(su.p_store, name, length)
         storage["reservoir_spill"] = column_or_zeros(su.spill, name, length)
         storage["reservoir_level"] = (
             column_or_zeros(su.state_of_charge, name, length) + res.min_level_pu * res.energy_mwh
         )
     offered = series_values(study, site, "datacentre.interruptible.offered_mw")
+    flexible = column_or_zeros(gen, f"{site} geothermal flexible steam", length)
     idle = f"{site} idle"
     waste_heat_used = np.zeros(length)
     if f"{site} heat pump" in n.links.index:
@@ -180,8 +200,11 @@ def schedule_from_network(study: Study, site: str, n: pypsa.Network, moved: Move
             if getattr(spec, c) is not None
         },
         geothermal=(
-            column_or_zeros(gen, f"{site} geothermal", length) if spec.geothermal else None
+            column_or_zeros(gen, f"{site} geothermal", length) + flexible
+            if spec.geothermal
+            else None
         ),
+        geothermal_flexible=flexible if spec.geothermal else None,
         **storage,
         grid_import=column_or_zeros(links.p0, f"{site} grid import", length),
         grid_export=column_or_zeros(links.p0, f"{site} grid export", length),

@@ -12,6 +12,7 @@ from dispatch.testing.capacities import capital_cost
 from dispatch.testing.checker import Checker
 from dispatch.testing.routes import routes_by_name
 from dispatch.testing.series import series_values
+from dispatch.testing.tariff import check_tariff_figures
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -46,16 +47,18 @@ def check_site_summary(result: Result, site: str, summary: dict, rtol: float, at
         check.equal(f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency)
         check.equal(
             f"{run}: total cost = energy + carbon + lost work + routing + capital cost - heat "
-            "revenue",
+            "revenue + demand charges",
             fig["total_cost"],
             fig["energy_cost"]
             + fig["carbon_cost"]
             + fig["lost_work_cost"]
             + fig["routing_cost"]
             + fig["capital_cost"]
-            - fig["heat_revenue"],
+            - fig["heat_revenue"]
+            + fig["demand_charge_cost"],
             currency,
         )
+        check_tariff_figures(check, study, site, fig, grid_import, run)
         capacities = dispatches[run].capacities
         assert fig["capacities"] == capacities, (
             f"{check.where}: {run}: capacities {fig['capacities']} are not the run's {capacities}"
@@ -76,6 +79,9 @@ def check_site_summary(result: Result, site: str, summary: dict, rtol: float, at
         check.equal(
             f"{run}: heat delivered", fig["heat_delivered_mwh"], energy(heat_delivered), "MWh"
         )
+        pumps = spec.reservoir is not None and spec.reservoir.pump_mw > 0
+        pump = d.reservoir_pump.to_numpy() if pumps else np.zeros(1)
+        check.equal(f"{run}: pumped energy", fig["pumped_mwh"], energy(pump), "MWh")
         check.equal(
             f"{run}: heat pump energy",
             fig["heat_pump_energy_mwh"],
@@ -98,7 +104,39 @@ def check_site_summary(result: Result, site: str, summary: dict, rtol: float, at
             ),
             currency,
         )
-        curtailment = {c: energy(d.curtailment.sel(curtailable=c)) for c in own(ds.curtailable)}
+        curtailment = {
+            c: energy(d.curtailment.sel(curtailable=c))
+            for c in own(ds.curtailable)
+            if c in dispatches[run].curtailment
+        }
+        check.equal(
+            f"{run}: vented geothermal = geothermal curtailment",
+            fig["vented_geothermal_mwh"],
+            curtailment.get("geothermal", 0.0),
+            "MWh",
+        )
+        flexible_steam = 0.0
+        if "geothermal" in curtailment:
+            steady = d.available.sel(curtailable="geothermal") - d.curtailment.sel(
+                curtailable="geothermal"
+            )
+            flexible_steam = energy((d.output.sel(carrier="geothermal") - steady).to_numpy())
+        check.equal(
+            f"{run}: flexible steam = geothermal output - (steam - vented)",
+            fig["flexible_steam_mwh"],
+            flexible_steam,
+            "MWh",
+        )
+        throughput_cost = 0.0
+        if (bat := spec.battery) is not None:
+            discharge = d.output.sel(carrier="battery") + d.battery_charge
+            throughput_cost = bat.throughput_cost_per_mwh * energy(discharge.to_numpy())
+        check.equal(
+            f"{run}: battery throughput cost = sum_t w c_dis x discharge",
+            fig["battery_throughput_cost"],
+            throughput_cost,
+            currency,
+        )
         check.equal(f"{run}: curtailment", fig["curtailment_mwh"], sum(curtailment.values()), "MWh")
         for carrier, value in curtailment.items():
             check.equal(

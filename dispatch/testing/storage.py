@@ -35,6 +35,7 @@ def check_storage(check: Checker, study: Study, site: str, s: Schedule) -> None:
         check.within(
             "reservoir dispatch in [0, P]", s.reservoir_dispatch, 0.0, res.turbine_mw, "MW"
         )
+        check.within("reservoir pump in [0, pump power]", s.reservoir_pump, 0.0, res.pump_mw, "MW")
         check.within("reservoir spill in [0, inflow_t]", s.reservoir_spill, 0.0, inflow, "MW")
         check.within(
             "reservoir level in [min, max] level",
@@ -45,10 +46,16 @@ def check_storage(check: Checker, study: Study, site: str, s: Schedule) -> None:
         )
         initial = None if res.initial_level_pu is None else (res.initial_level_pu * res.energy_mwh)
         check.equal(
-            "reservoir level recursion (inflow - spill - dispatch, "
-            f"{'cyclic' if initial is None else 'initial level'})",
+            "reservoir level recursion (inflow - spill - dispatch / turbine efficiency + "
+            f"pump efficiency x pump, {'cyclic' if initial is None else 'initial level'})",
             s.reservoir_level,
             level_before(s.reservoir_level, initial)
-            + w * (inflow - s.reservoir_spill - s.reservoir_dispatch),
+            + w
+            * (
+                inflow
+                - s.reservoir_spill
+                - s.reservoir_dispatch / res.turbine_efficiency
+                + res.pump_efficiency * s.reservoir_pump
+            ),
             "MWh",
         )

@@ -24,7 +24,7 @@ def _local_supply(s: Schedule) -> np.ndarray:
     if s.battery_level is not None:
         parts.append(s.battery_discharge - s.battery_charge)
     if s.reservoir_level is not None:
-        parts.append(s.reservoir_dispatch)
+        parts.append(s.reservoir_dispatch - s.reservoir_pump)
     return sum(parts, np.zeros_like(s.grid_import))
 
 
@@ -40,11 +40,19 @@ def check_supply(check: Checker, study: Study, site: str, s: Schedule) -> None:
         available = capacities[carrier] * study.values(site, f"{carrier}.availability")
         check.within(f"{carrier} output in [0, P a_t]", output, 0.0, available, "MW")
     if (geo := spec.geothermal) is not None:
+        steam = 1.0 if geo.steam_pu is None else geo.steam_pu + geo.flexible_steam_pu
         check.within(
-            "geothermal output in [pmin P, P]",
+            "geothermal output in [pmin P, P (steam + flexible steam)] (1 without a field)",
             s.geothermal,
             geo.min_stable_pu * capacities["geothermal"],
-            capacities["geothermal"],
+            steam * capacities["geothermal"],
+            "MW",
+        )
+        check.within(
+            "geothermal output from flexible steam in [0, P flexible steam]",
+            s.geothermal_flexible,
+            0.0,
+            geo.flexible_steam_pu * capacities["geothermal"],
             "MW",
         )
         if geo.ramp_pu_per_h is not None:

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dispatch.exchange.csv_format import CallMetadata, CsvMetadata, FieldMetadata
+from dispatch.core.untrusted_input import ColumnMetadata
+from dispatch.exchange.csv_format import CallMetadata, CsvMetadata
 from dispatch.exchange.fields import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -102,7 +103,7 @@ def write_quarter_hour_csv(table: ExchangeTable) -> None:
         time_zone=TIME_ZONE,
         time_step="PT15M",
         fields={
-            name: FieldMetadata(units=unit, long_name=SIGNAL_FIELDS[name].long_name)
+            name: ColumnMetadata(units=unit, long_name=SIGNAL_FIELDS[name].long_name)
             for name, (unit, _) in units.items()
         },
         demand_response_calls=[
