@@ -15,13 +15,15 @@ the other order or two cold solves (figures in ``benchmarks/README.md``).
 Columns, one per step each, for what the study has (bounds; cost per step):
 
 - output of solar, wind, run-of-river: ``[0, P a_t]``; ``w mc``
-- geothermal output: ``[pmin P, P]``; ``w mc``
-- reservoir turbine, spill, level: ``[0, P]``, ``[0, inflow_t]``, ``[min E, max E]``;
-  ``w mc`` on the turbine
+- geothermal output: ``[pmin P, steam P]``; ``w mc``; flexible steam ``[0, flex P]``;
+  ``w (mc + flexible steam cost)``
+- reservoir turbine, spill, level, pump (if any): ``[0, P]``, ``[0, inflow_t]``,
+  ``[min E, max E]``, ``[0, pump P]``; ``w mc`` on the turbine, whose output draws
+  ``1 / turbine efficiency`` from the level; the pump adds ``pump efficiency``
 - battery charge and discharge (both at the bus), level: ``[0, P]``, ``[0, P]``,
-  ``[0, E]``
-- grid import and export: ``[0, I_t]``, ``[0, X_t]``; ``w (c_t + carbon price g_t)``,
-  ``-w e_t``
+  ``[0, E]``; ``w throughput cost`` on the discharge
+- grid import and export: ``[0, min(I_t, contracted)]``, ``[0, X_t]``;
+  ``w (c_t + carbon price g_t)``, ``-w e_t``
 - deferrable work served ``u``: ``[0, C]``; backlog ``b``: ``[0, work arrived within
   the last D hours]``, 0 after the last step (baseline: 0 after every step)
 - interruptible work served ``v``: ``[0, O_t]`` (baseline: ``[O_t, O_t]``); ``-w V``
@@ -72,6 +74,7 @@ UNSTATED = (
     "sites.SITE.datacentre.heat_reuse",
     "sites.SITE.battery.expansion",
     "sites.SITE.battery.energy_expansion",
+    "sites.SITE.grid.tariff.demand_charges",
     *(f"sites.SITE.{carrier}.expansion" for carrier in (*RENEWABLES, "geothermal")),
 )
 """Scenario fields the compact LP does not state (``SITE``: the site's name); a study
@@ -100,7 +103,7 @@ def check_stated(study: Study) -> str:
         value: Any = study.scenario
         for part in path.replace("SITE", site).split("."):
             value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
-        if value is not None and value != {}:
+        if value not in (None, {}, []):
             raise NotImplementedError(
                 f"{path.replace('SITE', site)}: not stated by the compact LP of benchmarks/"
             )
@@ -242,10 +245,15 @@ def site_lp(study: Study, site: str) -> tuple[CompactLp, Flexibility]:
             supply.append((1.0, lp.columns(w * plant.marginal_cost, 0.0, available)))
     if (geo := spec.geothermal) is not None:
         geo_mw = geo.capacity_mw
-        output = lp.columns(w * geo.marginal_cost, geo.min_stable_pu * geo_mw, geo_mw)
+        steam_pu = 1.0 if geo.steam_pu is None else geo.steam_pu
+        output = lp.columns(w * geo.marginal_cost, geo.min_stable_pu * geo_mw, steam_pu * geo_mw)
         if geo.ramp_pu_per_h is not None:
             lp.ramp([(1.0, output)], 0.0, min(1.0, geo.ramp_pu_per_h * w) * geo_mw)
         supply.append((1.0, output))
+        if geo.flexible_steam_pu > 0:
+            steam_cost = geo.marginal_cost + geo.flexible_steam_cost_per_mwh
+            flexible_steam = lp.columns(w * steam_cost, 0.0, geo.flexible_steam_pu * geo_mw)
+            supply.append((1.0, flexible_steam))
     if (res := spec.reservoir) is not None:
         turbine = lp.columns(w * res.marginal_cost, 0.0, res.turbine_mw)
         inflow = study.values(site, "reservoir.inflow_mw")
@@ -253,11 +261,16 @@ def site_lp(study: Study, site: str) -> tuple[CompactLp, Flexibility]:
         full_mwh = res.energy_mwh
         level = lp.columns(0.0, res.min_level_pu * full_mwh, res.max_level_pu * full_mwh)
         initial = None if res.initial_level_pu is None else res.initial_level_pu * full_mwh
-        lp.recursion(level, 1.0, [(w, turbine), (w, spill)], w * inflow, initial)
+        drawn = [(w / res.turbine_efficiency, turbine), (w, spill)]
+        if res.pump_mw > 0:
+            pump = lp.columns(0.0, 0.0, res.pump_mw)
+            drawn.append((-w * res.pump_efficiency, pump))
+            supply.append((-1.0, pump))
+        lp.recursion(level, 1.0, drawn, w * inflow, initial)
         supply.append((1.0, turbine))
     if (bat := spec.battery) is not None:
         charge = lp.columns(0.0, 0.0, bat.power_mw)
-        discharge = lp.columns(0.0, 0.0, bat.power_mw)
+        discharge = lp.columns(w * bat.throughput_cost_per_mwh, 0.0, bat.power_mw)
         level = lp.columns(0.0, 0.0, bat.energy_mwh)
         initial = None if bat.initial_level_pu is None else bat.initial_level_pu * bat.energy_mwh
         drawn = [(-w * bat.charge_efficiency, charge), (w / bat.discharge_efficiency, discharge)]
@@ -266,7 +279,10 @@ def site_lp(study: Study, site: str) -> tuple[CompactLp, Flexibility]:
     if spec.grid is not None:
         carbon = study.scenario.carbon_price * study.values(site, "grid.carbon_intensity_t_per_mwh")
         price = study.values(site, "grid.import_price") + carbon
-        grid_import = lp.columns(w * price, 0.0, study.values(site, "grid.import_limit_mw"))
+        import_limit = study.values(site, "grid.import_limit_mw")
+        if spec.grid.tariff is not None and spec.grid.tariff.contracted_mw is not None:
+            import_limit = np.minimum(import_limit, spec.grid.tariff.contracted_mw)
+        grid_import = lp.columns(w * price, 0.0, import_limit)
         export_price = study.values(site, "grid.export_price")
         grid_export = lp.columns(-w * export_price, 0.0, study.values(site, "grid.export_limit_mw"))
         supply += [(1.0, grid_import), (-1.0, grid_export)]

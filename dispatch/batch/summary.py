@@ -83,10 +83,11 @@ def write_summary(folder: BatchFolder, sweep: Sweep) -> pd.DataFrame:
         title=f"Key figures of the variants of sweep {sweep.source.name}",
         sweep=str(sweep.source),
         base=str(sweep.base),
-        hours=sweep.hours if sweep.hours is not None else "all",
         command=sweep.command,
         Conventions=CONVENTIONS,
     )
+    if sweep.hours is not None:  # a number [h]; absent: each variant's whole horizon
+        ds.attrs["hours"] = sweep.hours
     write_file_atomic(folder.path / SUMMARY_NC, ds.to_netcdf)
     return table
 
