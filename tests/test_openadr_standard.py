@@ -6,7 +6,8 @@ The documents below are our own, modelled on the kinds of examples the OpenADR 3
 specification shows (a price event with its program, an event with a default
 intervalPeriod, a multi-valued price, targets, a report). The official definitions are
 not vendored: :func:`test_exports_validate_against_the_official_schemas` reads them
-from the folder named by ``DISPATCH_OPENADR_SPEC``, laid out as the public repository
+from the folder named by ``DISPATCH_OPENADR_SPEC`` (or ``../shared/openadr3-specification``
+beside the repository), laid out as the public repository
 ``grid-coordination/openadr3-specification`` (``3.0.1/openadr3.yaml``,
 ``3.1.0/openadr3.yaml``, ...), and is skipped without it.
 """
@@ -32,6 +33,8 @@ from hostile import TINY, run_dispatch
 
 SEVILLE = Path(__file__).parents[1] / "networks" / "solar-battery"
 SPEC_VARIABLE = "DISPATCH_OPENADR_SPEC"
+SHARED_SPEC = Path(__file__).parents[2] / "shared" / "openadr3-specification"
+"""Where the project's steering repository may keep a copy of the specification."""
 READER_LOG = "dispatch.exchange.openadr_reader"
 START = "2025-01-01T00:00:00Z"
 HOURS = pd.date_range(START, periods=4, freq="h")
@@ -350,11 +353,11 @@ REQUEST_SCHEMAS = {"EVENT": "eventRequest", "REPORT": "reportRequest", "PROGRAM"
 @pytest.fixture(scope="module")
 def official() -> dict[str, Callable[[dict, str], list[str]]]:
     """Validators by OpenADR version: ``check(object, schema_name)`` -> the violations."""
-    folder = os.environ.get(SPEC_VARIABLE)
+    folder = os.environ.get(SPEC_VARIABLE) or (SHARED_SPEC if SHARED_SPEC.is_dir() else None)
     if not folder:
         pytest.skip(
-            f"{SPEC_VARIABLE} is not set: name a copy of grid-coordination/"
-            "openadr3-specification (3.0.1/openadr3.yaml, 3.1.x/openadr3.yaml)"
+            f"{SPEC_VARIABLE} is not set and {SHARED_SPEC} does not exist: name a copy of "
+            "grid-coordination/openadr3-specification (3.0.1/openadr3.yaml, 3.1.x/openadr3.yaml)"
         )
     from openapi_schema_validator import OAS30Validator, oas30_format_checker
     from referencing import Registry, Resource
