@@ -217,6 +217,12 @@ def test_energy_periods_expand_to_the_price_series_in_local_time(
         ({"fixed_charge_per_mw_month": 5}, 100, "fixed_charge_per_mw_month", "contracted_mw"),
         ({"time_zone": "Mars/Olympus"}, 100, "time_zone", "IANA"),
         ({"demand_charges": [{"price_per_mw_month": 1, "weekdays": [8]}]}, 100, "weekdays", "7"),
+        (
+            {"demand_charges": [{"price_per_mw_month": 1, "months": [1] * 10_000}]},
+            100,
+            "months",
+            "at most 12 items after validation, not 10000 (got [1, 1, 1, 1, 1, 1, ...])",
+        ),
     ],
 )
 def test_bad_tariffs_are_refused_in_one_line(

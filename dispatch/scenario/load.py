@@ -11,6 +11,7 @@ import numpy as np
 import pydantic
 
 from dispatch.core.errors import ScenarioError
+from dispatch.core.untrusted_input import short_repr
 from dispatch.core.yaml_reader import read_yaml
 from dispatch.scenario.checks import check_consistency, check_range
 from dispatch.scenario.schema import Scenario, Site
@@ -68,11 +69,10 @@ def scenario_error(exc: pydantic.ValidationError, file: str) -> ScenarioError:
     elif first["type"] == "missing":
         problem = "required field is missing"
     elif first["type"] == "string_pattern_mismatch" and str(first["loc"][-1]).endswith("str"):
-        problem = (
-            f"expected a number or 'FILE.csv:COLUMN' / 'FILE.nc:VARIABLE', got {first['input']!r}"
-        )
+        got = short_repr(first["input"])
+        problem = f"expected a number or 'FILE.csv:COLUMN' / 'FILE.nc:VARIABLE', got {got}"
     else:
-        problem = f"{first['msg'][0].lower()}{first['msg'][1:]} (got {first['input']!r})"
+        problem = f"{first['msg'][0].lower()}{first['msg'][1:]} (got {short_repr(first['input'])})"
     return ScenarioError(file, loc, problem)
 
 

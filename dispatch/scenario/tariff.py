@@ -37,9 +37,9 @@ Weekday = Annotated[int, Field(ge=1, le=7)]
 class TimeWindow(StrictModel):
     """Hours of the week in some months, in local time; by default all of them."""
 
-    months: list[Month] | None = Field(default=None, min_length=1)
+    months: list[Month] | None = Field(default=None, min_length=1, max_length=12)
     """Months 1 (January) to 12 the window applies in; none: every month [-]."""
-    weekdays: list[Weekday] | None = Field(default=None, min_length=1)
+    weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7)
     """ISO weekdays 1 (Monday) to 7 (Sunday) the window applies on; none: every day [-]."""
     start_hour: Annotated[int, Field(ge=0, le=23)] = 0
     """Local hour of day the window opens [h]."""
