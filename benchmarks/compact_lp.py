@@ -75,6 +75,8 @@ UNSTATED = (
     "sites.SITE.battery.expansion",
     "sites.SITE.battery.energy_expansion",
     "sites.SITE.grid.tariff.demand_charges",
+    "sites.SITE.grid.tariff.contracted_expansion",
+    "sites.SITE.grid.flexibility_market",
     *(f"sites.SITE.{carrier}.expansion" for carrier in (*RENEWABLES, "geothermal")),
 )
 """Scenario fields the compact LP does not state (``SITE``: the site's name); a study

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from dispatch.exchange.forecast_import import import_forecasts
     from dispatch.exchange.plan_export import export_plan, flexibility_envelope
     from dispatch.exchange.signal_import import apply_signals, import_signals, read_signals
+    from dispatch.model.tariff import BilledPeak
     from dispatch.operation.operate import operate
     from dispatch.optimization.dispatcher import Dispatcher
     from dispatch.optimization.solve import solve
@@ -39,9 +40,17 @@ if TYPE_CHECKING:
     from dispatch.scenario.schema import Scenario
     from dispatch.scenario.study import Study
     from dispatch.scenario.sweep import Sweep, load_sweep
+    from dispatch.sources.market import read_carbon, read_prices
+    from dispatch.sources.new_study import new_study
+    from dispatch.sources.profiles import write_profiles
+    from dispatch.sources.solar import SolarModel, solar_availability
+    from dispatch.sources.wind import WindModel, wind_availability
+    from dispatch.sources.workload import WorkloadShape, workload_from_shape
+    from dispatch.sources.workload_trace import WorkloadAssumptions, workload_from_trace
 
 _MODULE_OF = {
     "BatchReport": "batch.run",
+    "BilledPeak": "model.tariff",
     "DispatchError": "core.errors",
     "Dispatcher": "optimization.dispatcher",
     "InfeasibleError": "core.errors",
@@ -49,8 +58,12 @@ _MODULE_OF = {
     "Scenario": "scenario.schema",
     "ScenarioError": "core.errors",
     "Signals": "exchange.fields",
+    "SolarModel": "sources.solar",
     "Study": "scenario.study",
     "Sweep": "scenario.sweep",
+    "WindModel": "sources.wind",
+    "WorkloadAssumptions": "sources.workload_trace",
+    "WorkloadShape": "sources.workload",
     "apply_signals": "exchange.signal_import",
     "curtailment": "results.curtailment",
     "export_plan": "exchange.plan_export",
@@ -59,18 +72,27 @@ _MODULE_OF = {
     "import_signals": "exchange.signal_import",
     "load_study": "scenario.load",
     "load_sweep": "scenario.sweep",
+    "new_study": "sources.new_study",
     "operate": "operation.operate",
     "parse_scenario": "scenario.load",
+    "read_carbon": "sources.market",
+    "read_prices": "sources.market",
     "read_scenario": "scenario.load",
     "read_signals": "exchange.signal_import",
     "run_sweep": "batch.run",
+    "solar_availability": "sources.solar",
     "solve": "optimization.solve",
     "study_from_scenario": "scenario.load",
+    "wind_availability": "sources.wind",
+    "workload_from_shape": "sources.workload",
+    "workload_from_trace": "sources.workload_trace",
+    "write_profiles": "sources.profiles",
 }
 """Each public name -> the module of this package that defines it."""
 
 __all__ = [
     "BatchReport",
+    "BilledPeak",
     "DispatchError",
     "Dispatcher",
     "InfeasibleError",
@@ -78,8 +100,12 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Signals",
+    "SolarModel",
     "Study",
     "Sweep",
+    "WindModel",
+    "WorkloadAssumptions",
+    "WorkloadShape",
     "apply_signals",
     "curtailment",
     "export_plan",
@@ -88,13 +114,21 @@ __all__ = [
     "import_signals",
     "load_study",
     "load_sweep",
+    "new_study",
     "operate",
     "parse_scenario",
+    "read_carbon",
+    "read_prices",
     "read_scenario",
     "read_signals",
     "run_sweep",
+    "solar_availability",
     "solve",
     "study_from_scenario",
+    "wind_availability",
+    "workload_from_shape",
+    "workload_from_trace",
+    "write_profiles",
 ]
 
 

@@ -341,6 +341,75 @@ def schema(
         typer.echo(f"wrote {path}")
 
 
+@app.command()
+@_reports_errors
+def profiles(
+    weather: Annotated[
+        Path, typer.Argument(metavar="WEATHER", help="Weather file or renewables.ninja export.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Series file to write (.nc).")],
+    start: Annotated[str, typer.Option(help="First snapshot, ISO 8601 with offset.")],
+    hours: Annotated[float, typer.Option(help="Length of the horizon [h].")],
+    step_h: Annotated[float, typer.Option(help="Snapshot step [h].")] = 1.0,
+    solar: Annotated[str | None, typer.Option(help="Model solar: fixed or single-axis.")] = None,
+    tilt: Annotated[float | None, typer.Option(help="Fixed tilt [deg] (|latitude|).")] = None,
+    azimuth: Annotated[float | None, typer.Option(help="Fixed azimuth [deg] (equator).")] = None,
+    dc_ac_ratio: Annotated[float | None, typer.Option(help="DC over AC rating [-] (1.2).")] = None,
+    solar_model: Annotated[Path | None, typer.Option(help="YAML/JSON of solar fields.")] = None,
+    wind_turbine: Annotated[str | None, typer.Option(help="Model wind: windpowerlib type.")] = None,
+    hub_height: Annotated[float | None, typer.Option(help="Hub height [m] (100).")] = None,
+    wind_model: Annotated[Path | None, typer.Option(help="YAML/JSON of wind fields.")] = None,
+) -> None:
+    """Write solar and wind availability from a weather file into a study's series file
+    (docs/sources.md); an OUT it wrote on the same snapshots gets series added."""
+    from dispatch.sources.profiles import describe, horizon_snapshots, plant_models, write_profiles
+
+    mount = solar.replace("-", "_") if solar else None
+    solar_fields = dict(mount=mount, tilt_deg=tilt, azimuth_deg=azimuth, dc_ac_ratio=dc_ac_ratio)
+    wind_fields = dict(turbine_type=wind_turbine, hub_height_m=hub_height)
+    models = plant_models(solar_model, wind_model, solar=solar_fields, wind=wind_fields)
+    snapshots = horizon_snapshots(start, hours, step_h)
+    written = write_profiles(weather, out, snapshots, solar=models[0], wind=models[1])
+    typer.echo(describe(out, written))
+
+
+@app.command("new")
+@_reports_errors
+def new_command(
+    study: Annotated[Path, typer.Argument(metavar="STUDY", help="Folder to write: new or empty.")],
+    site: Annotated[str, typer.Option(help="Name of the site.")],
+    lat: Annotated[float, typer.Option(help="Latitude of the site, north positive [deg].")],
+    lon: Annotated[float, typer.Option(help="Longitude of the site, east positive [deg].")],
+    weather: Annotated[Path, typer.Option(help="Weather file of the site (docs/sources.md).")],
+    prices: Annotated[Path | None, typer.Option(help="Day-ahead prices (flat if none).")] = None,
+    carbon: Annotated[Path | None, typer.Option(help="Grid carbon (flat if none).")] = None,
+    workload: Annotated[Path | None, typer.Option(help="Trace (parametric if none).")] = None,
+    year: Annotated[int | None, typer.Option(help="Year (typical year: 2025).")] = None,
+    hours: HoursOption = None,
+    it_mw: Annotated[float | None, typer.Option(help="IT capacity [MW] (20).")] = None,
+    solar_mw: Annotated[float | None, typer.Option(help="Solar [MW] (2 x IT).")] = None,
+    wind_mw: Annotated[float | None, typer.Option(help="Wind [MW] (1.5 x IT, turbine).")] = None,
+    wind_turbine: Annotated[str | None, typer.Option(help="windpowerlib turbine type.")] = None,
+    currency: Annotated[str, typer.Option(help="Currency of the study (ISO 4217).")] = "EUR",
+    rate: Annotated[float | None, typer.Option(help="Study currency per price-file unit.")] = None,
+    pue: Annotated[float | None, typer.Option(help="PUE [-] (1.3).")] = None,
+    tz: Annotated[str | None, typer.Option(help="Users' IANA time zone (from --lon).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the parametric workload.")] = 0,
+    repeat: Annotated[str, typer.Option(help="Fill beyond the trace: none|daily|weekly.")] = "none",
+    wh_per_request: Annotated[float | None, typer.Option(help="Per request [Wh] (0.3).")] = None,
+) -> None:
+    """Write a new study of a site from its weather file and, where given, its prices,
+    grid carbon and workload; defaults and their basis in docs/sources.md."""
+    from dispatch.sources.new_study import new_study
+
+    files = dict(weather=weather, prices=prices, carbon=carbon, workload=workload)
+    place = dict(site=site, latitude=lat, longitude=lon, time_zone=tz, pue=pue)
+    plant = dict(it_mw=it_mw, solar_mw=solar_mw, wind_mw=wind_mw, wind_turbine=wind_turbine)
+    other = dict(year=year, hours=hours, currency=currency, rate=rate, seed=seed, repeat=repeat)
+    new_study(study, **files, **place, **plant, **other, wh_per_request=wh_per_request)
+    typer.echo(f"{study}: new study of site {site}; solve it with: dispatch run {study} -o OUT")
+
+
 exchange = typer.Typer(
     help="Exchange files with the site's grid partner: signals in, plans and "
     "flexibility envelopes out (docs/exchange.md).",

@@ -18,6 +18,13 @@ Nothing is downloaded. The inputs are
 - shapes stated in each example's README, and noise from fixed numpy seeds, for the
   parts that are synthetic (hydro, prices, grid carbon intensity, workload).
 
+The models are the package's (:mod:`dispatch.sources`): solar availability from
+:func:`~dispatch.sources.solar.solar_availability`, wind from
+:func:`~dispatch.sources.wind.wind_availability`, each with the explicit parameters
+of :meth:`Region.solar` and :meth:`Region.wind`, and the workload from
+:func:`~dispatch.sources.workload.workload_from_shape`; this script adds what is
+particular to the examples (the weather transfer below, hydro, markets and checks).
+
 Each site lies in a :class:`Region`: its place, time zone, stand-in TMY, climate and
 cooling. The single-site examples and the sites of ``multi-site`` that share a region
 (Olkaria, Trondelag, Seville) share its weather, PV or wind model, market shape and
@@ -46,15 +53,24 @@ Outputs are rounded to four significant digits.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pvlib
 import yaml
-from windpowerlib import power_output, wind_speed
-from windpowerlib.wind_turbine import WindTurbine
+
+from dispatch.sources.solar import SolarModel, solar_availability
+from dispatch.sources.weather import Weather
+from dispatch.sources.wind import WindModel, wind_availability
+from dispatch.sources.workload import (
+    WorkloadShape,
+    bump,
+    local_time,
+    smooth_noise,
+    workload_from_shape,
+)
 
 NETWORKS = Path(__file__).resolve().parent
 """Folder holding the example studies."""
@@ -70,6 +86,8 @@ PVLIB_DATA = Path(pvlib.__file__).parent / "data"
 """Folder of the data files shipped with pvlib."""
 PROFILES = "profiles.csv"
 """Name of the time-series file in each example folder."""
+PV_GAMMA_PER_C = -0.0037
+"""Temperature coefficient of the PV modules' DC power [1/degC]."""
 
 
 # --------------------------------------------------------------------------------------
@@ -127,31 +145,6 @@ class Climate:
     season: float = 1.0
     synoptic: float = 1.0
     diurnal: float = 1.0
-
-
-@dataclass(frozen=True)
-class Weather:
-    """Hourly weather at an example site on :data:`HOURS`.
-
-    Attributes
-    ----------
-    ghi, dni, dhi
-        Global horizontal, direct normal and diffuse horizontal irradiance [W/m2].
-    zenith, azimuth
-        Apparent solar zenith and solar azimuth at the middle of the hour [deg].
-    temp_air
-        Air temperature at 2 m [degC].
-    wind_speed
-        Wind speed at 10 m [m/s].
-    """
-
-    ghi: np.ndarray
-    dni: np.ndarray
-    dhi: np.ndarray
-    zenith: np.ndarray
-    azimuth: np.ndarray
-    temp_air: np.ndarray
-    wind_speed: np.ndarray
 
 
 def read_tmy(file_name: str) -> tuple[pd.DataFrame, Place]:
@@ -258,8 +251,10 @@ def transfer_weather(tmy_file: str, site: Place, climate: Climate, day_offset: i
 
     Returns
     -------
-    Weather
-        Hourly weather at the site (method in the module docstring).
+    dispatch.sources.weather.Weather
+        Hourly weather at the site on :data:`HOURS` (method in the module docstring):
+        irradiance, air temperature at 2 m, wind speed at 10 m and the standard
+        pressure at the site's altitude.
     """
     tmy, station = read_tmy(tmy_file)
     # Clearness index at the station.
@@ -298,14 +293,26 @@ def transfer_weather(tmy_file: str, site: Place, climate: Climate, day_offset: i
         + climate.synoptic * (daily - monthly)
         + climate.diurnal * (temp - daily)
     )
+    data = pd.DataFrame(
+        {
+            "ghi": site_ghi,
+            "dni": np.asarray(parts["dni"]),
+            "dhi": np.asarray(parts["dhi"]),
+            "temp_air": temp,
+            "wind_speed": wind_table[day, hour],
+            "pressure": pvlib.atmosphere.alt2pres(site.altitude),
+        },
+        index=HOURS,
+    )
     return Weather(
-        ghi=site_ghi,
-        dni=np.asarray(parts["dni"]),
-        dhi=np.asarray(parts["dhi"]),
-        zenith=sun["apparent_zenith"].to_numpy(),
-        azimuth=sun["azimuth"].to_numpy(),
-        temp_air=temp,
-        wind_speed=wind_table[day, hour],
+        data=data,
+        latitude=site.latitude,
+        longitude=site.longitude,
+        altitude_m=site.altitude,
+        wind_height_m=10.0,
+        source=tmy_file,
+        file_format="tmy2" if tmy_file.lower().endswith(".tm2") else "tmy3",
+        typical_year=False,
     )
 
 
@@ -319,78 +326,6 @@ def _periodic_mean(values: np.ndarray, window: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # Renewable availability
 # --------------------------------------------------------------------------------------
-
-
-def pv_availability(
-    weather: Weather, tilt_deg: float, azimuth_deg: float, gamma_per_c: float = -0.0037
-) -> np.ndarray:
-    """Fixed-tilt PV output per unit of DC capacity, PVWatts style.
-
-    Plane-of-array irradiance with the isotropic sky model, Faiman cell temperature,
-    PVWatts DC model with temperature coefficient ``gamma_per_c`` and PVWatts'
-    default system losses (about 14 %).
-
-    Parameters
-    ----------
-    weather
-        Hourly weather at the site.
-    tilt_deg
-        Module tilt from horizontal [deg].
-    azimuth_deg
-        Module azimuth, clockwise from north (180 faces south) [deg].
-    gamma_per_c
-        Temperature coefficient of DC power [1/degC].
-
-    Returns
-    -------
-    numpy.ndarray
-        Availability a_t, output over DC capacity, clipped to [0, 1] [p.u.].
-    """
-    poa = pvlib.irradiance.get_total_irradiance(
-        tilt_deg,
-        azimuth_deg,
-        weather.zenith,
-        weather.azimuth,
-        weather.dni,
-        weather.ghi,
-        weather.dhi,
-        model="isotropic",
-    )["poa_global"]
-    poa = np.nan_to_num(np.asarray(poa, dtype=float))
-    cell = pvlib.temperature.faiman(poa, weather.temp_air, weather.wind_speed)
-    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, pdc0=1.0, gamma_pdc=gamma_per_c)
-    losses = pvlib.pvsystem.pvwatts_losses() / 100
-    return np.clip(np.asarray(dc) * (1 - losses), 0, 1)
-
-
-def wind_availability(
-    wind_10m: np.ndarray, turbine_type: str, hub_height_m: float, hellman_exp: float
-) -> np.ndarray:
-    """Wind farm output per unit of rated power from a windpowerlib power curve.
-
-    Parameters
-    ----------
-    wind_10m
-        Wind speed at 10 m [m/s].
-    turbine_type
-        Turbine in windpowerlib's OpenEnergy Database library, e.g. ``"V112/3300"``.
-    hub_height_m
-        Hub height [m].
-    hellman_exp
-        Hellman (power-law) exponent of the wind profile [-].
-
-    Returns
-    -------
-    numpy.ndarray
-        Availability a_t, turbine power over rated power in [0, 1] [p.u.].
-    """
-    turbine = WindTurbine(hub_height=hub_height_m, turbine_type=turbine_type)
-    hub = wind_speed.hellman(wind_10m, 10.0, hub_height_m, hellman_exponent=hellman_exp)
-    curve = turbine.power_curve
-    power = power_output.power_curve(
-        np.asarray(hub), curve["wind_speed"].to_numpy(), curve["value"].to_numpy()
-    )
-    return np.clip(np.asarray(power) / turbine.nominal_power, 0, 1)
 
 
 def impose_seasonal_cycle(values: np.ndarray, monthly_means: tuple[float, ...]) -> np.ndarray:
@@ -419,34 +354,6 @@ def impose_seasonal_cycle(values: np.ndarray, monthly_means: tuple[float, ...]) 
 # --------------------------------------------------------------------------------------
 # Synthetic shapes
 # --------------------------------------------------------------------------------------
-
-
-def smooth_noise(rng: np.random.Generator, n: int, corr: float, sigma: float) -> np.ndarray:
-    """Stationary AR(1) noise with zero mean.
-
-    Parameters
-    ----------
-    rng
-        Random generator (seeded by the caller).
-    n
-        Number of samples [-].
-    corr
-        Correlation length, in samples [-].
-    sigma
-        Standard deviation [-].
-
-    Returns
-    -------
-    numpy.ndarray
-        ``n`` correlated samples with standard deviation ``sigma``.
-    """
-    phi = np.exp(-1.0 / corr)
-    shocks = rng.standard_normal(n) * sigma * np.sqrt(1 - phi**2)
-    out = np.empty(n)
-    out[0] = rng.standard_normal() * sigma
-    for i in range(1, n):
-        out[i] = phi * out[i - 1] + shocks[i]
-    return out
 
 
 def monthly_shape(values: list[float]) -> np.ndarray:
@@ -492,127 +399,18 @@ def daily_noise(rng: np.random.Generator, corr_days: float, sigma: float) -> np.
     return np.exp(hourly - sigma**2 / 2)
 
 
-def local_time(tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """Local clock hour (0..24, fractional at the middle of the hour) and weekday.
-
-    Parameters
-    ----------
-    tz
-        IANA time zone, e.g. ``"Africa/Nairobi"``.
-
-    Returns
-    -------
-    hour, weekday
-        Hour of day [h] and weekday (0 Monday .. 6 Sunday) [-] of :data:`MID`.
-    """
-    local = MID.tz_convert(tz)
-    return (local.hour + local.minute / 60).to_numpy(), local.day_of_week.to_numpy()
-
-
-def bump(hour: np.ndarray, start: float, end: float, edge: float = 1.0) -> np.ndarray:
-    """Smooth 0..1 window over the clock hours ``start``..``end`` with soft edges [-]."""
-    rise = 1 / (1 + np.exp(-(hour - start) / (edge / 4)))
-    fall = 1 / (1 + np.exp((hour - end) / (edge / 4)))
-    return rise * fall
-
-
-FIRM_SHAPE = [
-    (0, 0.85),
-    (2, 0.72),
-    (4, 0.66),
-    (6, 0.72),
-    (8, 0.90),
-    (10, 1.02),
-    (12, 1.08),
-    (14, 1.08),
-    (16, 1.10),
-    (18, 1.15),
-    (20, 1.22),
-    (22, 1.10),
-]
-"""Diurnal shape of firm (user-facing) inference traffic: (local hour [h], relative
-load [-]), interpolated periodically; a typical consumer-facing web/chat traffic
-curve with a night trough and an evening peak."""
-
-
-@dataclass(frozen=True)
-class Workload:
-    """Shape of the inference workload, as shares of IT capacity.
-
-    Attributes
-    ----------
-    firm
-        Mean firm (real-time) work over IT capacity [p.u.].
-    deferrable
-        Mean deferrable arrivals per hour over IT capacity [p.u.].
-    interruptible
-        Mean interruptible offered work over IT capacity [p.u.].
-    tz
-        Local time zone of the users and the operators [-].
-    seed
-        Seed of the workload noise [-].
-    headroom
-        Largest total work (firm + arrivals + offered) over IT capacity [p.u.].
-    """
-
-    firm: float
-    deferrable: float
-    interruptible: float
-    tz: str
-    seed: int
-    headroom: float = 0.97
-
-
-def workload(spec: Workload, capacity_mw: float) -> dict[str, np.ndarray]:
-    """Firm work, deferrable arrivals and interruptible offered work, hourly.
-
-    - firm: a diurnal user-traffic shape in local time (:data:`FIRM_SHAPE`: trough
-      around 04:00, busy from mid-morning, peak around 20:00), 8 % lower at
-      weekends, with 4 % hour-to-hour noise;
-    - deferrable arrivals: a steady stream of automated pipelines plus batch jobs
-      submitted in local working hours (09:00-18:00; at weekends this part is 60 %
-      of the weekday one), with lumpy log-normal noise;
-    - interruptible: best-effort work, somewhat higher at night when users leave
-      capacity spare.
-
-    Arrivals, then offered work, are scaled down in any hour where the total would
-    exceed ``headroom`` times the capacity.
-
-    Parameters
-    ----------
-    spec
-        Shares, time zone and seed.
-    capacity_mw
-        IT capacity C [MW].
+def workload(shape: WorkloadShape, capacity_mw: float) -> dict[str, np.ndarray]:
+    """Firm work, deferrable arrivals and interruptible offered work on :data:`HOURS`
+    (:func:`~dispatch.sources.workload.workload_from_shape`).
 
     Returns
     -------
     dict
-        ``firm_mw`` [MW], ``deferrable_mwh`` [MWh per hour] and
-        ``interruptible_mw`` [MW].
+        ``firm_mw`` [MW], ``deferrable_mwh`` [MWh per hour] and ``interruptible_mw``
+        [MW].
     """
-    rng = np.random.default_rng(spec.seed)
-    hour, weekday = local_time(spec.tz)
-    weekend = weekday >= 5
-    two_pi = 2 * np.pi
-    firm = np.interp(hour, *zip(*FIRM_SHAPE, strict=True), period=24)
-    firm = firm * np.where(weekend, 0.92, 1.0) * np.exp(smooth_noise(rng, 8760, 3, 0.04))
-    firm = spec.firm * capacity_mw * firm / firm.mean()
-
-    batch = 0.6 + 1.0 * bump(hour, 9, 18, 2) * np.where(weekend, 0.6, 1.0)
-    batch = batch * np.exp(smooth_noise(rng, 8760, 2, 0.35))
-    batch = spec.deferrable * capacity_mw * batch / batch.mean()
-
-    offered = 1 + 0.25 * np.cos(two_pi * (hour - 3) / 24)
-    offered = offered * np.exp(smooth_noise(rng, 8760, 6, 0.2))
-    offered = spec.interruptible * capacity_mw * offered / offered.mean()
-
-    limit = spec.headroom * capacity_mw
-    if np.any(firm > 0.9 * limit):
-        raise ValueError("firm work alone nearly fills the IT capacity")
-    batch = np.minimum(batch, np.maximum(limit - firm - offered, 0))
-    offered = np.minimum(offered, limit - firm - batch)
-    return {"firm_mw": firm, "deferrable_mwh": batch, "interruptible_mw": offered}
+    frame = workload_from_shape(HOURS, shape, capacity_mw)
+    return {name: frame[name].to_numpy() for name in frame.columns}
 
 
 def pue_from_temperature(
@@ -763,25 +561,51 @@ class Region:
         return transfer_weather(self.tmy_file, self.place, self.climate, self.day_offset)
 
     def solar(self, weather: Weather) -> np.ndarray:
-        """PV availability a_t of :func:`pv_availability` [p.u.]."""
-        return pv_availability(weather, self.pv_tilt_deg, self.pv_azimuth_deg)
+        """PV availability a_t per unit of DC capacity [p.u.]: a fixed PVWatts plant
+        (:func:`~dispatch.sources.solar.solar_availability`) with the isotropic sky,
+        Faiman module temperature, PVWatts' default system losses (14.08 %), no
+        inverter model, DC capacity as the rating."""
+        model = SolarModel(
+            tilt_deg=self.pv_tilt_deg,
+            azimuth_deg=self.pv_azimuth_deg,
+            transposition="isotropic",
+            albedo=0.25,
+            temperature_model="faiman",
+            gamma_pdc_per_c=PV_GAMMA_PER_C,
+            system_losses=pvlib.pvsystem.pvwatts_losses() / 100,
+            dc_ac_ratio=1.0,
+            inverter="ideal",
+        )
+        return solar_availability(weather, model).to_numpy()
 
     def wind(self, weather: Weather) -> np.ndarray:
-        """Wind availability a_t of :func:`wind_availability` [p.u.]."""
+        """Wind availability a_t per unit of rated power [p.u.]: the turbine's power
+        curve (:func:`~dispatch.sources.wind.wind_availability`) at the hub speed of
+        Hellman's power law from 10 m, no density correction, no losses."""
         if self.turbine is None:
             raise ValueError("the region has no wind turbine")
-        speed = weather.wind_speed
-        if self.turbine.monthly_wind_ms is not None:
-            speed = impose_seasonal_cycle(speed, self.turbine.monthly_wind_ms)
         turbine = self.turbine
-        return wind_availability(
-            speed, turbine.turbine_type, turbine.hub_height_m, hellman_exp=turbine.hellman_exp
+        if turbine.monthly_wind_ms is not None:
+            speed = impose_seasonal_cycle(
+                weather.data["wind_speed"].to_numpy(), turbine.monthly_wind_ms
+            )
+            weather = replace(weather, data=weather.data.assign(wind_speed=speed))
+        model = WindModel(
+            turbine_type=turbine.turbine_type,
+            hub_height_m=turbine.hub_height_m,
+            wind_profile="hellman",
+            hellman_exponent=turbine.hellman_exp,
+            density_correction=False,
+            loss_factor=0.0,
         )
+        return wind_availability(weather, model).to_numpy()
 
     def pue(self, weather: Weather) -> np.ndarray:
         """PUE_t from the outdoor temperature [-]."""
         c = self.cooling
-        return pue_from_temperature(weather.temp_air, c.base, c.slope_per_c, c.above_c, c.cap)
+        return pue_from_temperature(
+            weather.data["temp_air"].to_numpy(), c.base, c.slope_per_c, c.above_c, c.cap
+        )
 
 
 OLKARIA = Region(
@@ -906,7 +730,7 @@ def kenya_grid(rng: np.random.Generator, tz: str) -> dict[str, np.ndarray]:
         ``import_price`` [USD/MWh], ``carbon_intensity`` [tCO2/MWh] and
         ``clean_share`` [p.u.].
     """
-    hour, _ = local_time(tz)
+    hour, _ = local_time(HOURS, tz)
     dry = monthly_shape([1.3, 1.4, 1.2, 0.8, 0.6, 0.7, 0.9, 1.1, 1.2, 1.0, 0.8, 0.9])
     peak = bump(hour, 6, 22, 0.5)
     import_price = 120 + 60 * peak + 10 * (dry - 1) + 2 * smooth_noise(rng, 8760, 24, 1)
@@ -947,7 +771,7 @@ def nord_pool_grid(rng: np.random.Generator, tz: str, wind: np.ndarray) -> dict[
         ``import_price`` and ``export_price`` [EUR/MWh], ``carbon_intensity``
         [tCO2/MWh] and ``clean_share`` [p.u.].
     """
-    hour, weekday = local_time(tz)
+    hour, weekday = local_time(HOURS, tz)
     season = monthly_shape([1.35, 1.3, 1.1, 0.95, 0.75, 0.7, 0.7, 0.8, 0.95, 1.05, 1.2, 1.3])
     peaks = 0.5 * bump(hour, 7, 10, 1.5) + 0.6 * bump(hour, 16, 20, 1.5)
     working = np.where(weekday < 5, 1.0, 0.85)
@@ -987,7 +811,7 @@ def iberian_grid(rng: np.random.Generator, tz: str, solar: np.ndarray) -> dict[s
         ``import_price`` and ``export_price`` [EUR/MWh], ``carbon_intensity``
         [tCO2/MWh] and ``clean_share`` [p.u.].
     """
-    hour, weekday = local_time(tz)
+    hour, weekday = local_time(HOURS, tz)
     weekend = weekday >= 5
     season = monthly_shape([1.25, 1.05, 0.8, 0.6, 0.65, 0.95, 1.1, 1.1, 1.05, 1.0, 1.05, 1.2])
     regional_solar = _periodic_mean(solar, 3)
@@ -1029,7 +853,7 @@ def nonfirm_window(tz: str) -> np.ndarray:
     numpy.ndarray
         True in the window hours of :data:`HOURS` [-].
     """
-    hour, weekday = local_time(tz)
+    hour, weekday = local_time(HOURS, tz)
     winter = np.isin(MID.tz_convert(tz).month, [11, 12, 1, 2])
     return winter & (weekday < 5) & (hour >= 18) & (hour < 22)
 
@@ -1068,7 +892,7 @@ def indian_grid(
         ``import_price`` and ``export_price`` [INR/kWh], ``carbon_intensity``
         [tCO2/MWh] and ``clean_share`` [p.u.].
     """
-    hour, _ = local_time(tz)
+    hour, _ = local_time(HOURS, tz)
     season = monthly_shape([1.0, 1.0, 1.1, 1.25, 1.3, 1.15, 0.85, 0.8, 0.9, 1.1, 0.95, 0.95])
     hydro = monthly_shape([0.6, 0.5, 0.5, 0.6, 0.9, 1.4, 1.8, 1.8, 1.5, 1.0, 0.7, 0.6])
     regional_solar = _periodic_mean(solar, 3)
@@ -1129,13 +953,15 @@ def olkaria(scenario: dict) -> pd.DataFrame:
     ror = np.clip(hydro_flow(rng, KENYA_RAINS, 0.55, corr_days=8, sigma=0.35), 0, 1)
     grid = kenya_grid(rng, OLKARIA.tz)
     work = workload(
-        Workload(firm=0.42, deferrable=0.19, interruptible=0.05, tz=OLKARIA.tz, seed=2102),
+        WorkloadShape(
+            firm=0.42, deferrable=0.19, interruptible=0.05, time_zone=OLKARIA.tz, seed=2102
+        ),
         _site(scenario)["datacentre"]["it_capacity_mw"],
     )
     return _frame(
         solar=OLKARIA.solar(weather),
         run_of_river=ror,
-        temperature_c=weather.temp_air,
+        temperature_c=weather.data["temp_air"].to_numpy(),
         pue=OLKARIA.pue(weather),
         **work,
         **grid,
@@ -1161,13 +987,15 @@ def nordic(scenario: dict) -> pd.DataFrame:
     inflow = hydro_flow(rng, NORDIC_SNOWMELT, NORDIC_INFLOW_MEAN_MW, corr_days=10, sigma=0.3)
     grid = nord_pool_grid(rng, TRONDELAG.tz, wind)
     work = workload(
-        Workload(firm=0.40, deferrable=0.20, interruptible=0.055, tz=TRONDELAG.tz, seed=2202),
+        WorkloadShape(
+            firm=0.40, deferrable=0.20, interruptible=0.055, time_zone=TRONDELAG.tz, seed=2202
+        ),
         _site(scenario)["datacentre"]["it_capacity_mw"],
     )
     return _frame(
         wind=wind,
         inflow_mw=inflow,
-        temperature_c=weather.temp_air,
+        temperature_c=weather.data["temp_air"].to_numpy(),
         pue=TRONDELAG.pue(weather),
         **work,
         **grid,
@@ -1194,14 +1022,16 @@ def solar_battery(scenario: dict) -> pd.DataFrame:
     rng = np.random.default_rng(2301)
     grid = iberian_grid(rng, SEVILLE.tz, solar)
     work = workload(
-        Workload(firm=0.42, deferrable=0.19, interruptible=0.05, tz=SEVILLE.tz, seed=2302),
+        WorkloadShape(
+            firm=0.42, deferrable=0.19, interruptible=0.05, time_zone=SEVILLE.tz, seed=2302
+        ),
         _site(scenario)["datacentre"]["it_capacity_mw"],
     )
     # Non-firm connection: import cut when the local distribution network peaks.
     window = nonfirm_window(SEVILLE.tz)
     return _frame(
         solar=solar,
-        temperature_c=weather.temp_air,
+        temperature_c=weather.data["temp_air"].to_numpy(),
         pue=SEVILLE.pue(weather),
         **work,
         import_limit_mw=np.where(window, SOLAR_IMPORT_REDUCED_MW, SOLAR_IMPORT_FULL_MW),
@@ -1229,7 +1059,7 @@ SPAIN_IMPORT_REDUCED_MW = 32.0
 
 def _multi_site_work(region: Region, site: dict, seed: int) -> dict[str, np.ndarray]:
     """Workload of a multi-site site: :data:`MULTI_SITE_WORK` in its local time."""
-    spec = Workload(**MULTI_SITE_WORK, tz=region.tz, seed=seed)
+    spec = WorkloadShape(**MULTI_SITE_WORK, time_zone=region.tz, seed=seed)
     return workload(spec, site["datacentre"]["it_capacity_mw"])
 
 
@@ -1239,7 +1069,7 @@ def _kenya(region: Region, site: dict) -> dict[str, np.ndarray]:
     grid = kenya_grid(np.random.default_rng(3101), region.tz)
     return {
         "solar": region.solar(weather),
-        "temperature_c": weather.temp_air,
+        "temperature_c": weather.data["temp_air"].to_numpy(),
         "pue": region.pue(weather),
         **_multi_site_work(region, site, 3102),
         "import_price": EUR_PER_USD * grid["import_price"],
@@ -1255,7 +1085,7 @@ def _iceland(region: Region, site: dict) -> dict[str, np.ndarray]:
     river = hydro_flow(rng, ICELAND_GLACIAL, ICELAND_RIVER_MEAN_PU, corr_days=6, sigma=0.2)
     return {
         "run_of_river": np.clip(river, 0, 1),
-        "temperature_c": weather.temp_air,
+        "temperature_c": weather.data["temp_air"].to_numpy(),
         "pue": region.pue(weather),
         **_multi_site_work(region, site, 3202),
     }
@@ -1270,7 +1100,7 @@ def _norway(region: Region, site: dict) -> dict[str, np.ndarray]:
     return {
         "wind": wind,
         "inflow_mw": inflow,
-        "temperature_c": weather.temp_air,
+        "temperature_c": weather.data["temp_air"].to_numpy(),
         "pue": region.pue(weather),
         **_multi_site_work(region, site, 3302),
         **nord_pool_grid(rng, region.tz, wind),
@@ -1284,7 +1114,7 @@ def _spain(region: Region, site: dict) -> dict[str, np.ndarray]:
     window = nonfirm_window(region.tz)
     return {
         "solar": solar,
-        "temperature_c": weather.temp_air,
+        "temperature_c": weather.data["temp_air"].to_numpy(),
         "pue": region.pue(weather),
         **_multi_site_work(region, site, 3402),
         "import_limit_mw": np.where(window, SPAIN_IMPORT_REDUCED_MW, SPAIN_IMPORT_FULL_MW),
@@ -1301,7 +1131,7 @@ def _india(region: Region, site: dict) -> dict[str, np.ndarray]:
     return {
         "solar": solar,
         "wind": wind,
-        "temperature_c": weather.temp_air,
+        "temperature_c": weather.data["temp_air"].to_numpy(),
         "pue": region.pue(weather),
         **_multi_site_work(region, site, 3502),
         "import_price": eur_per_mwh * grid["import_price"],

@@ -200,18 +200,24 @@ def _bounded(lp: LinearProgram, capacity: float | np.ndarray, cost: float = 0.0)
 
 
 def _add_supply(
-    lp: LinearProgram, study: Study, site: str, regional: dict[str, list[Term]]
+    lp: LinearProgram,
+    study: Study,
+    site: str,
+    regional: dict[str, list[Term]],
+    columns: dict[str, np.ndarray],
 ) -> list[Term]:
     """Local assets and grid flows of a site; return their terms of the bus balance.
 
-    The net import of a site in a grid region joins the region's terms in ``regional``.
+    The net import of a site in a grid region joins the region's terms in ``regional``;
+    ``columns`` gets each asset's columns by name, for the offers of flexibility.
     """
     spec, w = study.sites[site], study.step_h
     supply: list[Term] = []
     for carrier in VARIABLE_RENEWABLES:
         if (asset := getattr(spec, carrier)) is not None:
             available = asset.capacity_mw * study.values(site, f"{carrier}.availability")
-            supply.append((1.0, lp.variable(w * asset.marginal_cost, 0.0, available)))
+            columns[carrier] = lp.variable(w * asset.marginal_cost, 0.0, available)
+            supply.append((1.0, columns[carrier]))
     if (geo := spec.geothermal) is not None:
         # Up to the field's steam where it is given: the rest is vented.
         steam = 1.0 if geo.steam_pu is None else geo.steam_pu
@@ -221,6 +227,7 @@ def _add_supply(
         if geo.ramp_pu_per_h is not None:
             _ramp(lp, output, geo.ramp_pu_per_h * geo.capacity_mw * w)
         supply.append((1.0, output))
+        columns["geothermal"] = output
         if geo.flexible_steam_pu > 0:  # never ramped: the scenario refuses both
             flexible = lp.variable(
                 w * (geo.marginal_cost + geo.flexible_steam_cost_per_mwh),
@@ -228,6 +235,7 @@ def _add_supply(
                 geo.flexible_steam_pu * geo.capacity_mw,
             )
             supply.append((1.0, flexible))
+            columns["geothermal flexible"] = flexible
     if (res := spec.reservoir) is not None:
         # Level, inflow and spill in potential energy; turbine and pump at the bus.
         turbine = lp.variable(w * res.marginal_cost, 0.0, res.turbine_mw)
@@ -266,6 +274,7 @@ def _add_supply(
             initial,
         )
         supply += [(1.0, discharge), (-1.0, charge)]
+        columns.update(charge=charge, discharge=discharge, battery=level)
     if spec.grid is not None:
         carbon = study.scenario.carbon_price * study.values(site, "grid.carbon_intensity_t_per_mwh")
         tariff = spec.grid.tariff
@@ -279,15 +288,45 @@ def _add_supply(
         )
         if tariff is not None:
             _add_demand_charges(lp, study, tariff, grid_import)
+        if tariff is not None and tariff.contracted_expansion is not None:
+            _add_contracted_capacity(lp, study, tariff, grid_import)
         grid_export = lp.variable(
             -w * study.values(site, "grid.export_price"),
             0.0,
             study.values(site, "grid.export_limit_mw"),
         )
         supply += [(1.0, grid_import), (-1.0, grid_export)]
+        columns.update(grid_import=grid_import, grid_export=grid_export)
         if spec.grid.region is not None:
             regional[spec.grid.region] += [(1.0, grid_import), (-1.0, grid_export)]
     return supply
+
+
+def _local_months(study: Study, tariff: Tariff) -> tuple:
+    """Local times of the steps, the start of each step's local calendar month, and
+    that month's hours [-, -, h]."""
+    zone = tariff.time_zone or study.scenario.snapshots.start.tzinfo
+    local = study.snapshots.tz_convert(zone)
+    month_start = local.tz_localize(None).to_period("M").to_timestamp().tz_localize(zone)
+    month_h = ((month_start + pd.DateOffset(months=1)) - month_start) / pd.Timedelta(hours=1)
+    return local, month_start, month_h
+
+
+def _add_contracted_capacity(
+    lp: LinearProgram, study: Study, tariff: Tariff, grid_import: np.ndarray
+) -> None:
+    """A sized contracted capacity: one variable within its smallest and largest size,
+    at least the import of every step, costing the fixed charge x the months billed
+    (each month the share of its hours the horizon covers)."""
+    _, month_start, month_h = _local_months(study, tariff)
+    months = sum(
+        (month_start == start).sum() * study.step_h / month_h[month_start == start][0]
+        for start in month_start.unique()
+    )
+    sizing = tariff.contracted_expansion
+    largest = np.inf if sizing.max_mw is None else sizing.max_mw
+    capacity = lp.capacity(tariff.fixed_charge_per_mw_month * months, sizing.min_mw, largest)
+    lp.constraint([(1.0, capacity), (-1.0, grid_import)], 0.0, np.inf)
 
 
 def _add_demand_charges(
@@ -295,12 +334,10 @@ def _add_demand_charges(
 ) -> None:
     """One peak per demand charge and local calendar month: at least the import of
     every step in the charge's window, costing the monthly charge x the share of the
-    month's hours the horizon covers. (The fixed charge is a constant that no run
-    changes; as in ``dispatch``, the objective leaves it out.)"""
-    zone = tariff.time_zone or study.scenario.snapshots.start.tzinfo
-    local = study.snapshots.tz_convert(zone)
-    month_start = local.tz_localize(None).to_period("M").to_timestamp().tz_localize(zone)
-    month_h = ((month_start + pd.DateOffset(months=1)) - month_start) / pd.Timedelta(hours=1)
+    month's hours the horizon covers. (The fixed charge on a given contracted
+    capacity is a constant that no run changes; as in ``dispatch``, the objective
+    leaves it out.)"""
+    local, month_start, month_h = _local_months(study, tariff)
     for charge in tariff.demand_charges:
         hour = local.hour
         opens, closes = charge.start_hour, charge.end_hour
@@ -344,13 +381,19 @@ def _add_routes(lp: LinearProgram, study: Study, baseline: bool) -> Moves:
 
 
 def _add_datacentre(
-    lp: LinearProgram, study: Study, site: str, baseline: bool, moves: Moves
+    lp: LinearProgram,
+    study: Study,
+    site: str,
+    baseline: bool,
+    moves: Moves,
+    columns: dict[str, np.ndarray],
 ) -> np.ndarray:
     """Workload, IT and facility power of a site; return the facility power columns.
 
     The site's firm work is served here or moved out in its step; its deferrable
     work leaves the backlog when served here or moved out; the work served here
-    (its own and what other sites move in) makes its IT power.
+    (its own and what other sites move in) makes its IT power. ``columns`` gets the
+    work's columns by name, for the offers of flexibility.
     """
     dc, w, steps = study.sites[site].datacentre, study.step_h, len(study.snapshots)
     capacity, idle = dc.it_capacity_mw, dc.idle_fraction
@@ -396,9 +439,120 @@ def _add_datacentre(
     facility = lp.variable(0.0, 0.0, np.inf)
     pue = study.values(site, "datacentre.pue")
     lp.constraint([(1.0, facility), (-pue, it_power)], 0.0, 0.0)
+    columns.update(deferred=deferred, backlog=backlog, served=served, it_power=it_power, work=work)
     if dc.facility_ramp_mw_per_h is not None:
         _ramp(lp, facility, dc.facility_ramp_mw_per_h * w)
     return facility
+
+
+def _add_offers(
+    lp: LinearProgram, study: Study, site: str, baseline: bool, columns: dict[str, np.ndarray]
+) -> None:
+    """A flexibility market's offers up and down, each within what the site can add
+    to it in the step: work stopped (served interruptible, deferrable served that the
+    window lets wait; none in the baseline) or started (interruptible not served,
+    backlog waiting), as facility power; battery charge cancelled or discharge raised
+    (up), charge raised or discharge cancelled (down), within power and the energy
+    of the step; renewables and unramped geothermal raised within availability or
+    cut to their minimum; the net import after a call within the export and import
+    limits. Paid availability + share x activation per MW and hour."""
+    spec, w = study.sites[site], study.step_h
+    market = None if spec.grid is None else spec.grid.flexibility_market
+    if market is None:
+        return
+    dc = spec.datacentre
+    capacity, busy = dc.it_capacity_mw, 1 - dc.idle_fraction
+    largest = np.inf if market.max_offer_mw is None else market.max_offer_mw
+    up = lp.variable(-w * market.value_up(), 0.0, largest)
+    down = lp.variable(-w * market.value_down(), 0.0, largest)
+    up_parts: list[Term] = []
+    down_parts: list[Term] = []
+    per_work = study.values(site, "datacentre.pue") * busy
+    stop = lp.variable(0.0, 0.0, 0.0 if baseline else np.inf)
+    start = lp.variable(0.0, 0.0, np.inf)
+    stop_i = lp.variable(0.0, 0.0, 0.0 if baseline else np.inf)
+    stop_d = lp.variable(0.0, 0.0, 0.0 if baseline else np.inf)
+    start_i = lp.variable()
+    start_d = lp.variable()
+    lp.constraint([(1.0, stop), (-1.0, stop_i), (-1.0, stop_d)], 0.0, 0.0)
+    lp.constraint([(1.0, start), (-1.0, start_i), (-1.0, start_d)], 0.0, 0.0)
+    offered = (
+        study.values(site, "datacentre.interruptible.offered_mw")
+        if dc.interruptible is not None
+        else np.zeros(lp.steps)
+    )
+    lp.constraint([(1.0, stop_i), (-1.0, columns["served"])], -np.inf, 0.0)
+    lp.constraint([(1.0, start_i), (1.0, columns["served"])], -np.inf, offered)
+    lp.constraint([(1.0, stop_d), (-1.0, columns["deferred"])], -np.inf, 0.0)
+    lp.constraint([(w, stop_d), (1.0, columns["backlog"])], -np.inf, deadline_window(study, site))
+    lp.constraint([(w, start_d), (-1.0, columns["backlog"])], -np.inf, 0.0)
+    lp.constraint([*columns["work"], (1.0, start)], -np.inf, capacity)
+    lp.constraint(
+        [(1.0, columns["it_power"]), (-busy, stop)],
+        max(dc.min_it_pu, dc.idle_fraction) * capacity,
+        np.inf,
+    )
+    up_parts.append((per_work, stop))
+    down_parts.append((per_work, start))
+    if (bat := spec.battery) is not None:
+        eta_in, eta_out = bat.charge_efficiency, bat.discharge_efficiency
+        charge, discharge, level = columns["charge"], columns["discharge"], columns["battery"]
+        less_charge, more_discharge = lp.variable(), lp.variable()
+        more_charge, less_discharge = lp.variable(), lp.variable()
+        lp.constraint([(1.0, less_charge), (-1.0, charge)], -np.inf, 0.0)
+        lp.constraint([(1.0, more_discharge), (1.0, discharge)], -np.inf, bat.power_mw)
+        lp.constraint(
+            [(1.0, level), (-w / eta_out, more_discharge), (-w * eta_in, less_charge)],
+            0.0,
+            np.inf,
+        )
+        lp.constraint([(1.0, more_charge), (1.0, charge)], -np.inf, bat.power_mw)
+        lp.constraint([(1.0, less_discharge), (-1.0, discharge)], -np.inf, 0.0)
+        lp.constraint(
+            [(1.0, level), (w * eta_in, more_charge), (w / eta_out, less_discharge)],
+            -np.inf,
+            bat.energy_mwh,
+        )
+        up_parts += [(1.0, less_charge), (1.0, more_discharge)]
+        down_parts += [(1.0, more_charge), (1.0, less_discharge)]
+    for carrier in VARIABLE_RENEWABLES:
+        if (asset := getattr(spec, carrier)) is not None:
+            available = asset.capacity_mw * study.values(site, f"{carrier}.availability")
+            raised, cut = lp.variable(), lp.variable()
+            lp.constraint([(1.0, raised), (1.0, columns[carrier])], -np.inf, available)
+            lp.constraint([(1.0, cut), (-1.0, columns[carrier])], -np.inf, 0.0)
+            up_parts.append((1.0, raised))
+            down_parts.append((1.0, cut))
+    if (geo := spec.geothermal) is not None and geo.ramp_pu_per_h is None:
+        steam = 1.0 if geo.steam_pu is None else geo.steam_pu
+        outputs = [(1.0, columns["geothermal"])]
+        if "geothermal flexible" in columns:
+            outputs.append((1.0, columns["geothermal flexible"]))
+        raised, cut = lp.variable(), lp.variable()
+        most = (steam + geo.flexible_steam_pu) * geo.capacity_mw
+        lp.constraint([(1.0, raised), *outputs], -np.inf, most)
+        lp.constraint(
+            [(1.0, cut), *[(-c, x) for c, x in outputs]],
+            -np.inf,
+            -geo.min_stable_pu * geo.capacity_mw,
+        )
+        up_parts.append((1.0, raised))
+        down_parts.append((1.0, cut))
+    lp.constraint([(1.0, up), *[(-np.asarray(c), x) for c, x in up_parts]], -np.inf, 0.0)
+    lp.constraint([(1.0, down), *[(-np.asarray(c), x) for c, x in down_parts]], -np.inf, 0.0)
+    grid_import, grid_export = columns["grid_import"], columns["grid_export"]
+    tariff = spec.grid.tariff
+    contracted = np.inf if tariff is None or tariff.contracted_mw is None else tariff.contracted_mw
+    lp.constraint(
+        [(1.0, grid_export), (-1.0, grid_import), (1.0, up)],
+        -np.inf,
+        study.values(site, "grid.export_limit_mw"),
+    )
+    lp.constraint(
+        [(1.0, grid_import), (-1.0, grid_export), (1.0, down)],
+        -np.inf,
+        np.minimum(study.values(site, "grid.import_limit_mw"), contracted),
+    )
 
 
 def optimum(study: Study, baseline: bool) -> float:
@@ -416,9 +570,11 @@ def optimum(study: Study, baseline: bool) -> float:
     moves = _add_routes(lp, study, baseline)
     regional: dict[str, list[Term]] = defaultdict(list)
     for site in study.sites:
-        supply = _add_supply(lp, study, site, regional)
-        facility = _add_datacentre(lp, study, site, baseline, moves)
+        columns: dict[str, np.ndarray] = {}
+        supply = _add_supply(lp, study, site, regional, columns)
+        facility = _add_datacentre(lp, study, site, baseline, moves, columns)
         lp.constraint([*supply, (-1.0, facility)], 0.0, 0.0)
+        _add_offers(lp, study, site, baseline, columns)
     for region, net_import in regional.items():
         lp.constraint(
             net_import,

@@ -18,6 +18,7 @@ LAYERS = {
     "core": 0,
     "scenario": 1,
     "model": 2,
+    "sources": 2,
     "results": 3,
     "optimization": 4,
     "operation": 5,

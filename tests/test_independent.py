@@ -30,6 +30,7 @@ STUDIES = {
     "vent_throughput": "geothermal steam vented as curtailment, battery throughput cost",
     "flexible_steam": "steady steam vented, flexible steam at a cost, battery throughput cost",
     "tariff": "time-of-use periods, demand charges in windows, contracted capacity, DST",
+    "flexibility_market": "offers up and down paid: work, battery, unramped geothermal, solar",
 }
 """Test studies in ``tests/data`` and what each exercises."""
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import reprlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pydantic
 
 from dispatch.core.errors import ScenarioError
@@ -50,6 +53,26 @@ def check_size(path: Path, file: str) -> None:
             f"is {size / 2**20:.1f} MB, above the {MAX_FILE_BYTES // 2**20} MB limit "
             "for exchange files",
         )
+
+
+def csv_numbers(
+    column: pd.Series, file: str, name: str, where: Callable[[int], str], *, finite: bool = False
+) -> np.ndarray:
+    """A CSV column read as text (``dtype=str``) as numbers.
+
+    Empty cells and text are refused in one line naming ``file``, the column ``name``
+    and the row, which ``where(i)`` describes for row ``i`` (e.g. ``"at
+    2025-01-01T00:00:00Z"``). The text ``nan`` (and ``inf``) is read as NaN (infinity)
+    for the caller's range checks to name, or refused if ``finite``.
+    """
+    values = pd.to_numeric(column.str.strip(), errors="coerce").to_numpy(dtype=float)
+    for i in np.flatnonzero(~np.isfinite(values) if finite else np.isnan(values)):
+        raw = column.iloc[i].strip()
+        if finite or raw.lower() != "nan":
+            number = "a finite number" if finite else "a number"
+            what = "empty" if not raw else f"{short_repr(raw)}, not {number},"
+            raise ScenarioError(file, name, f"is {what} {where(i)}")
+    return values
 
 
 def read_bytes(path: Path, file: str) -> bytes:

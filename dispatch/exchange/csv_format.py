@@ -32,10 +32,10 @@ from dispatch.core.units import parse_units
 from dispatch.core.untrusted_input import (
     ColumnMetadata,
     MetadataModel,
+    csv_numbers,
     load_json,
     read_bytes,
     short_name,
-    short_repr,
     validation_error,
 )
 from dispatch.exchange.fields import (
@@ -167,7 +167,9 @@ def read_csv(path: Path, file: str) -> Signals:
             currency=meta.fields[name].currency,
         )
         currencies.add(conversion.currency)
-        values = conversion.apply(_csv_numbers(table[name], times, file, name))
+        values = conversion.apply(
+            csv_numbers(table[name], file, name, lambda i: f"at {iso(times[i])}")
+        )
         series[name] = signal_series(file, name, times, step, values)
     starts, ends, limits = [], [], []
     for i, call in enumerate(meta.demand_response_calls):
@@ -221,17 +223,6 @@ def _csv_metadata(data: bytes, file: str) -> CsvMetadata:
         return CsvMetadata.model_validate(raw)
     except pydantic.ValidationError as exc:
         raise validation_error(exc, file) from None
-
-
-def _csv_numbers(column: pd.Series, times: pd.DatetimeIndex, file: str, name: str) -> np.ndarray:
-    values = pd.to_numeric(column.str.strip(), errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(np.isnan(values))
-    for i in bad:
-        raw = column.iloc[i].strip()
-        if raw.lower() != "nan":
-            what = "empty" if not raw else f"{short_repr(raw)}, not a number,"
-            raise ScenarioError(file, name, f"is {what} at {iso(times[i])}")
-    return values
 
 
 def write_csv(table: ExchangeTable, path: Path) -> None:

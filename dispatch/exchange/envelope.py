@@ -33,6 +33,7 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.processes import quiet_stdout
+from dispatch.model.flexibility import is_offer_variable
 from dispatch.model.tariff import DEMAND_PEAK, billed_peaks
 
 if TYPE_CHECKING:
@@ -298,6 +299,9 @@ def _plan(m: linopy.Model, n: pypsa.Network, source: str) -> tuple[np.ndarray, n
         if name == DEMAND_PEAK:
             active = labels.values != -1
             x[label_to_pos[labels.values[active]]] = billed_peaks(n)[active]
+            continue
+        if is_offer_variable(n, name):  # 0 at every step, held outside the windows
+            x[label_to_pos[labels.values[labels.values != -1]]] = 0.0
             continue
         component, attr = name.split("-", 1)
         others = [d for d in labels.dims if d != "snapshot"]

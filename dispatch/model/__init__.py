@@ -21,6 +21,8 @@ components, and the few constraints on the linopy model that PyPSA has no compon
   tied to its charger, routes' shared capacity.
 - :mod:`~dispatch.model.carbon_targets`: CFE targets and emission cap.
 - :mod:`~dispatch.model.tariff`: the billed peaks of demand charges (from ``n.meta``).
+- :mod:`~dispatch.model.flexibility`: the offers of flexibility to the grid partner and
+  their payment (from ``n.meta``).
 - :mod:`~dispatch.model.linopy_model`: :func:`~dispatch.model.linopy_model.build_model`,
   the network's linopy model with the constraints above added.
 - :mod:`~dispatch.model.baseline`: the flexible run's network turned into the baseline.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dispatch.model.flexibility import baseline_offers
+
 if TYPE_CHECKING:
     import pypsa
 
@@ -34,3 +36,4 @@ def to_baseline(n: pypsa.Network) -> None:
             rhs = n.model.constraints[constraint].rhs.copy()
             rhs.loc[{"name": list(names)}] = 0.0
             n.model.constraints[constraint].rhs = rhs
+    baseline_offers(n)

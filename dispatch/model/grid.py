@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch.model.attributes import per_unit
-from dispatch.model.tariff import record_demand_charges
+from dispatch.model.tariff import import_link_limit, record_demand_charges
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -66,15 +66,13 @@ def add_grid_connection(n: pypsa.Network, study: Study, name: str) -> None:
     if grid.region is None:
         add_connection_point(n, bus, import_limit, export_limit)
     if grid.tariff is not None:
-        if grid.tariff.contracted_mw is not None:
-            import_limit = np.minimum(import_limit, grid.tariff.contracted_mw)
         record_demand_charges(n, study, name)
     import_cost = study.values(name, "grid.import_price") + carbon_price * study.values(
         name, "grid.carbon_intensity_t_per_mwh"
     )
     export_cost = -study.values(name, "grid.export_price")
     for direction, (bus0, bus1), limit, cost in (
-        ("import", (bus, name), import_limit, import_cost),
+        ("import", (bus, name), import_link_limit(study, name), import_cost),
         ("export", (name, bus), export_limit, export_cost),
     ):
         nominal, profile = per_unit(limit)

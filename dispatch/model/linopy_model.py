@@ -11,6 +11,7 @@ from dispatch.model.constraints import (
     tie_battery_discharge_to_charge,
     tie_idle_draw_to_it_capacity,
 )
+from dispatch.model.flexibility import add_flexibility_offers
 from dispatch.model.tariff import add_demand_charges
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ def add_network_constraints(n: pypsa.Network, snapshots: pd.Index | None = None)
     """Add to ``n.model`` the constraints of :func:`build_model` that the network alone
     gives: the classes of a route sharing its capacity, a sized battery's discharge
     power tied to its charge power, the billed peaks of the grid tariffs' demand
-    charges (:mod:`dispatch.model.tariff`).
+    charges (:mod:`dispatch.model.tariff`), the offers of flexibility markets
+    (:mod:`dispatch.model.flexibility`).
 
     With them, a solved network written by ``dispatch`` (``network.nc``) re-solves to
     its optimum, unless the study had carbon targets or sized IT capacity with idle
@@ -77,3 +79,4 @@ def add_network_constraints(n: pypsa.Network, snapshots: pd.Index | None = None)
     share_route_capacity(n)
     tie_battery_discharge_to_charge(n)
     add_demand_charges(n)
+    add_flexibility_offers(n)

@@ -32,6 +32,7 @@ from dispatch.core.names import CARRIERS, VARIABLE_RENEWABLES
 from dispatch.core.pypsa_settings import import_pypsa
 from dispatch.model.battery import add_battery
 from dispatch.model.datacentre import add_datacentre
+from dispatch.model.flexibility import record_flexibility_market
 from dispatch.model.grid import add_connection_point, add_grid_connection
 from dispatch.model.hydro import add_reservoir
 from dispatch.model.routes import add_route
@@ -106,6 +107,7 @@ def build_network(study: Study) -> pypsa.Network:
             add_battery(n, study, name, site.battery)
         if site.grid is not None:
             add_grid_connection(n, study, name)
+            record_flexibility_market(n, study, name)
         add_datacentre(n, study, name, firm_routed)
     for route_name, (route, classes) in routes.items():
         add_route(n, route_name, route, classes)

@@ -13,6 +13,7 @@ from dispatch.core.pypsa_settings import pypsa_settings
 from dispatch.operation.backlog import BacklogQueue
 from dispatch.operation.forecasts import Forecast, check_forecast, forecast_from_scenario
 from dispatch.operation.operation_result import OperationResult, Plan
+from dispatch.operation.peaks import PeaksSoFar
 from dispatch.operation.realised import (
     RealisedSite,
     extract_realised,
@@ -208,6 +209,7 @@ class _RollingHorizon:
             site: [] for site in study.sites
         }
         self.late_mwh = dict.fromkeys(study.sites, 0.0)
+        self.peaks = PeaksSoFar(study)
 
     def _start_state(self, site: str) -> SiteState:
         spec, w = self.operated.sites[site], self.study.step_h
@@ -261,6 +263,8 @@ class _RollingHorizon:
             )
             if due is not None:  # work may wait beyond a window that is not the last
                 dispatcher.set_backlog_end(site, empty=at_end)
+        for site in self.peaks.sites:
+            dispatcher.set_billed_peaks(site, self.peaks.window(site, start, steps))
         error = None
         relaxations = (self._due_by_window_end, self._reachable_final_levels)
         for relax in (None, *relaxations, self._free_final_levels, self._free_facility_start):
@@ -325,10 +329,15 @@ class _RollingHorizon:
             )
             end_levels[site] = _levels_after(self.study.sites[site], run, steps - 1)
         end_values = {site: self._end_values(site, start + steps) for site in plan}
+        peaks = {
+            site: self.peaks.window(site, start, steps, plan[site].grid_import)
+            for site in self.peaks.sites
+        }
         settled = self._settlements[steps].settle(
-            self.operated, start, work, self.states, end_levels, end_values
+            self.operated, start, work, self.states, end_levels, end_values, peaks
         )
         for site, energy in settled.items():
+            self.peaks.record(site, start, energy.grid_import)
             self._carry(site, start, energy, work[site].shed(energy.unserved))
 
     def _end_values(self, site: str, end: int) -> dict[str, float]:

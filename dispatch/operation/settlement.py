@@ -9,6 +9,7 @@ import numpy as np
 
 from dispatch.core.errors import InfeasibleError
 from dispatch.model.sizing import it_capacity_bound
+from dispatch.model.tariff import BilledPeak
 from dispatch.operation.backlog import BacklogQueue
 from dispatch.operation.studies import WORK_FIELD, settlement_study, window_study
 from dispatch.optimization.dispatcher import Dispatcher
@@ -205,6 +206,7 @@ class Settlement:
         states: dict[str, SiteState],
         end_levels: dict[str, dict[str, float]],
         end_values: dict[str, dict[str, float]] | None = None,
+        billed_peaks: dict[str, list[BilledPeak]] | None = None,
     ) -> dict[str, RunDispatch]:
         """The energy side of the block from ``start`` with the work to serve.
 
@@ -224,6 +226,12 @@ class Settlement:
             Value of the energy stored after the block's last step, by site then
             storage [currency/MWh]: what keeps more (surplus inflow) or frees less
             where the levels are dropped; none: no value (the horizon's end).
+        billed_peaks
+            The demand charges' billed peaks the block touches, by site, each with
+            its floor (``Dispatcher.set_billed_peaks``); ``operate`` gives the
+            month's peak so far or the plan's, the higher. A site not named keeps
+            what it had (at first the peaks of the steps the Settlement was built
+            for, the horizon's first block).
 
         Returns
         -------
@@ -251,6 +259,8 @@ class Settlement:
             )
             values = (end_values or {}).get(site, {})
             dispatcher.set_final_value(site, **level_arguments(values, "_per_mwh"))
+        for site, peaks in (billed_peaks or {}).items():
+            dispatcher.set_billed_peaks(site, peaks)
         sites = _solved(dispatcher)
         if sites is None or _shed_mw(sites) > SHED_TOLERANCE_MW:
             # Work comes before the plan's levels: free them where they cost work.

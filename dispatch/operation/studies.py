@@ -8,7 +8,6 @@ import numpy as np
 from dispatch.core.errors import ScenarioError
 from dispatch.core.names import VARIABLE_RENEWABLES
 from dispatch.model.sizing import it_capacity_bound
-from dispatch.model.tariff import demand_charge_field
 from dispatch.scenario.schema import Interruptible
 from dispatch.scenario.study import Study
 
@@ -20,7 +19,7 @@ where the actual supply cannot carry it."""
 
 def check_operable(study: Study) -> None:
     """Raise for what operation does not handle: sized capacities, carbon targets,
-    routes and demand charges.
+    routes and flexibility markets.
 
     Raises
     ------
@@ -32,8 +31,6 @@ def check_operable(study: Study) -> None:
         raise ScenarioError(source, "cfe_target", "operate solves no carbon targets")
     if study.scenario.routing is not None:
         raise ScenarioError(source, "routing", "operate does not move work between sites yet")
-    if (field := demand_charge_field(study)) is not None:
-        raise ScenarioError(source, field, "operate does not carry a month's peak between windows")
     for name, site in study.sites.items():
         dc = site.datacentre
         refused = {
@@ -48,6 +45,15 @@ def check_operable(study: Study) -> None:
         refused["battery.energy_expansion"] = (
             getattr(site.battery, "energy_expansion", None),
             "operate needs given capacities",
+        )
+        tariff = None if site.grid is None else site.grid.tariff
+        refused["grid.tariff.contracted_expansion"] = (
+            getattr(tariff, "contracted_expansion", None),
+            "operate needs given capacities",
+        )
+        refused["grid.flexibility_market"] = (
+            None if site.grid is None else site.grid.flexibility_market,
+            "operate does not carry offers of flexibility between windows yet",
         )
         for path, (value, problem) in refused.items():
             if value is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,8 +19,10 @@ from dispatch.model.battery import initial_store_energy
 from dispatch.model.datacentre import backlog_window
 from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network, take_given_capacities
+from dispatch.model.tariff import BilledPeak
 from dispatch.optimization.explain import check_hourly_balance
 from dispatch.optimization.highs_lp import LpChanges, LpPositions
+from dispatch.optimization.window_peaks import WindowPeaks, record_peak_slots
 from dispatch.optimization.window_series import (
     write_connection_point,
     write_facility,
@@ -33,6 +35,7 @@ from dispatch.optimization.window_state import (
     level_range,
     output_range,
     with_initial_levels_study,
+    write_final_levels,
     write_output_start,
 )
 from dispatch.results.extract import Extracted, extract_all
@@ -65,7 +68,7 @@ class Dispatcher:
     window's prices, availability, workload, limits, starting levels (a carried
     backlog possibly by when it is due) and the output ramps start from
     (:meth:`set_final_levels`, :meth:`set_final_value` and :meth:`set_backlog_end`
-    where the window ends);
+    where the window ends; :meth:`set_billed_peaks` the demand charges' months);
     :meth:`solve` writes them into the LP as
     column costs and bounds, row bounds and the PUE coefficients, and re-solves
     from the last optimal basis. The optimum is that of
@@ -115,10 +118,12 @@ class Dispatcher:
         self._final: dict[str, dict[str, tuple[float, bool]]] = {}
         self._final_value: dict[str, dict[str, float]] = {}
         n = build_network(study)
+        record_peak_slots(n, study)
         model = build_model(n, study)
         take_given_capacities(n)
         self._network = n
         self._lp = LpPositions(model)
+        self._peaks = WindowPeaks(self._lp, study)
         self._highs: highspy.Highs = self._lp.highs(solver_options)
         self._objective_offset = self._highs.getObjectiveOffset()[1]
         self.timings: dict[str, float] = {}
@@ -434,34 +439,32 @@ class Dispatcher:
             values[asset] = float(value)
         self._final_value[site] = values
 
-    def _write_final_levels(self, lp: LpChanges, study: Study, name: str) -> float:
-        """Bounds of the storage levels after the last step (fixed, or bounded from
-        below, where set; else those of the LP as built) and their costs (minus their
-        value where set, else as built); returns the objective's constant: minus the
-        value of the reservoir's minimum level, which the LP's level leaves out
-        [currency]."""
-        final, site = self._final.get(name, {}), study.sites[name]
-        values, constant = self._final_value.get(name, {}), 0.0
-        for asset, variable, component in (
-            ("battery", "Store-e", f"{name} battery"),
-            ("reservoir", "StorageUnit-state_of_charge", f"{name} reservoir"),
-        ):
-            holder = getattr(site, asset)
-            if holder is None:
-                continue
-            # levels are modelled above the reservoir's minimum
-            minimum = getattr(holder, "min_level_pu", 0.0) * holder.energy_mwh
-            column = self._lp.of(variable, component)[-1:]
-            lower, upper = self._lp.column_lower[column], self._lp.column_upper[column]
-            if asset in final:
-                level, at_least = final[asset]
-                lower = np.array([level - minimum])
-                upper = upper if at_least else lower
-            lp.column_bounds(column, lower, upper)
-            value = values.get(asset, 0.0)
-            lp.column_costs(column, self._lp.column_cost[column] - value)
-            constant -= value * minimum
-        return constant
+    def set_billed_peaks(self, site: str, peaks: Sequence[BilledPeak]) -> None:
+        """Set the demand charges' billed peaks a site's window sees.
+
+        For each peak the window's objective holds ``cost_per_mw x (peak -
+        floor_mw)``, with ``peak >= floor_mw`` and ``peak >= import_t`` for every step
+        of ``steps``: a month's charge when the month's peak so far is ``floor_mw``
+        (only its increase costs anything). By default (and for a site not named) the
+        window study's own: each charge in each month it touches, that month's share
+        of the charge, no floor. :attr:`window_study` holds the default only.
+
+        Parameters
+        ----------
+        site
+            Name of the site.
+        peaks
+            At most as many as the site's demand charges times the months a window of
+            this length can touch (1 + ceil(hours / 672)) [-].
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field, for an unknown site, too many peaks, steps that are not
+            one bool per step, or a negative or non-finite cost or floor.
+        """
+        self._site(site)
+        self._peaks.set(site, peaks)
 
     def _site(self, site: str) -> Site:
         """The scenario of site ``site``; a one-line error naming ``sites`` if there is none."""
@@ -515,7 +518,14 @@ class Dispatcher:
                     nominal = n.c.generators.static.at[generator, "p_nom"]
                     lp.row_bound("Generator-fix-p-upper", generator, nominal * availability)
             write_output_start(lp, self._lp, study, name, self._output_before.get(name, {}))
-            constant += self._write_final_levels(lp, study, name)
+            constant += write_final_levels(
+                lp,
+                self._lp,
+                study,
+                name,
+                self._final.get(name, {}),
+                self._final_value.get(name, {}),
+            )
             if site.grid is not None:
                 write_grid(lp, study, name)
             if site.reservoir is not None:
@@ -558,6 +568,7 @@ class Dispatcher:
             by_bus[bus] = by_bus[bus] + power if bus in by_bus else power
         for bus, power in by_bus.items():
             lp.row_bound("Bus-nodal_balance", bus, power)
+        constant += self._peaks.write(lp)
         lp.apply(self._highs)
         self._highs.changeObjectiveOffset(self._objective_offset + constant)
 

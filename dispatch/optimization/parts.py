@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from dispatch.model.flexibility import merge_flexibility_markets
 from dispatch.model.network import carrier_co2
 from dispatch.model.tariff import merge_demand_charges
 from dispatch.results.extract import Extracted, RunDispatch
@@ -81,6 +82,7 @@ def merge_networks(study: Study, networks: list[pypsa.Network]) -> pypsa.Network
         merged.merge(other, components_to_skip={"Carrier"}, inplace=True)
     merged.carriers["co2_emissions"] = pd.Series(carrier_co2(study), merged.carriers.index)
     merge_demand_charges(merged, networks)
+    merge_flexibility_markets(merged, networks)
     # PyPSA's optimize sets the objective this way; merge() leaves the first part's.
     merged._objective = sum(float(n.objective) for n in networks)
     return merged

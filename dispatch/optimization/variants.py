@@ -33,6 +33,7 @@ from dispatch.optimization.parts import independent_parts
 from dispatch.optimization.solve import SOLVER_OPTIONS, solve
 from dispatch.results.extract import Extracted, extract_all, extract_shadow_values
 from dispatch.results.result import Result
+from dispatch.scenario.flexibility import flexibility_market_field
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -112,7 +113,8 @@ class VariantSolver:
 def reusable(study: Study, options: dict) -> bool:
     """Whether a study's LP can be kept for the next variant: one LP (one independent
     part) solved by HiGHS's default method, without routes or carbon targets (whose
-    constraints are not PyPSA components) or demand charges."""
+    constraints are not PyPSA components), demand charges (or a sized contracted
+    capacity) or flexibility markets."""
     scenario = study.scenario
     return (
         "solver" not in options
@@ -122,6 +124,7 @@ def reusable(study: Study, options: dict) -> bool:
         and all(site.cfe_target is None for site in study.sites.values())
         and len(independent_parts(study)) == 1
         and demand_charge_field(study) is None
+        and flexibility_market_field(study) is None
     )
 
 

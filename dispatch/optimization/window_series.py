@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dispatch.model.sizing import it_capacity_bound
+from dispatch.model.tariff import import_link_limit
 from dispatch.optimization.highs_lp import LpChanges
 from dispatch.scenario.study import Study
 
@@ -25,7 +26,7 @@ def write_grid(lp: LpChanges, study: Study, name: str) -> None:
     import_cost = study.values(name, "grid.import_price") + study.scenario.carbon_price * (
         study.values(name, "grid.carbon_intensity_t_per_mwh")
     )
-    lp.row_bound("Link-fix-p-upper", f"{name} grid import", import_limit)
+    lp.row_bound("Link-fix-p-upper", f"{name} grid import", import_link_limit(study, name))
     lp.row_bound("Link-fix-p-upper", f"{name} grid export", export_limit)
     lp.cost("Link-p", f"{name} grid import", import_cost)
     lp.cost("Link-p", f"{name} grid export", -study.values(name, "grid.export_price"))

@@ -11,8 +11,8 @@ import numpy as np
 from dispatch.core.errors import ScenarioError
 from dispatch.core.names import VARIABLE_RENEWABLES
 from dispatch.model.sizing import it_capacity_bound
-from dispatch.model.tariff import demand_charge_field
 from dispatch.optimization.highs_lp import LpChanges, LpPositions
+from dispatch.scenario.flexibility import flexibility_market_field
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -81,6 +81,42 @@ def write_output_start(
         lp.column_bounds(column, lower, upper)
 
 
+def write_final_levels(
+    lp: LpChanges,
+    positions: LpPositions,
+    study: Study,
+    name: str,
+    final: dict[str, tuple[float, bool]],
+    values: dict[str, float],
+) -> float:
+    """Bounds of the storage levels after the last step (``final``: level [MWh] and
+    whether it is a lower bound, by storage; else those of the LP as built) and their
+    costs (minus ``values`` [currency/MWh] where given, else as built); returns the
+    objective's constant: minus the value of the reservoir's minimum level, which the
+    LP's level leaves out [currency]."""
+    site, constant = study.sites[name], 0.0
+    for asset, variable, component in (
+        ("battery", "Store-e", f"{name} battery"),
+        ("reservoir", "StorageUnit-state_of_charge", f"{name} reservoir"),
+    ):
+        holder = getattr(site, asset)
+        if holder is None:
+            continue
+        # levels are modelled above the reservoir's minimum
+        minimum = getattr(holder, "min_level_pu", 0.0) * holder.energy_mwh
+        column = positions.of(variable, component)[-1:]
+        lower, upper = positions.column_lower[column], positions.column_upper[column]
+        if asset in final:
+            level, at_least = final[asset]
+            lower = np.array([level - minimum])
+            upper = upper if at_least else lower
+        lp.column_bounds(column, lower, upper)
+        value = values.get(asset, 0.0)
+        lp.column_costs(column, positions.column_cost[column] - value)
+        constant -= value * minimum
+    return constant
+
+
 def level_range(asset: str, holder: object) -> tuple[float, float]:
     """The range of an initial level [MWh]."""
     if asset == "battery":
@@ -119,12 +155,13 @@ def _with_initial_levels(site: Site, levels: dict[str, float]) -> Site:
 
 def check_fixed_structure(study: Study) -> None:
     """Raise for what would change a Dispatcher's LP structure between windows: sized
-    capacities, carbon targets and demand charges (a month's peak spans windows)."""
+    capacities, carbon targets and offers of flexibility (their rows take limits from
+    the series a window rewrites)."""
     source = str(study.source)
+    if (field := flexibility_market_field(study)) is not None:
+        raise ScenarioError(source, field, "a Dispatcher does not carry offers of flexibility yet")
     if study.scenario.cfe_target is not None or study.scenario.emission_cap_tco2 is not None:
         raise ScenarioError(source, "cfe_target", "a Dispatcher solves no carbon targets")
-    if (field := demand_charge_field(study)) is not None:
-        raise ScenarioError(source, field, "a Dispatcher bills no month's peak")
     for name, site in study.sites.items():
         if site.cfe_target is not None:
             raise ScenarioError(
@@ -138,6 +175,10 @@ def check_fixed_structure(study: Study) -> None:
             ),
             ("battery.expansion", getattr(site.battery, "expansion", None)),
             ("battery.energy_expansion", getattr(site.battery, "energy_expansion", None)),
+            (
+                "grid.tariff.contracted_expansion",
+                getattr(getattr(site.grid, "tariff", None), "contracted_expansion", None),
+            ),
         ):
             if asset is not None:
                 raise ScenarioError(

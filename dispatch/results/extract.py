@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dispatch.core.names import ROUTE_CAPACITY, VARIABLE_RENEWABLES, route_link
+from dispatch.model.flexibility import offers
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
@@ -73,6 +74,9 @@ class RunDispatch:
     """Capacity of each asset as solved (sized or given) [MW; battery_energy MWh]."""
     capital_cost: float
     """Annualised capital cost of the sized assets for the horizon [currency]."""
+    flexibility_offered: dict[str, np.ndarray] | None = None
+    """Flexibility offered to the grid partner, ``up`` and ``down``, where the site's
+    grid has a flexibility market [MW]."""
 
 
 def column_or_zeros(frame: pd.DataFrame, name: str, length: int) -> np.ndarray:
@@ -193,6 +197,7 @@ def extract_run(
         moved_in=moved_in,
         capacities=capacities,
         capital_cost=capital_cost,
+        flexibility_offered=offers(n, site),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from dispatch.results.extract import RunDispatch
-from dispatch.results.tariff import tariff_figures
+from dispatch.results.flexibility import flexibility_figures
+from dispatch.results.tariff import tariff_cost, tariff_figures
 from dispatch.scenario.study import Study
 
 UNITS: dict[str, str] = {
@@ -16,7 +17,11 @@ UNITS: dict[str, str] = {
     "lost_work_cost": "currency",
     "demand_charge_cost": "currency",
     "fixed_charge_cost": "currency",
+    "contracted_mw": "MW",
     "peak_import_mw": "MW",
+    "flexibility_revenue": "currency",
+    "offered_up_mwh": "MWh",
+    "offered_down_mwh": "MWh",
     "battery_throughput_cost": "currency",
     "routing_cost": "currency",
     "capital_cost": "currency",
@@ -180,6 +185,7 @@ def run_figures(
     if water_per_mwh is None:
         water_per_mwh = DEFAULT_WATER_M3_PER_MWH[dc.cooling]
     tariff = tariff_figures(study, site, run.grid_import)
+    flexibility = flexibility_figures(study, site, run)
     total_cost = (
         energy_cost
         + carbon_cost
@@ -187,7 +193,8 @@ def run_figures(
         + routing_cost
         - heat_revenue
         + run.capital_cost
-        + tariff["demand_charge_cost"]
+        + tariff_cost(study, site, tariff)
+        - flexibility["flexibility_revenue"]
     )
     return {
         "objective": total_cost,
@@ -196,6 +203,7 @@ def run_figures(
         "carbon_cost": carbon_cost,
         "lost_work_cost": lost_work_cost,
         **tariff,
+        **flexibility,
         "battery_throughput_cost": _energy(throughput_cost, w),
         "routing_cost": routing_cost,
         "capital_cost": run.capital_cost,

@@ -67,6 +67,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "reservoir_level": ("Reservoir energy (potential) at the end of the step", "MWh"),
     "reservoir_pump": ("Power drawn by the reservoir's pump", "MW"),
     "marginal_price": ("Shadow price of energy at the site bus", "currency/MWh"),
+    "offered_up": ("Flexibility offered to the partner: net import it may lower", "MW"),
+    "offered_down": ("Flexibility offered to the partner: net import it may raise", "MW"),
     "moved_work": ("Work of the route's origin served at its destination", "MW"),
     "heat_delivered": ("Heat sold to district heating", "MW"),
     "heat_pump_power": ("Electricity drawn by the heat pump", "MW"),
@@ -338,6 +340,10 @@ class Result:
             values = per_run(name)
             if values is not None:
                 data[name] = (("run", "snapshot"), values)
+        if runs[0].flexibility_offered is not None:
+            for direction in ("up", "down"):
+                offered = np.stack([run.flexibility_offered[direction] for run in runs])
+                data[f"offered_{direction}"] = (("run", "snapshot"), offered)
         for name, path in INPUTS.items():
             if f"{site}/{path}" in study.series:
                 data[name] = (("snapshot",), study.values(site, path))

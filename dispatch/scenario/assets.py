@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from dispatch.scenario.flexibility import FlexibilityMarket
 from dispatch.scenario.quantities import (
     Energy,
     Intensity,
@@ -215,6 +216,9 @@ class Grid(StrictModel):
     tariff: Tariff | None = None
     """Demand charges, a fixed charge on a contracted capacity and time-of-use
     periods beside the price per MWh; none: the import price alone [-]."""
+    flexibility_market: FlexibilityMarket | None = None
+    """Payment for the flexibility of the net import offered to the grid partner
+    (availability per MW and hour, activation per MWh); none: no payment [-]."""
 
     @model_validator(mode="after")
     def _one_import_price(self) -> Grid:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch.core.errors import ScenarioError
+from dispatch.scenario.flexibility import check_flexibility_markets
 from dispatch.scenario.study import Study
 
 
@@ -204,6 +205,7 @@ def check_consistency(study: Study) -> None:
     _check_routing(study)
     _check_grid_regions(study)
     _check_operation(study)
+    check_flexibility_markets(study)
     for name, site in study.sites.items():
         prefix = f"sites.{name}"
         dc = site.datacentre

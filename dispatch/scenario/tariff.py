@@ -78,6 +78,23 @@ class EnergyPeriod(TimeWindow):
     """Price c_t paid per MWh imported within the period [currency/MWh]."""
 
 
+class ContractedExpansion(StrictModel):
+    """Sizing of the contracted capacity: the optimisation chooses it, paying the
+    tariff's fixed charge on it, and the import never exceeds it."""
+
+    min_mw: Power = 0.0
+    """Smallest contracted capacity [MW]."""
+    max_mw: Power | None = None
+    """Largest contracted capacity; none: unbounded (the import limit bounds it) [MW]."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContractedExpansion:
+        if self.max_mw is not None and self.max_mw < self.min_mw:
+            problem = f"must be at least min_mw ({self.min_mw})"
+            fail_field("max_mw", self.max_mw, problem, "ContractedExpansion")
+        return self
+
+
 class Tariff(StrictModel):
     """The structure of a grid connection's bill beside the price per MWh imported."""
 
@@ -91,9 +108,12 @@ class Tariff(StrictModel):
     period; they give ``import_price``, which the grid must then not give [-]."""
     contracted_mw: Power | None = None
     """Contracted capacity: the import never exceeds it [MW]."""
+    contracted_expansion: ContractedExpansion | None = None
+    """Instead of ``contracted_mw``: the contracted capacity sized by the optimisation,
+    which pays the fixed charge on it [-]."""
     fixed_charge_per_mw_month: Price = 0.0
-    """Charge per MW of contracted capacity, each month, whatever the dispatch
-    [currency/MW per month]."""
+    """Charge per MW of contracted capacity, each month: whatever the dispatch for a
+    given capacity, a cost of the sized one [currency/MW per month]."""
 
     @field_validator("time_zone")
     @classmethod
@@ -107,11 +127,22 @@ class Tariff(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Tariff:
-        if self.fixed_charge_per_mw_month > 0 and self.contracted_mw is None:
+        if self.contracted_mw is not None and self.contracted_expansion is not None:
+            fail_field(
+                "contracted_expansion",
+                "given",
+                "give contracted_mw or contracted_expansion, not both",
+                "Tariff",
+            )
+        if (
+            self.fixed_charge_per_mw_month > 0
+            and self.contracted_mw is None
+            and self.contracted_expansion is None
+        ):
             fail_field(
                 "fixed_charge_per_mw_month",
                 self.fixed_charge_per_mw_month,
-                "needs contracted_mw, the capacity it is charged on",
+                "needs contracted_mw or contracted_expansion, the capacity it is charged on",
                 "Tariff",
             )
         if self.energy_periods:
@@ -202,10 +233,16 @@ def demand_charge_windows(study: Study, tariff: Tariff) -> list[tuple[str, np.nd
     return windows
 
 
-def fixed_charge(study: Study, tariff: Tariff) -> float:
-    """The fixed charge on the contracted capacity for the horizon [currency]."""
-    if tariff.contracted_mw is None:
-        return 0.0
+def billed_month_share(study: Study, tariff: Tariff) -> float:
+    """The months the horizon bills, each counted by the share of it covered [-]."""
     months = billed_months(_study_local_times(study, tariff), study.step_h)
-    billed = sum(share for _, share in months.values())
-    return tariff.fixed_charge_per_mw_month * tariff.contracted_mw * billed
+    return sum(share for _, share in months.values())
+
+
+def fixed_charge(study: Study, tariff: Tariff, contracted_mw: float | None = None) -> float:
+    """The fixed charge on the contracted capacity for the horizon: the given one, or
+    ``contracted_mw`` where it is sized [currency]."""
+    capacity = tariff.contracted_mw if contracted_mw is None else contracted_mw
+    if capacity is None:
+        return 0.0
+    return tariff.fixed_charge_per_mw_month * capacity * billed_month_share(study, tariff)

@@ -11,6 +11,7 @@ from dispatch.core.names import RUNS
 from dispatch.testing.capacities import check_capacities
 from dispatch.testing.checker import Checker, check_same
 from dispatch.testing.derived import check_derived
+from dispatch.testing.flexibility import check_flexibility, flexibility_payment
 from dispatch.testing.heat import check_heat
 from dispatch.testing.network_inputs import check_same_inputs
 from dispatch.testing.objective import check_objective
@@ -107,10 +108,15 @@ def assert_invariants(result: Result, rtol: float = 1e-6, atol: float = 1e-5) ->
             check = checker(f"{run} run ({source})")
             check_routes(check, study, moved[source], baseline)
             check_grid_regions(check, study, by_site)
-            check_objective(check, study, by_site, moved[source])
+            check_objective(
+                check, study, by_site, moved[source], flexibility_payment(study, dispatches[run])
+            )
         for site in study.sites:
             where = f"site {site!r}, {run} run"
             check_derived(checker(f"{where} (arrays)"), study, site, dispatches[run][site])
+            check_flexibility(
+                checker(f"{where} (arrays)"), study, site, dispatches[run][site], baseline
+            )
             check_agree(
                 checker(f"{where} (arrays vs network)"),
                 schedules["arrays"][site],

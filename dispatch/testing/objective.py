@@ -13,7 +13,7 @@ from dispatch.core.names import RUNS
 from dispatch.testing.capacities import capital_cost
 from dispatch.testing.routes import Moved, routes_by_name
 from dispatch.testing.series import series_values
-from dispatch.testing.tariff import demand_charges
+from dispatch.testing.tariff import tariff_objective
 
 if TYPE_CHECKING:
     from dispatch.results.result import Result
@@ -69,10 +69,15 @@ def _site_cost(study: Study, site: str, s: Schedule) -> np.ndarray:
 
 
 def check_objective(
-    check: Checker, study: Study, schedules: Mapping[str, Schedule], moved: Moved
+    check: Checker,
+    study: Study,
+    schedules: Mapping[str, Schedule],
+    moved: Moved,
+    flexibility_payment: float = 0.0,
 ) -> None:
     """The objective of MODEL.md §4, term by term from every site's dispatch, the
-    work moved on every route and the capital cost of the capacities as solved."""
+    work moved on every route and the capital cost of the capacities as solved, less
+    the ``flexibility_payment`` for the offers to the grid partner [currency]."""
     hourly = sum(
         (_site_cost(study, site, s) for site, s in schedules.items()),
         np.zeros(len(study.snapshots)),
@@ -80,14 +85,15 @@ def check_objective(
     for name, route in routes_by_name(study).items():
         hourly = hourly + route.cost_per_mwh * sum(moved[name].values())
     capital = sum(capital_cost(study, site, s.capacities) for site, s in schedules.items())
-    peaks = sum(demand_charges(study, site, s.grid_import) for site, s in schedules.items())
+    peaks = sum(tariff_objective(study, site, s.grid_import) for site, s in schedules.items())
     for site, s in schedules.items():
         check.equal(
             f"objective (as site {site!r} reads it) = sum_t w [costs + V (O_t - v_t) "
             "+ routing cost x work moved - heat price x heat delivered] + capital cost "
-            "+ sum_k demand charge_k x max_(t in window k) import_t",
+            "+ sum_k demand charge_k x max_(t in window k) import_t + sized fixed charge "
+            "- flexibility payment",
             s.objective,
-            study.step_h * hourly.sum() + capital + peaks,
+            study.step_h * hourly.sum() + capital + peaks - flexibility_payment,
             study.scenario.currency,
         )
 

@@ -10,9 +10,10 @@ import numpy as np
 from dispatch.results.figures import DEFAULT_WATER_M3_PER_MWH
 from dispatch.testing.capacities import capital_cost
 from dispatch.testing.checker import Checker
+from dispatch.testing.flexibility import check_flexibility_figures
 from dispatch.testing.routes import routes_by_name
 from dispatch.testing.series import series_values
-from dispatch.testing.tariff import check_tariff_figures
+from dispatch.testing.tariff import check_tariff_figures, contracted_is_sized
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -47,7 +48,7 @@ def check_site_summary(result: Result, site: str, summary: dict, rtol: float, at
         check.equal(f"{run}: total cost = objective", fig["total_cost"], fig["objective"], currency)
         check.equal(
             f"{run}: total cost = energy + carbon + lost work + routing + capital cost - heat "
-            "revenue + demand charges",
+            "revenue + demand charges - flexibility revenue",
             fig["total_cost"],
             fig["energy_cost"]
             + fig["carbon_cost"]
@@ -55,10 +56,13 @@ def check_site_summary(result: Result, site: str, summary: dict, rtol: float, at
             + fig["routing_cost"]
             + fig["capital_cost"]
             - fig["heat_revenue"]
-            + fig["demand_charge_cost"],
+            + fig["demand_charge_cost"]
+            + (fig["fixed_charge_cost"] if contracted_is_sized(study, site) else 0.0)
+            - fig["flexibility_revenue"],
             currency,
         )
         check_tariff_figures(check, study, site, fig, grid_import, run)
+        check_flexibility_figures(check, study, site, fig, dispatches[run], run)
         capacities = dispatches[run].capacities
         assert fig["capacities"] == capacities, (
             f"{check.where}: {run}: capacities {fig['capacities']} are not the run's {capacities}"
