@@ -106,6 +106,9 @@ def test_battery_offers_up_to_its_power_and_down_to_its_room(
     offered = result.flexible["s"].flexibility_offered
     assert offered["up"] == exactly([2.0] * HOURS)
     assert offered["down"] == exactly([down] * HOURS)
+    hourly = result.dispatch.sel(run="flexible")
+    assert hourly["offered_up"].values.ravel() == exactly([2.0] * HOURS)
+    assert hourly["offered_down"].values.ravel() == exactly([down] * HOURS)
     revenue = HOURS * (10 * 2 + 5 * down)
     summary = result.summary
     assert summary["flexibility_revenue"] == exactly(revenue)

@@ -48,7 +48,6 @@ from dispatch import (
 )
 from dispatch.operation.studies import window_study
 from dispatch.scenario.load import study_from_scenario
-from dispatch.scenario.study import Study
 from dispatch.testing import assert_invariants
 from test_tariffs import NETWORKS, exactly
 
@@ -174,16 +173,11 @@ def test_perfect_forecasts_reach_the_optimum_where_windows_see_the_rest(
 
 
 def test_windows_across_a_month_end_carry_each_months_peak() -> None:
-    # tests/data/tariff's site a: two demand charges in Berlin time, whose last hour
+    # tests/data/tariff: site a has two demand charges in Berlin time, whose last hour
     # is April's; windows of 48 h re-planned every 12 h each reach the horizon's end,
     # the later ones touching March and April (two peaks per charge), so the realised
-    # operation is the optimum.
-    whole = load_study(DATA / "tariff")
-    scenario = whole.scenario.model_copy(
-        update={"sites": {"a": whole.sites["a"]}, "grid_regions": {}}
-    )
-    series = {key: value for key, value in whole.series.items() if key.startswith("a/")}
-    study = Study(scenario, whole.source, whole.snapshots, series)
+    # operation is the optimum. Site b, behind a grid region, is a second part.
+    study = load_study(DATA / "tariff")
     optimum = solve(study).summary
     assert len(optimum["peak_import_mw"]) == 2
     realised = operate(study, 48, 12, "perfect")

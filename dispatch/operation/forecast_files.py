@@ -37,6 +37,7 @@ from dispatch.core.untrusted_input import (
     MAX_STEPS,
     ColumnMetadata,
     MetadataModel,
+    csv_numbers,
     load_json,
     open_netcdf,
     read_bytes,
@@ -406,7 +407,9 @@ def _read_csv(path: Path, file: str, study: Study) -> ForecastTable:
         conversion = _conversion(
             column.units, column.currency, key, study, meta_file, f"series.{name}"
         )
-        raw = _csv_numbers(table[name], issued, valid, file, name).reshape(len(issues), leads)
+        raw = csv_numbers(
+            table[name], file, name, lambda i: f"at {iso(valid[i])} (issued {iso(issued[i])})"
+        ).reshape(len(issues), leads)
         _check_finite(raw, issues, valid[:leads], file, name)
         values[key] = conversion.apply(raw)
     return _table(file, study, issues, issue_step, valid[0] - issued[0], step, values)
@@ -450,21 +453,6 @@ def _issue_grid(
             f"forecast must start {format_duration(first_lead)} after its issue time",
         )
     return issues, leads
-
-
-def _csv_numbers(
-    column: pd.Series, issued: pd.DatetimeIndex, valid: pd.DatetimeIndex, file: str, name: str
-) -> np.ndarray:
-    """A column as numbers; empty cells and text are refused with their times."""
-    values = pd.to_numeric(column.str.strip(), errors="coerce").to_numpy(dtype=float)
-    for i in np.flatnonzero(np.isnan(values)):
-        text = column.iloc[i].strip()
-        if text.lower() != "nan":
-            what = "empty" if not text else f"{short_repr(text)}, not a number,"
-            raise ScenarioError(
-                file, name, f"is {what} at {iso(valid[i])} (issued {iso(issued[i])})"
-            )
-    return values
 
 
 def write_forecast_file(table: ForecastTable, path: Path, currency: str) -> None:

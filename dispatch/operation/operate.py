@@ -394,7 +394,7 @@ class _RollingHorizon:
                 "facility_ramp_excess_mw": _facility_ramp_excess(study, site, energy),
             }
         realised_study = _with_firm_served(study, realised)
-        network = realised_network(realised_study, realised)
+        network = realised_network(realised_study, realised, self.perfect.network)
         operation = {
             **settings,
             "decisions": len(self.plans),

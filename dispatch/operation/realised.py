@@ -72,13 +72,26 @@ def join_runs(blocks: list[RunDispatch]) -> RunDispatch:
 
 
 @pypsa_settings
-def realised_network(study: Study, sites: dict[str, RealisedSite]) -> pypsa.Network:
+def realised_network(
+    study: Study, sites: dict[str, RealisedSite], planned: pypsa.Network
+) -> pypsa.Network:
     """The study's network holding the realised operation as its solution.
 
     Power flows, levels and the site buses' marginal prices are set as PyPSA sets
     them after a solve; the objective is the realised total cost.
+
+    Parameters
+    ----------
+    study
+        The study as realised.
+    sites
+        Each site's realised operation.
+    planned
+        The perfect-foresight solve's network, whose order of assets the realised
+        network takes: a study solved in independent parts joins the parts' networks
+        one after the other, not in the order :func:`build_network` adds them.
     """
-    n = build_network(study)
+    n = _in_order_of(build_network(study), planned)
     n.determine_network_topology()  # as a solve does: it marks each sub-network's slack
     take_given_capacities(n)
     columns: dict[tuple[str, str], dict[str, np.ndarray]] = {}
@@ -98,9 +111,29 @@ def realised_network(study: Study, sites: dict[str, RealisedSite]) -> pypsa.Netw
             if bus == "p1" or name in with_bus2:
                 put("Link", bus, name, -p0 * efficiency[name].to_numpy())
     for (component, attribute), by_name in columns.items():
-        n.c[component].dynamic[attribute] = pd.DataFrame(by_name, index=n.snapshots)
+        frame = pd.DataFrame(by_name, index=n.snapshots)
+        n.c[component].dynamic[attribute] = _ordered(frame, n.c[component].static.index)
     n._objective = 0.0
     return n
+
+
+def _in_order_of(n: pypsa.Network, planned: pypsa.Network) -> pypsa.Network:
+    """``n`` with the assets of each component (and their series) in the order
+    ``planned`` has them, which holds the same assets (and sub-networks, which ``n``
+    has none of before its topology is determined)."""
+    for component in n.components:
+        if component.static.empty:
+            continue
+        order = planned.c[component.name].static.index
+        component.static = component.static.loc[order]
+        for attribute, frame in component.dynamic.items():
+            component.dynamic[attribute] = _ordered(frame, order)
+    return n
+
+
+def _ordered(frame: pd.DataFrame, assets: pd.Index) -> pd.DataFrame:
+    """The columns of ``frame`` in the order of ``assets``."""
+    return frame[assets.intersection(frame.columns, sort=False)]
 
 
 def extract_realised(n: pypsa.Network, study: Study) -> Extracted:

@@ -81,6 +81,8 @@ def merge_networks(study: Study, networks: list[pypsa.Network]) -> pypsa.Network
     for other in networks[1:]:
         merged.merge(other, components_to_skip={"Carrier"}, inplace=True)
     merged.carriers["co2_emissions"] = pd.Series(carrier_co2(study), merged.carriers.index)
+    # merge() keeps the first part's sub-networks and each bus its part's labels.
+    merged.determine_network_topology()
     merge_demand_charges(merged, networks)
     merge_flexibility_markets(merged, networks)
     # PyPSA's optimize sets the objective this way; merge() leaves the first part's.
