@@ -215,7 +215,11 @@ def new_study(
             from dispatch.sources.profiles import write_profiles
 
             write_profiles(
-                weather, staging / PROFILES_FILE, snapshots, solar=solar_model, wind=wind_model
+                site_weather,
+                staging / PROFILES_FILE,
+                snapshots,
+                solar=solar_model,
+                wind=wind_model,
             )
         write_file_atomic(staging / SERIES_FILE, lambda path: write_series(parts.columns, path))
         write_file_atomic(

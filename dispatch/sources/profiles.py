@@ -38,6 +38,8 @@ from dispatch.sources.wind import WindModel, wind_availability
 if TYPE_CHECKING:
     import xarray as xr
 
+    from dispatch.sources.weather import Weather
+
 Model = TypeVar("Model", SolarModel, WindModel)
 
 SCHEMA = "dispatch-profiles"
@@ -56,7 +58,7 @@ NINJA_FORMAT = "renewables.ninja"
 
 
 def write_profiles(
-    weather_file: str | Path,
+    weather: str | Path | Weather,
     out: str | Path,
     snapshots: pd.DatetimeIndex,
     *,
@@ -67,9 +69,10 @@ def write_profiles(
 
     Parameters
     ----------
-    weather_file
-        A weather file :func:`~dispatch.sources.weather.read_weather` reads, or a
-        renewables.ninja PV or wind export (availability as it is, no model).
+    weather
+        A weather file :func:`~dispatch.sources.weather.read_weather` reads (or the
+        :class:`~dispatch.sources.weather.Weather` it read), or a renewables.ninja PV
+        or wind export (availability as it is, no model).
     out
         The netCDF series file (``.nc``): new, or one this function wrote on the same
         snapshots (its other variables are kept).
@@ -94,10 +97,10 @@ def write_profiles(
         dispatch did not write, or on other snapshots.
     """
     from dispatch.sources.timeline import on_snapshots
-    from dispatch.sources.weather import is_ninja_output
+    from dispatch.sources.weather import Weather, is_ninja_output, read_weather
 
-    weather_file, out = Path(weather_file), Path(out)
-    file = str(weather_file)
+    out = Path(out)
+    file = weather.source if isinstance(weather, Weather) else str(weather)
     if len(snapshots) == 0:
         raise ScenarioError(str(out), "time", "no snapshots to write")
     if snapshots.tz is None:  # as every series of dispatch: naive times are UTC
@@ -105,19 +108,21 @@ def write_profiles(
     if out.suffix != ".nc":
         raise ScenarioError(str(out), "", "must be a netCDF file named *.nc")
     kept = _kept_variables(out, snapshots)
-    if is_ninja_output(weather_file):
-        hourly, typical_year, where, provenance = _from_ninja(weather_file, solar, wind)
+    if not isinstance(weather, Weather) and is_ninja_output(Path(weather)):
+        hourly, typical_year, where, provenance = _from_ninja(Path(weather), solar, wind)
     else:
         if solar is None and wind is None:
             raise ScenarioError(file, "", "nothing to write: give a solar or a wind model")
-        hourly, typical_year, where, provenance = _from_weather(weather_file, solar, wind)
+        if not isinstance(weather, Weather):
+            weather = read_weather(weather)
+        hourly, typical_year, where, provenance = _from_weather(weather, solar, wind)
     on_steps = on_snapshots(
         hourly, snapshots, file, ", ".join(hourly.columns), typical_year=typical_year
     )
     written = {name: on_steps[name].rename(name) for name in on_steps.columns}
     for attributes in provenance.values():
         attributes.update(
-            source_file=weather_file.name, typical_year=str(typical_year).lower(), **where
+            source_file=Path(file).name, typical_year=str(typical_year).lower(), **where
         )
     ds = _dataset(written, provenance, kept, snapshots)
     write_file_atomic(out, lambda temporary: ds.to_netcdf(temporary, engine="netcdf4"))
@@ -150,11 +155,8 @@ def _from_ninja(path: Path, solar: SolarModel | None, wind: WindModel | None) ->
     return ninja.availability.rename(ninja.kind).to_frame(), False, where, {ninja.kind: provenance}
 
 
-def _from_weather(path: Path, solar: SolarModel | None, wind: WindModel | None) -> _Hourly:
-    """The availability of the plants modelled from a weather file."""
-    from dispatch.sources.weather import read_weather
-
-    weather = read_weather(path)
+def _from_weather(weather: Weather, solar: SolarModel | None, wind: WindModel | None) -> _Hourly:
+    """The availability of the plants modelled from a site's weather."""
     columns, provenance = {}, {}
     if solar is not None:
         columns["solar"] = solar_availability(weather, solar)
