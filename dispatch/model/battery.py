@@ -9,7 +9,7 @@ from dispatch.scenario.assets import Battery
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
-    import pypsa
+    from dispatch.model.draft import NetworkDraft
 
 
 def initial_store_energy(bat: Battery, step_h: float) -> float:
@@ -25,7 +25,7 @@ def initial_store_energy(bat: Battery, step_h: float) -> float:
     return (1 - bat.standing_loss_per_h) ** step_h * bat.initial_level_pu * bat.energy_mwh
 
 
-def add_battery(n: pypsa.Network, study: Study, name: str, bat: Battery) -> None:
+def add_battery(n: NetworkDraft, study: Study, name: str, bat: Battery) -> None:
     """A battery: a Store on a bus of its own, charged and discharged by one-way Links.
 
     ``S battery charger`` (site bus -> ``S battery``, efficiency = charge

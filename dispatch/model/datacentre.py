@@ -15,7 +15,7 @@ from dispatch.model.sizing import expansion_attributes, it_capacity_bound
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
-    import pypsa
+    from dispatch.model.draft import NetworkDraft
 
 
 def backlog_window(
@@ -45,7 +45,7 @@ def backlog_window(
     return window
 
 
-def add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[str]) -> None:
+def add_datacentre(n: NetworkDraft, study: Study, name: str, firm_routed: set[str]) -> None:
     """The data centre of site ``name`` and its work, behind the site bus ``S``.
 
     ``S facility`` (efficiency 1/PUE_t, waste heat on bus2 with heat reuse) feeds
@@ -111,7 +111,7 @@ def add_datacentre(n: pypsa.Network, study: Study, name: str, firm_routed: set[s
         _add_deferrable(n, study, name, capacity)
 
 
-def _add_firm(n: pypsa.Network, study: Study, name: str, routed_mw: float | None) -> None:
+def _add_firm(n: NetworkDraft, study: Study, name: str, routed_mw: float | None) -> None:
     """Firm work: a Load on ``S work``, or on a bus ``S firm`` of its own, fed by
     ``S firm local`` (capacity ``routed_mw``), when other sites may serve it."""
     work = firm_bus = f"{name} work"
@@ -132,7 +132,7 @@ def _add_firm(n: pypsa.Network, study: Study, name: str, routed_mw: float | None
     )
 
 
-def _add_interruptible(n: pypsa.Network, study: Study, name: str) -> None:
+def _add_interruptible(n: NetworkDraft, study: Study, name: str) -> None:
     """Interruptible work: the offer as a Load on ``S work``, and ``S lost work``
     supplying the part not served, at most the offer, at the value of lost work."""
     sns, work = n.snapshots, f"{name} work"
@@ -156,7 +156,7 @@ def _add_interruptible(n: pypsa.Network, study: Study, name: str) -> None:
     )
 
 
-def _add_deferrable(n: pypsa.Network, study: Study, name: str, capacity: float) -> None:
+def _add_deferrable(n: NetworkDraft, study: Study, name: str, capacity: float) -> None:
     """Deferrable work: arrivals as a Load on ``S queue``, served from ``S work``
     through ``S deferrable`` (at most ``capacity`` [MW]); the Store ``S backlog``
     holds minus the backlog, at least minus :func:`backlog_window`."""

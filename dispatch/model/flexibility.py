@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     import pypsa
     import xarray as xr
 
+    from dispatch.model.draft import NetworkDraft
+
 FLEXIBILITY_MARKETS = "flexibility_markets"
 """Key of ``n.meta``: each site's market, a mapping with ``site``, ``value_up`` and
 ``value_down`` (availability price plus activation share x price) [currency/MW/h] and
@@ -68,7 +70,7 @@ def flexibility_market_entries(study: Study, site: str) -> list[dict]:
     ]
 
 
-def record_flexibility_market(n: pypsa.Network, study: Study, site: str) -> None:
+def record_flexibility_market(n: NetworkDraft, study: Study, site: str) -> None:
     """Write ``site``'s market into ``n.meta`` for :func:`add_flexibility_offers`."""
     entries = flexibility_market_entries(study, site)
     if entries:

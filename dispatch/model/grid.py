@@ -13,7 +13,7 @@ from dispatch.model.tariff import import_link_limit, record_demand_charges
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
-    import pypsa
+    from dispatch.model.draft import NetworkDraft
 
 
 def grid_bus(study: Study, site: str) -> str:
@@ -23,7 +23,7 @@ def grid_bus(study: Study, site: str) -> str:
 
 
 def add_connection_point(
-    n: pypsa.Network, bus: str, import_limit: np.ndarray, export_limit: np.ndarray
+    n: NetworkDraft, bus: str, import_limit: np.ndarray, export_limit: np.ndarray
 ) -> None:
     """A grid connection point: a bus the grid feeds up to the import limit and takes
     up to the export limit from, free of charge (the tariffs are on the connections)."""
@@ -49,7 +49,7 @@ def add_connection_point(
     )
 
 
-def add_grid_connection(n: pypsa.Network, study: Study, name: str) -> None:
+def add_grid_connection(n: NetworkDraft, study: Study, name: str) -> None:
     """The site's grid import and export, as Links to and from its connection point.
 
     A site with a connection point of its own gets one (bus ``S grid``); the sites

@@ -12,10 +12,10 @@ from dispatch.model.sizing import it_capacity_bound
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
-    import pypsa
+    from dispatch.model.draft import NetworkDraft
 
 
-def add_heat_reuse(n: pypsa.Network, study: Study, name: str) -> str:
+def add_heat_reuse(n: NetworkDraft, study: Study, name: str) -> str:
     """District heating from waste heat; returns the waste-heat bus.
 
     The facility Link puts recoverable_fraction x IT power on ``S waste heat``, where

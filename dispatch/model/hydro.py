@@ -11,10 +11,10 @@ import pandas as pd
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
-    import pypsa
+    from dispatch.model.draft import NetworkDraft
 
 
-def add_reservoir(n: pypsa.Network, study: Study, name: str) -> None:
+def add_reservoir(n: NetworkDraft, study: Study, name: str) -> None:
     """The site's reservoir ``S reservoir`` on its bus ``S``, if it has one.
 
     A StorageUnit of capacity P (turbine output at the bus, ``p_dispatch``) with

@@ -32,6 +32,7 @@ from dispatch.core.names import CARRIERS, VARIABLE_RENEWABLES
 from dispatch.core.pypsa_settings import import_pypsa
 from dispatch.model.battery import add_battery
 from dispatch.model.datacentre import add_datacentre
+from dispatch.model.draft import NetworkDraft
 from dispatch.model.flexibility import record_flexibility_market
 from dispatch.model.grid import add_connection_point, add_grid_connection
 from dispatch.model.hydro import add_reservoir
@@ -83,7 +84,8 @@ def build_network(study: Study) -> pypsa.Network:
         "extra_constraints": "dispatch.model.linopy_model.add_network_constraints",
     }
 
-    n.add(
+    draft = NetworkDraft(n)
+    draft.add(
         "Carrier",
         list(CARRIERS),
         nice_name=[c["nice_name"] for c in CARRIERS.values()],
@@ -94,27 +96,24 @@ def build_network(study: Study) -> pypsa.Network:
     firm_routed = {r.origin for r, classes in routes.values() if "firm" in classes}
     for region in study.scenario.grid_regions:
         add_connection_point(
-            n,
+            draft,
             f"{region} grid",
             study.region_values(region, "import_limit_mw"),
             study.region_values(region, "export_limit_mw"),
         )
     for name, site in study.sites.items():
-        n.add("Bus", name, carrier="electricity", unit="MW")
-        add_local_supply(n, study, name)
-        add_reservoir(n, study, name)
+        draft.add("Bus", name, carrier="electricity", unit="MW")
+        add_local_supply(draft, study, name)
+        add_reservoir(draft, study, name)
         if site.battery is not None:
-            add_battery(n, study, name, site.battery)
+            add_battery(draft, study, name, site.battery)
         if site.grid is not None:
-            add_grid_connection(n, study, name)
-            record_flexibility_market(n, study, name)
-        add_datacentre(n, study, name, firm_routed)
+            add_grid_connection(draft, study, name)
+            record_flexibility_market(draft, study, name)
+        add_datacentre(draft, study, name, firm_routed)
     for route_name, (route, classes) in routes.items():
-        add_route(n, route_name, route, classes)
-    # Links added before the first one with a bus2 (heat reuse) keep a NaN there.
-    if "efficiency2" in n.links:
-        n.links["efficiency2"] = n.links["efficiency2"].fillna(1.0)
-    return n
+        add_route(draft, route_name, route, classes)
+    return draft.finish()
 
 
 def take_given_capacities(n: pypsa.Network) -> None:

@@ -11,8 +11,10 @@ from dispatch.scenario.schema import Route
 if TYPE_CHECKING:
     import pypsa
 
+    from dispatch.model.draft import NetworkDraft
 
-def add_route(n: pypsa.Network, name: str, route: Route, classes: tuple[str, ...]) -> None:
+
+def add_route(n: NetworkDraft, name: str, route: Route, classes: tuple[str, ...]) -> None:
     """Work of ``route.origin`` served at ``route.destination``, within the capacity.
 
     One Link per class the route carries, from the destination's work bus to the

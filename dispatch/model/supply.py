@@ -13,10 +13,10 @@ from dispatch.model.sizing import expansion_attributes
 from dispatch.scenario.study import Study
 
 if TYPE_CHECKING:
-    import pypsa
+    from dispatch.model.draft import NetworkDraft
 
 
-def add_local_supply(n: pypsa.Network, study: Study, name: str) -> None:
+def add_local_supply(n: NetworkDraft, study: Study, name: str) -> None:
     """The site's plants on its bus ``S``.
 
     ``S solar``, ``S wind``, ``S run_of_river``: Generators up to capacity times

@@ -21,6 +21,8 @@ from dispatch.scenario.tariff import billed_month_share, demand_charge_windows
 if TYPE_CHECKING:
     import pypsa
 
+    from dispatch.model.draft import NetworkDraft
+
 DEMAND_CHARGES = "demand_charges"
 """Key of ``n.meta``: the demand charges, each a mapping with ``name`` (``S charge I
 YYYY-MM``, or ``S contracted capacity``), ``link`` (the import Link), ``cost_per_mw``
@@ -89,7 +91,7 @@ def demand_charge_entries(study: Study, site: str) -> list[dict]:
     return entries
 
 
-def record_demand_charges(n: pypsa.Network, study: Study, site: str) -> None:
+def record_demand_charges(n: NetworkDraft, study: Study, site: str) -> None:
     """Write ``site``'s demand charges (and sized contracted capacity) into ``n.meta``
     for :func:`add_demand_charges`."""
     entries = demand_charge_entries(study, site)
