@@ -292,11 +292,9 @@ class FoldedLp:
         vertex.col_dual[alone] = self.cost[alone]
 
         # Each block's free columns and rows, and a free column's place in its block.
-        col_members = _members(np.arange(len(free)), col_label, blocks)
-        row_members = _members(np.flatnonzero(occupied), row_label[occupied], blocks)
-        place = np.empty(len(free), dtype=np.int32)
-        for members in col_members:
-            place[members] = np.arange(len(members))
+        col_members = _Members(np.arange(len(free)), col_label, blocks)
+        row_members = _Members(np.flatnonzero(occupied), row_label[occupied], blocks)
+        place = col_members.places()
 
         def solve(block: int) -> bool:
             """Solve one block into ``vertex``; whether it has an optimum."""
@@ -527,10 +525,27 @@ def _components(graph: sp.csr_matrix) -> tuple[int, np.ndarray, np.ndarray]:
     return blocks, label[:rows], label[rows:]
 
 
-def _members(items: np.ndarray, label: np.ndarray, blocks: int) -> list[np.ndarray]:
-    """The ``items`` of each of ``blocks`` blocks by their ``label``, in order."""
-    order = np.argsort(label, kind="stable")
-    return np.split(items[order], np.cumsum(np.bincount(label, minlength=blocks))[:-1])
+class _Members:
+    """The ``items`` of each of ``blocks`` blocks by their ``label``, in order: block
+    ``b``'s are ``members[b]`` (most blocks are single columns in no row, so they are
+    sliced when asked for, not split up front)."""
+
+    def __init__(self, items: np.ndarray, label: np.ndarray, blocks: int) -> None:
+        self.order = np.argsort(label, kind="stable")
+        self.sorted_items = items[self.order]
+        self.label = label
+        self.counts = np.bincount(label, minlength=blocks)
+        self.starts = np.cumsum(self.counts) - self.counts
+
+    def __getitem__(self, block: int) -> np.ndarray:
+        start = self.starts[block]
+        return self.sorted_items[start : start + self.counts[block]]
+
+    def places(self) -> np.ndarray:
+        """Each item's place among its block's members, by the item's position [-]."""
+        place = np.empty(len(self.order), dtype=np.int32)
+        place[self.order] = np.arange(len(self.order)) - self.starts[self.label[self.order]]
+        return place
 
 
 def _tightest(
