@@ -107,6 +107,8 @@ def test_draft_adds_each_class_once(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (["a", "b"], pd.Series([1.0, 2.0, 3.0, 4.0], SNAPSHOTS), "Series for several"),
         (["a", "b"], [1.0, 2.0, 3.0], "3 values for 2 components"),
+        ("a", pd.Series([1.0, 2.0, 3.0, 4.0]), "not on the snapshots"),
+        (["a", "b"], pd.DataFrame({"b": [1.0] * 4, "a": [2.0] * 4}, SNAPSHOTS), "not the names"),
     ],
 )
 def test_draft_refuses_what_pypsa_would_misread(name: Any, value: Any, message: str) -> None:

@@ -5,8 +5,10 @@ a table of every attribute of the class), and a site has some thirty components:
 added one by one, twenty sites took 12 s to build, a single site 0.5 s. The builders
 of :mod:`dispatch.model` add to a :class:`NetworkDraft` instead, and
 :meth:`NetworkDraft.finish` adds each class at once, in the order its components
-were added, with exactly the tables (static and time-varying) that adding them one
-by one gives.
+were added, with the tables (static and time-varying) that adding them one by one
+gives; one difference: an attribute of a Link's third bus (``bus2``,
+``efficiency2``) gets PyPSA's default on the Links without one, where adding one by
+one leaves NaN on those added before the first Link with a third bus.
 """
 
 from __future__ import annotations
@@ -70,6 +72,13 @@ class NetworkDraft:
         scalar is shared.
         """
         names = [name] if isinstance(name, str) else list(name)
+        for key, value in attributes.items():
+            if isinstance(value, (pd.Series, pd.DataFrame)) and not value.index.equals(
+                self.snapshots
+            ):
+                raise ValueError(f"{class_name} {key}: time series not on the snapshots")
+            if isinstance(value, pd.DataFrame) and list(value.columns) != names:
+                raise ValueError(f"{class_name} {key}: columns are not the names added")
         components = self._components.setdefault(class_name, [])
         for position, each in enumerate(names):
             values = {key: _value_of(value, position, names) for key, value in attributes.items()}
