@@ -10,6 +10,7 @@ import statistics
 import time
 from typing import Any
 
+import internals
 from harness import row, table_title
 
 OBJECTIVE_RTOL = 1e-6
@@ -17,7 +18,8 @@ OBJECTIVE_RTOL = 1e-6
 
 
 def child_highs(mps: str) -> dict:
-    """Read and solve an MPS file with highspy alone, timing each call.
+    """Read and solve an MPS file with highspy alone and dispatch's HiGHS options,
+    timing each call.
 
     Parameters
     ----------
@@ -35,7 +37,8 @@ def child_highs(mps: str) -> dict:
 
     import_s = time.perf_counter() - start
     h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    for option, value in internals.get("solver_options").items():
+        h.setOptionValue(option, value)
     start = time.perf_counter()
     read_status = h.readModel(mps)
     read_s = time.perf_counter() - start

@@ -27,7 +27,7 @@ INTERNALS: dict[str, str] = {
     "check_hourly_balance": "dispatch.optimization.explain:check_hourly_balance",
     "build_network": "dispatch.model.network:build_network",
     "build_model": "dispatch.model.linopy_model:build_model",
-    "solver_options": "dispatch.optimization.solve:SOLVER_OPTIONS",
+    "solver_options": "dispatch.optimization.highs_lp:SOLVER_OPTIONS",
     "solve_staged": "dispatch.optimization.solve:_solve_staged",
     "extract_all": "dispatch.results.extract:extract_all",
     "to_baseline": "dispatch.model.baseline:to_baseline",

@@ -86,7 +86,8 @@ class Dispatcher:
         level is to change between windows needs an ``initial_level_pu`` (a cyclic
         one has no initial level).
     solver_options
-        Extra HiGHS options, e.g. ``{"time_limit": 10}`` [s per window].
+        HiGHS options over dispatch's (:data:`~dispatch.optimization.highs_lp.SOLVER_OPTIONS`),
+        e.g. ``{"time_limit": 10}`` [s per window].
 
     Raises
     ------

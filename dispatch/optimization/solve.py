@@ -24,6 +24,7 @@ from dispatch.model.carbon_targets import remove_carbon_targets, target_shadow_p
 from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network
 from dispatch.optimization.explain import check_hourly_balance, explain_infeasibility
+from dispatch.optimization.highs_lp import SOLVER_OPTIONS
 from dispatch.optimization.parts import independent_parts, merge_networks, merge_runs
 from dispatch.optimization.progress import SolveProgress
 from dispatch.optimization.staged import solve_staged
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
     import linopy
     import pandas as pd
     import pypsa
-
-SOLVER_OPTIONS = {"output_flag": False}
 
 
 @pypsa_settings
@@ -66,9 +65,10 @@ def solve(
     study
         A study from :func:`dispatch.load_study`.
     solver_options
-        Extra HiGHS options (e.g. ``{"time_limit": 600}``, which holds for each
-        HiGHS run). Naming a ``solver`` (``"simplex"``, ``"ipm"``, ``"pdlp"``) solves
-        each LP in one cold run of that solver.
+        HiGHS options over dispatch's (:data:`~dispatch.optimization.highs_lp.SOLVER_OPTIONS`),
+        e.g. ``{"time_limit": 600}``, which holds for each HiGHS run. Naming a
+        ``solver`` (``"simplex"``, ``"ipm"``, ``"pdlp"``) solves each LP in one cold
+        run of that solver.
     parallel
         Solve the two runs (and the independent parts) side by side in forked
         processes; by default whenever the platform can fork and has two or more

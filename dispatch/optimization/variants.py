@@ -22,7 +22,7 @@ from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network
 from dispatch.model.tariff import demand_charge_field
 from dispatch.optimization.explain import check_hourly_balance
-from dispatch.optimization.highs_lp import LpChanges, LpPositions
+from dispatch.optimization.highs_lp import SOLVER_OPTIONS, LpChanges, LpPositions
 from dispatch.optimization.network_lp import (
     WRITTEN,
     difference_not_written,
@@ -30,7 +30,7 @@ from dispatch.optimization.network_lp import (
     write_changes,
 )
 from dispatch.optimization.parts import independent_parts
-from dispatch.optimization.solve import SOLVER_OPTIONS, solve
+from dispatch.optimization.solve import solve
 from dispatch.results.extract import Extracted, extract_all, extract_shadow_values
 from dispatch.results.result import Result
 from dispatch.scenario.flexibility import flexibility_market_field
