@@ -9,6 +9,7 @@ import logging
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from threading import get_ident
 
 import linopy
 import numpy as np
@@ -32,7 +33,6 @@ from dispatch.optimization.solve import (
 from dispatch.optimization.staged import (
     FoldedLp,
     Vertex,
-    _tightest,
     solve_staged,
 )
 from dispatch.scenario.load import read_scenario, study_from_scenario
@@ -181,23 +181,63 @@ def test_a_site_that_needs_its_routes_is_solved_cold(tmp_path: Path) -> None:
     assert n.links_t.p[routes].sum(axis=1).min() >= 1 - 1e-6  # firm work moved each hour
 
 
+def test_topology_found_beside_the_last_stage_is_post_processing_own() -> None:
+    # The staged solve finds the network's sub-networks while its last HiGHS run
+    # goes; post-processing then keeps them: the same as a cold solve finds after.
+    study = load_study(EXAMPLE, hours=72)
+    staged, cold = built(study, "flexible"), built(study, "flexible")
+    assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    _solve_run(cold, study, "flexible", COLD)
+    found, expected = staged.c.sub_networks.static, cold.c.sub_networks.static
+    assert len(found) == len(staged.buses) > 1
+    pd.testing.assert_frame_equal(found.drop(columns="obj"), expected.drop(columns="obj"))
+    pd.testing.assert_series_equal(staged.buses.sub_network, cold.buses.sub_network)
+    pd.testing.assert_frame_equal(staged.buses_t.v_ang, cold.buses_t.v_ang)
+
+
+def test_work_meanwhile_runs_once_on_its_own_thread_and_its_error_is_raised() -> None:
+    study = load_study(DATA / "two_sites")
+    n = built(study, "flexible")
+    routes = n.links.index[n.links.carrier == "route"]
+    joining = n.model.variables["Link-p"].labels.sel(name=list(routes)).values.ravel()
+    threads: list[int] = []
+    result = solve_staged(
+        n.model, [joining], SOLVER_OPTIONS, meanwhile=lambda: threads.append(get_ident())
+    )
+    assert result is not None and result.solution.objective == pytest.approx(612, rel=1e-9)
+    assert len(threads) == 1 and threads[0] != get_ident()
+
+    def fails() -> None:
+        raise RuntimeError("topology failed")
+
+    with pytest.raises(RuntimeError, match="topology failed"):
+        solve_staged(built(study, "flexible").model, [joining], SOLVER_OPTIONS, meanwhile=fails)
+
+
 def test_one_site_is_solved_cold() -> None:
     study = load_study(Path(__file__).parents[1] / "networks" / "olkaria", hours=24)
     assert not _solve_staged(built(study, "flexible"), study, SOLVER_OPTIONS)
 
 
 def test_folded_bounds_are_the_tightest_of_each_column() -> None:
-    """Folding single-variable rows into bounds agrees with ``ufunc.at``, column by
-    column, where several rows bound one column and where none does."""
-    rng = np.random.default_rng(3)
-    cols = rng.integers(0, 50, size=200)  # columns 0-49, most with several rows
-    limits = rng.normal(size=200)
-    bounds = np.where(rng.random(60) < 0.5, -np.inf, rng.normal(size=60))
-    for tighter in (np.maximum, np.minimum):
-        expected = bounds.copy()
-        tighter.at(expected, cols, limits)
-        np.testing.assert_array_equal(_tightest(bounds, cols, limits, tighter), expected)
-    np.testing.assert_array_equal(_tightest(bounds, cols[:0], limits[:0], np.maximum), bounds)
+    """Single-variable rows fold into the tightest bounds of their column, whatever
+    the sign of the coefficient; rows of two variables stay rows."""
+    model = linopy.Model()
+    items = pd.RangeIndex(3, name="item")
+    x = model.add_variables(0, 10, coords=[items], name="x")
+    y = model.add_variables(-np.inf, np.inf, name="y")
+    model.add_constraints(x >= 1, name="at_least_1")
+    model.add_constraints(2 * x >= pd.Series([4, 0, 12], index=items), name="at_least")
+    model.add_constraints(-x >= -7, name="at_most_7")
+    model.add_constraints(-4 * y <= 8, name="y_at_least_minus_2")
+    model.add_constraints(x.sum() + y <= 20, name="joint")
+    model.add_objective(x.sum() + y)
+    folded = FoldedLp.of(model)
+    positions = model.variables.label_index.label_to_pos
+    cols = positions[np.append(x.labels.values, y.labels.item())]
+    np.testing.assert_array_equal(folded.lower[cols], [2, 1, 6, -2])
+    np.testing.assert_array_equal(folded.upper[cols], [7, 7, 7, np.inf])
+    assert folded.matrix.shape[0] == 1  # the joint row alone
 
 
 def test_only_held_columns_that_join_windows_stay_held() -> None:

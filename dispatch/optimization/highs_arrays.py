@@ -57,7 +57,7 @@ def highs_of(
 
 def basis_codes(statuses: list) -> np.ndarray:
     """HiGHS's basis statuses as their codes."""
-    return np.fromiter((int(status) for status in statuses), dtype=np.int8, count=len(statuses))
+    return np.fromiter(map(int, statuses), dtype=np.int8, count=len(statuses))
 
 
 def highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:

@@ -360,7 +360,11 @@ def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
     if len(boundaries) > 1:
         held.append(_between_windows(n.model, boundaries))
     with quiet_stdout():
-        result = solve_staged(n.model, held, options, threads=usable_cores())
+        # PyPSA's post-processing finds the network's topology unless it is known
+        # (seconds for a study of many sites, one sub-network per bus): found meanwhile.
+        result = solve_staged(
+            n.model, held, options, usable_cores(), meanwhile=n.determine_network_topology
+        )
     if result is None:
         return False
     n.model.assign_result(result)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -79,7 +79,11 @@ values HiGHS found may miss their bounds by this much."""
 
 
 def solve_staged(
-    model: linopy.Model, held: list[np.ndarray], options: dict, threads: int = 1
+    model: linopy.Model,
+    held: list[np.ndarray],
+    options: dict,
+    threads: int = 1,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Result | None:
     """Solve ``model`` in stages, as a linopy result to assign to it.
 
@@ -98,6 +102,11 @@ def solve_staged(
         HiGHS options for each solve.
     threads
         How many blocks of a stage are solved at once [-].
+    meanwhile
+        Work that needs no solution (e.g. PyPSA's network topology), done on a
+        thread of its own while the last of two or more stages runs (one HiGHS run,
+        which holds no lock and leaves the other cores idle), else after the
+        stages; always done, and its exception raised, before this returns.
 
     Returns
     -------
@@ -118,26 +127,31 @@ def solve_staged(
     else:
         stages = [first]  # the first stage's optimum is the whole LP's
     _log.debug("columns held per stage: %s", [len(cols) for cols in stages])
-    vertex, ever_held = None, np.zeros(len(folded.cost), dtype=bool)
-    for stage, held_now in enumerate(stages, start=1):
-        start = time.perf_counter()
-        held_mask = np.zeros(len(folded.cost), dtype=bool)
-        held_mask[held_now] = True
-        released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
-        last = stage == len(stages)
-        vertex = folded.solve_components(
-            held_now,
-            vertex,
-            options,
-            threads,
-            released,
-            not last,
-            model_slots(model) if last else (),
-        )
-        _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
-        if vertex is None:
-            break
-        ever_held |= held_mask
+    vertex, ever_held, pending = None, np.zeros(len(folded.cost), dtype=bool), None
+    with ThreadPoolExecutor(1) as aside:
+        for stage, held_now in enumerate(stages, start=1):
+            start = time.perf_counter()
+            held_mask = np.zeros(len(folded.cost), dtype=bool)
+            held_mask[held_now] = True
+            released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
+            last = stage == len(stages)
+            if last and stage > 1 and meanwhile is not None:
+                pending = aside.submit(meanwhile)
+            vertex = folded.solve_components(
+                held_now,
+                vertex,
+                options,
+                threads,
+                released,
+                not last,
+                model_slots(model) if last else (),
+            )
+            _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
+            if vertex is None:
+                break
+            ever_held |= held_mask
+        if meanwhile is not None:
+            (pending or aside.submit(meanwhile)).result()
     unfolded = None if vertex is None else folded.unfold(vertex)
     if unfolded is None:
         return None
@@ -203,9 +217,9 @@ class FoldedLp:
         single = np.flatnonzero(count == 1)
         single_col = rows.indices[rows.indptr[single]]
         single_coef = rows.data[rows.indptr[single]]
-        positive = single_coef > 0
-        from_below = np.where(positive, row_lower[single], row_upper[single]) / single_coef
-        from_above = np.where(positive, row_upper[single], row_lower[single]) / single_coef
+        positive, lowest, highest = single_coef > 0, row_lower[single], row_upper[single]
+        from_below = np.where(positive, lowest, highest) / single_coef
+        from_above = np.where(positive, highest, lowest) / single_coef
         kept = np.flatnonzero(count > 1)
         return cls(
             rows[kept],
@@ -553,11 +567,8 @@ def _tightest(
 ) -> np.ndarray:
     """``bounds`` of columns tightened by the ``limits`` of rows on ``cols``
     (``np.maximum`` for lower bounds, ``np.minimum`` for upper)."""
-    order = np.argsort(cols, kind="stable")
-    cols, limits = cols[order], limits[order]
-    first = np.flatnonzero(np.diff(cols, prepend=-1))
     tightened = bounds.copy()
-    tightened[cols[first]] = tighter(bounds[cols[first]], tighter.reduceat(limits, first))
+    tighter.at(tightened, cols, limits)
     return tightened
 
 
