@@ -164,14 +164,24 @@ def test_spilled_arrays_come_back_equal() -> None:
     held_elsewhere = np.arange(300_000.0)
     view_base = np.arange(600_000.0)
     slots = types.SimpleNamespace(
-        alone=np.arange(200_000, dtype=np.int64), view=view_base[::2], shared=held_elsewhere
+        alone=np.arange(200_000, dtype=np.int64),
+        view=view_base[::2],
+        shared=held_elsewhere,
+        transposed=np.arange(240_000.0).reshape(20, 30, 400).transpose(2, 0, 1),
+        fortran=np.asfortranarray(np.arange(200_000.0).reshape(400, 500)),
     )
     del view_base
     expected = {name: np.array(value) for name, value in vars(slots).items()}
+    layouts = {name: value.strides for name, value in vars(slots).items()}
     matrix_data = lp.matrix.data.copy()
-    with spilled([(slots, "alone"), (slots, "view"), (slots, "shared"), *array_slots(lp.matrix)]):
+    names = ("alone", "view", "shared", "transposed", "fortran")
+    with spilled([*((slots, name) for name in names), *array_slots(lp.matrix)]):
         assert slots.alone.strides == (0,) and slots.view.strides == (0,)
+        assert slots.transposed.strides == (0, 0, 0) and slots.fortran.strides == (0, 0)
         assert slots.shared is held_elsewhere
     for name, value in expected.items():
         np.testing.assert_array_equal(getattr(slots, name), value)
+    # Read back in the layout they had (the view's base was not kept: contiguous).
+    assert slots.transposed.strides == layouts["transposed"]
+    assert slots.fortran.strides == layouts["fortran"]
     np.testing.assert_array_equal(lp.matrix.data, matrix_data)

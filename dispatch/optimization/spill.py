@@ -50,17 +50,29 @@ def spilled(slots: Iterable[Slot]) -> Iterator[None]:
                 array = getattr(owner, name)
                 if not _held_alone(array):
                     continue
-                written.append((owner, name, file.tell(), array.dtype, array.shape))
-                file.write(np.ascontiguousarray(array).data)
+                axes = _memory_order(array)
+                in_memory = array.transpose(axes)
+                written.append((owner, name, file.tell(), array.dtype, in_memory.shape, axes))
+                file.write(np.ascontiguousarray(in_memory).data)
                 setattr(owner, name, np.broadcast_to(np.zeros((), array.dtype), array.shape))
-                del array
+                del array, in_memory
             return_freed_memory()
             yield
         finally:
-            for owner, name, offset, dtype, shape in written:
+            for owner, name, offset, dtype, shape, axes in written:
                 file.seek(offset)
                 count = int(np.prod(shape, dtype=np.int64))
-                setattr(owner, name, np.fromfile(file, dtype, count=count).reshape(shape))
+                stored = np.fromfile(file, dtype, count=count).reshape(shape)
+                setattr(owner, name, stored.transpose(np.argsort(axes)))
+
+
+def _memory_order(array: np.ndarray) -> tuple[int, ...]:
+    """The axes of ``array`` from the one with the longest steps in memory to the
+    shortest: transposed to this order, an array laid out in any order of its axes
+    (a transposed view, say) is C-contiguous, written without a copy and read back
+    in its own layout."""
+    longest_first = np.argsort([-abs(step) for step in array.strides], kind="stable")
+    return tuple(int(axis) for axis in longest_first)
 
 
 def _on_disk(folder: Path) -> bool:
