@@ -193,6 +193,10 @@ def test_topology_found_beside_the_last_stage_is_post_processing_own() -> None:
     pd.testing.assert_frame_equal(found.drop(columns="obj"), expected.drop(columns="obj"))
     pd.testing.assert_series_equal(staged.buses.sub_network, cold.buses.sub_network)
     pd.testing.assert_frame_equal(staged.buses_t.v_ang, cold.buses_t.v_ang)
+    # Known already (the baseline on the same network, without a fork): kept.
+    kept = list(found.obj)
+    assert _solve_staged(staged, study, SOLVER_OPTIONS)
+    assert all(a is b for a, b in zip(staged.c.sub_networks.static.obj, kept, strict=True))
 
 
 def test_work_meanwhile_runs_once_on_its_own_thread_and_its_error_is_raised() -> None:

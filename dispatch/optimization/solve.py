@@ -359,11 +359,16 @@ def _solve_staged(n: pypsa.Network, study: Study, options: dict) -> bool:
     boundaries = n.snapshots[HOURS_PER_WINDOW - 1 :: HOURS_PER_WINDOW].union(n.snapshots[-1:])
     if len(boundaries) > 1:
         held.append(_between_windows(n.model, boundaries))
+    # PyPSA's post-processing finds the network's topology unless it is known
+    # (seconds for a study of many sites, one sub-network per bus): found meanwhile.
+    unknown = n.c.sub_networks.static.empty
     with quiet_stdout():
-        # PyPSA's post-processing finds the network's topology unless it is known
-        # (seconds for a study of many sites, one sub-network per bus): found meanwhile.
         result = solve_staged(
-            n.model, held, options, usable_cores(), meanwhile=n.determine_network_topology
+            n.model,
+            held,
+            options,
+            usable_cores(),
+            meanwhile=n.determine_network_topology if unknown else None,
         )
     if result is None:
         return False

@@ -105,8 +105,8 @@ def solve_staged(
     meanwhile
         Work that needs no solution (e.g. PyPSA's network topology), done on a
         thread of its own while the last of two or more stages runs (one HiGHS run,
-        which holds no lock and leaves the other cores idle), else after the
-        stages; always done, and its exception raised, before this returns.
+        which holds no lock and leaves the other cores idle), else on this thread
+        after the stages; always done, and its exception raised, before this returns.
 
     Returns
     -------
@@ -150,8 +150,10 @@ def solve_staged(
             if vertex is None:
                 break
             ever_held |= held_mask
-        if meanwhile is not None:
-            (pending or aside.submit(meanwhile)).result()
+        if pending is not None:
+            pending.result()
+        elif meanwhile is not None:
+            meanwhile()
     unfolded = None if vertex is None else folded.unfold(vertex)
     if unfolded is None:
         return None
@@ -221,6 +223,9 @@ class FoldedLp:
         from_below = np.where(positive, lowest, highest) / single_coef
         from_above = np.where(positive, highest, lowest) / single_coef
         kept = np.flatnonzero(count > 1)
+        lower, upper = col_lower.copy(), col_upper.copy()
+        np.maximum.at(lower, single_col, from_below)
+        np.minimum.at(upper, single_col, from_above)
         return cls(
             rows[kept],
             matrices.c,
@@ -232,8 +237,8 @@ class FoldedLp:
             single,
             single_col,
             single_coef,
-            _tightest(col_lower, single_col, from_below, np.maximum),
-            _tightest(col_upper, single_col, from_above, np.minimum),
+            lower,
+            upper,
         )
 
     def solve_components(
@@ -560,16 +565,6 @@ class _Members:
         place = np.empty(len(self.order), dtype=np.int32)
         place[self.order] = np.arange(len(self.order)) - self.starts[self.label[self.order]]
         return place
-
-
-def _tightest(
-    bounds: np.ndarray, cols: np.ndarray, limits: np.ndarray, tighter: np.ufunc
-) -> np.ndarray:
-    """``bounds`` of columns tightened by the ``limits`` of rows on ``cols``
-    (``np.maximum`` for lower bounds, ``np.minimum`` for upper)."""
-    tightened = bounds.copy()
-    tighter.at(tightened, cols, limits)
-    return tightened
 
 
 def _on(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
