@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from dispatch.optimization.highs_arrays import (
     BASIC,
     UPPER,
-    basis_codes,
+    basis_after_run,
     highs_basis,
     highs_of,
     solution_arrays,
@@ -122,9 +122,41 @@ def test_reduced_optimum_maps_back_to_the_lps(facility_limit: float) -> None:
 def optimal_basis(lp: LinearProgram) -> highspy.Highs:
     """HiGHS after a cold solve of ``lp``, whose basis it now starts from."""
     cold = solved(lp, basis=False)
-    basis = cold.getBasis()
-    lp.col_status, lp.row_status = basis_codes(basis.col_status), basis_codes(basis.row_status)
+    lp.col_status, lp.row_status = getbasis_codes(cold)
     return cold
+
+
+def getbasis_codes(solver: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
+    """The status codes of HiGHS's own ``getBasis``."""
+    basis = solver.getBasis()
+    return tuple(
+        np.array([int(status) for status in statuses], dtype=np.int8)
+        for statuses in (basis.col_status, basis.row_status)
+    )
+
+
+def varied_lp(seed: int) -> LinearProgram:
+    """A random feasible LP with columns and rows of every kind of bounds: free,
+    fixed, one-sided either way, boxed; equality and ranged rows."""
+    rng = np.random.default_rng(seed)
+    cols, rows = 60, 40
+    matrix = sp.random(rows, cols, density=0.15, random_state=rng, format="csr")
+    matrix = (matrix + sp.eye(rows, cols)).tocsr()
+    point = rng.uniform(-1, 1, cols)
+    kind = rng.integers(0, 5, cols)
+    inf = np.inf
+    col_lower = np.choose(kind, [-inf, point, point - 1, -inf, point - 2])
+    col_upper = np.choose(kind, [inf, point, inf, point + 1, point + 2])
+    activity = matrix @ point
+    kind = rng.integers(0, 4, rows)
+    row_lower = np.choose(kind, [activity, activity - 1, -inf, activity - 3])
+    row_upper = np.choose(kind, [activity, inf, activity + 1, activity + 0.5])
+    cost = rng.normal(size=cols)  # the objective bounded below:
+    cost[np.isinf(col_upper)] = np.abs(cost[np.isinf(col_upper)])
+    cost[np.isinf(col_lower)] = -np.abs(cost[np.isinf(col_lower)])
+    cost[np.isinf(col_lower) & np.isinf(col_upper)] = 0.0
+    statuses = np.zeros(cols, dtype=np.int8), np.zeros(rows, dtype=np.int8)
+    return LinearProgram(matrix, cost, col_lower, col_upper, row_lower, row_upper, *statuses)
 
 
 @pytest.mark.parametrize("facility_limit", [20.0, 4.0])
@@ -157,6 +189,53 @@ def test_nothing_to_eliminate_without_a_basic_pivot_column() -> None:
     assert reduce_lp(lp) is None
 
 
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("presolve", ["on", "off"])
+def test_basis_after_run_is_highs_own(seed: int, presolve: str) -> None:
+    """The basis read without HiGHS's lists is the one ``getBasis`` gives, code for
+    code, with and without presolve (whose postsolved basis may lack a factored one)."""
+    lp = varied_lp(seed)
+    solver = highs_of(
+        {"presolve": presolve},
+        lp.matrix,
+        lp.cost,
+        (lp.col_lower, lp.col_upper),
+        (lp.row_lower, lp.row_upper),
+    )
+    solver.run()
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    expected_cols, expected_rows = getbasis_codes(solver)
+    cols, rows = basis_after_run(
+        solver,
+        (lp.col_lower, lp.col_upper),
+        (lp.row_lower, lp.row_upper),
+        solution_arrays(solver),
+    )
+    np.testing.assert_array_equal(cols, expected_cols)
+    np.testing.assert_array_equal(rows, expected_rows)
+
+
+def test_basis_after_run_without_a_factored_basis_reads_highs_lists() -> None:
+    """Where HiGHS holds no factored basis, its own lists are read after all."""
+    lp = varied_lp(0)
+    bounds = (lp.col_lower, lp.col_upper), (lp.row_lower, lp.row_upper)
+    solver = highs_of({}, lp.matrix, lp.cost, *bounds)
+    solver.run()
+
+    class Unfactored:
+        def getBasicVariables(self) -> tuple:  # noqa: N802 (HiGHS's name)
+            return highspy.HighsStatus.kError, np.array([], dtype=np.int32)
+
+        def getBasis(self) -> highspy.HighsBasis:  # noqa: N802
+            return solver.getBasis()
+
+    nothing = np.zeros(0)
+    cols, rows = basis_after_run(Unfactored(), *bounds, (nothing,) * 4)
+    expected_cols, expected_rows = getbasis_codes(solver)
+    np.testing.assert_array_equal(cols, expected_cols)
+    np.testing.assert_array_equal(rows, expected_rows)
+
+
 def test_spilled_arrays_come_back_equal() -> None:
     """Arrays held by their slot alone (or views of a base held by nothing else)
     wait on disk within the block; one held elsewhere too stays in memory."""
@@ -175,7 +254,8 @@ def test_spilled_arrays_come_back_equal() -> None:
     layouts = {name: value.strides for name, value in vars(slots).items()}
     matrix_data = lp.matrix.data.copy()
     names = ("alone", "view", "shared", "transposed", "fortran")
-    with spilled([*((slots, name) for name in names), *array_slots(lp.matrix)]):
+    with spilled([*((slots, name) for name in names), *array_slots(lp.matrix)]) as spill:
+        spill.settled()
         assert slots.alone.strides == (0,) and slots.view.strides == (0,)
         assert slots.transposed.strides == (0, 0, 0) and slots.fortran.strides == (0, 0)
         assert slots.shared is held_elsewhere

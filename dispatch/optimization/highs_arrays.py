@@ -18,7 +18,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     import highspy
 
-LOWER, BASIC, UPPER = 0, 1, 2
+LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3
 """HiGHS's basis status codes (``highspy.HighsBasisStatus``)."""
 
 
@@ -55,9 +55,49 @@ def highs_of(
     return solver
 
 
-def basis_codes(statuses: list) -> np.ndarray:
-    """HiGHS's basis statuses as their codes."""
+def basis_after_run(
+    solver: highspy.Highs,
+    col_bounds: tuple[np.ndarray, np.ndarray],
+    row_bounds: tuple[np.ndarray, np.ndarray],
+    solution: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The status codes of HiGHS's basis after a run, as ``getBasis`` gives them,
+    of the columns and the rows, without its lists of enum members (a Python object
+    per row and column, about half a microsecond each, holding the lock).
+
+    Which columns and rows are basic, HiGHS says (``getBasicVariables``, where it
+    holds a factored basis; else its lists are read after all); a nonbasic
+    one lies on the bound it is at, and one whose bounds are equal is at its lower
+    unless its dual is negative (a row's: positive), as HiGHS reports it; a free
+    one is ``ZERO``. ``solution`` is as :func:`solution_arrays` returns it.
+    """
+    import highspy
+
+    status, basic = solver.getBasicVariables()
+    if status != highspy.HighsStatus.kOk:
+        statuses = solver.getBasis()
+        return _codes(statuses.col_status), _codes(statuses.row_status)
+    col_value, col_dual, row_dual, row_value = solution
+    col_status = _nonbasic(col_value, *col_bounds, col_dual < 0)
+    row_status = _nonbasic(row_value, *row_bounds, row_dual > 0)
+    basic = np.asarray(basic)
+    col_status[basic[basic >= 0]] = BASIC
+    row_status[-1 - basic[basic < 0]] = BASIC
+    return col_status, row_status
+
+
+def _codes(statuses: list) -> np.ndarray:
     return np.fromiter(map(int, statuses), dtype=np.int8, count=len(statuses))
+
+
+def _nonbasic(
+    value: np.ndarray, lower: np.ndarray, upper: np.ndarray, fixed_at_upper: np.ndarray
+) -> np.ndarray:
+    """The status of nonbasic columns or rows by the bound their ``value`` lies on."""
+    status = np.where(np.abs(value - upper) < np.abs(value - lower), UPPER, LOWER)
+    status[lower == upper] = np.where(fixed_at_upper, UPPER, LOWER)[lower == upper]
+    status[np.isinf(lower) & np.isinf(upper)] = ZERO
+    return status.astype(np.int8)
 
 
 def highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
@@ -82,16 +122,13 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def solution_arrays(solver: highspy.Highs) -> tuple[np.ndarray, ...]:
+def solution_arrays(solver: highspy.Highs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """HiGHS's solution: the columns' values and reduced costs, the rows' duals and
     activities (one list from HiGHS at a time: for a large LP each is big)."""
     solution = solver.getSolution()
-    return tuple(
-        np.asarray(values)
-        for values in (
-            solution.col_value,
-            solution.col_dual,
-            solution.row_dual,
-            solution.row_value,
-        )
+    return (
+        np.asarray(solution.col_value),
+        np.asarray(solution.col_dual),
+        np.asarray(solution.row_dual),
+        np.asarray(solution.row_value),
     )

@@ -4,21 +4,24 @@ The last HiGHS run of the staged solve (:mod:`dispatch.optimization.staged`) set
 peak memory of a large study: HiGHS's working memory comes on top of the linopy
 model and the folded LP, which nothing reads while it runs. Those arrays are written
 to an unnamed temporary file (gone with the process, even a killed one) and dropped
-for the run, then read back unchanged: about a second per gigabyte, against minutes
-of HiGHS. Only arrays that nothing else holds are written, since another holder
-would keep them in memory anyway; nothing is written where the temporary folder
-is in memory itself (tmpfs).
+for the run, then read back unchanged: about a second per gigabyte, written on a
+thread of its own while the LP is made ready for HiGHS and HiGHS starts. Only
+arrays that nothing else holds are written, since another holder would keep them
+in memory anyway; nothing is written where the temporary folder is in memory
+itself (tmpfs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -26,6 +29,8 @@ from dispatch.optimization.highs_arrays import return_freed_memory
 
 if TYPE_CHECKING:
     import linopy
+
+_log = logging.getLogger(__name__)
 
 _SMALLEST = 1 << 20
 """Arrays smaller than this stay in memory [B]."""
@@ -35,35 +40,69 @@ Slot = tuple[object, str]
 """An array as the attribute ``name`` of ``owner``."""
 
 
-@contextlib.contextmanager
-def spilled(slots: Iterable[Slot]) -> Iterator[None]:
-    """Within the block, the arrays of ``slots`` are on disk and each slot holds a
-    placeholder of its shape and type that takes no memory; after it, the arrays
-    are back in their slots (new arrays, equal to the old ones)."""
-    if not _on_disk(Path(tempfile.gettempdir())):
-        yield
-        return
-    with tempfile.TemporaryFile(prefix="dispatch-spill-") as file:
-        written = []
+class Spill:
+    """The arrays of a :func:`spilled` block, written to disk on a thread of its own
+    while the block runs (writing holds no lock), each dropped from memory once it
+    is written."""
+
+    def __init__(self, file: BinaryIO, slots: list[Slot]) -> None:
+        self.file = file
+        self.written: list[tuple[object, str, int, np.dtype, tuple[int, ...], tuple[int, ...]]] = []
+        self._writer = threading.Thread(target=self._write, args=(slots,), name="dispatch-spill")
+        self._writer.start()
+
+    def settled(self) -> None:
+        """Wait until every array is written and dropped from memory."""
+        self._writer.join()
+
+    def _write(self, slots: list[Slot]) -> None:
         try:
             for owner, name in slots:
                 array = getattr(owner, name)
-                if not _held_alone(array):
-                    continue
                 axes = _memory_order(array)
                 in_memory = array.transpose(axes)
-                written.append((owner, name, file.tell(), array.dtype, in_memory.shape, axes))
-                file.write(np.ascontiguousarray(in_memory).data)
+                offset = self.file.tell()
+                self.file.write(np.ascontiguousarray(in_memory).data)
+                self.written.append((owner, name, offset, array.dtype, in_memory.shape, axes))
                 setattr(owner, name, np.broadcast_to(np.zeros((), array.dtype), array.shape))
                 del array, in_memory
-            return_freed_memory()
-            yield
+        except OSError as error:  # e.g. a full disk: what is not written stays in memory
+            _log.warning("arrays kept in memory, not spilled to disk: %s", error)
+        return_freed_memory()
+
+    def restore(self) -> None:
+        """Put the written arrays back in their slots, read from disk."""
+        self.settled()
+        for owner, name, offset, dtype, shape, axes in self.written:
+            self.file.seek(offset)
+            count = int(np.prod(shape, dtype=np.int64))
+            stored = np.fromfile(self.file, dtype, count=count).reshape(shape)
+            setattr(owner, name, stored.transpose(np.argsort(axes)))
+
+
+@contextlib.contextmanager
+def spilled(slots: Iterable[Slot]) -> Iterator[Spill | None]:
+    """Within the block, the arrays of ``slots`` go to disk: each slot holds a
+    placeholder of its shape and type that takes no memory once its array is
+    written, on a thread of its own while the block runs (:meth:`Spill.settled`
+    waits for it); after the block, the arrays are back in their slots (new arrays,
+    equal to the old ones). Nothing touches the slots meanwhile. None where nothing
+    is written (the temporary folder in memory)."""
+    if not _on_disk(Path(tempfile.gettempdir())):
+        yield None
+        return
+    alone = []
+    for owner, name in slots:
+        array = getattr(owner, name)
+        if _held_alone(array):
+            alone.append((owner, name))
+        del array
+    with tempfile.TemporaryFile(prefix="dispatch-spill-") as file:
+        spill = Spill(file, alone)
+        try:
+            yield spill
         finally:
-            for owner, name, offset, dtype, shape, axes in written:
-                file.seek(offset)
-                count = int(np.prod(shape, dtype=np.int64))
-                stored = np.fromfile(file, dtype, count=count).reshape(shape)
-                setattr(owner, name, stored.transpose(np.argsort(axes)))
+            spill.restore()
 
 
 def _memory_order(array: np.ndarray) -> tuple[int, ...]:

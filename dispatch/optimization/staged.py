@@ -51,10 +51,11 @@ from dispatch.optimization.highs_arrays import (
     BASIC,
     LOWER,
     UPPER,
-    basis_codes,
+    basis_after_run,
     highs_basis,
     highs_of,
     return_freed_memory,
+    solution_arrays,
 )
 from dispatch.optimization.last_stage import solve_whole
 from dispatch.optimization.reduction import LinearProgram
@@ -324,15 +325,11 @@ class FoldedLp:
             )
             del part
             kept = self.kept[rows]
-            solver = highs_of(
-                options,
-                matrix,
-                self.cost[cols],
-                (lower[cols], upper[cols]),
-                (self.row_lower[kept] - shift[rows], self.row_upper[kept] - shift[rows]),
-            )
+            col_bounds = (lower[cols], upper[cols])
+            row_bounds = (self.row_lower[kept] - shift[rows], self.row_upper[kept] - shift[rows])
+            solver = highs_of(options, matrix, self.cost[cols], col_bounds, row_bounds)
             del matrix
-            return self._run(solver, vertex, start, cols, rows, basis)
+            return self._run(solver, vertex, start, (cols, col_bounds), (rows, row_bounds), basis)
 
         to_solve = with_rows.copy()
         if start is not None and released is not None:
@@ -388,15 +385,17 @@ class FoldedLp:
         solver: highspy.Highs,
         vertex: Vertex,
         start: Vertex | None,
-        cols: np.ndarray,
-        rows: np.ndarray,
+        cols: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]],
+        rows: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]],
         basis: bool,
     ) -> bool:
-        """Run HiGHS on the block of ``cols`` and ``rows`` it holds, from their part
-        of the basis of ``start`` if any, into ``vertex`` (with its basis if
-        ``basis``); whether it found an optimum."""
+        """Run HiGHS on the block of ``cols`` and ``rows`` (each positions and their
+        bounds in the block) it holds, from their part of the basis of ``start`` if
+        any, into ``vertex`` (with its basis if ``basis``); whether it found an
+        optimum."""
         import highspy
 
+        (cols, col_bounds), (rows, row_bounds) = cols, rows
         if start is not None:
             solver.setBasis(highs_basis(start.col_status[cols], start.row_status[rows]))
         solver.run()
@@ -408,16 +407,11 @@ class FoldedLp:
         )
         if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
-        # One list from HiGHS at a time: for a large block each is big.
+        solution = solution_arrays(solver)
         if basis:
-            statuses = solver.getBasis()
-            vertex.col_status[cols] = basis_codes(statuses.col_status)
-            vertex.row_status[rows] = basis_codes(statuses.row_status)
-            del statuses
-        solution = solver.getSolution()
-        vertex.value[cols] = solution.col_value
-        vertex.col_dual[cols] = solution.col_dual
-        vertex.row_dual[rows] = solution.row_dual
+            col_status, row_status = basis_after_run(solver, col_bounds, row_bounds, solution)
+            vertex.col_status[cols], vertex.row_status[rows] = col_status, row_status
+        vertex.value[cols], vertex.col_dual[cols], vertex.row_dual[rows], _ = solution
         return True
 
     def _hold(self, vertex: Vertex, lower: np.ndarray, fixed: np.ndarray) -> Vertex:
