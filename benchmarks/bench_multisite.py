@@ -52,8 +52,10 @@ The header gives the machine (CPU, cores, RAM, package versions, through
 ``harness.machine``) and the load average, since other work on the machine slows
 the solves: the CPU time of each solve is printed beside its wall time. The ratio to
 one site divides a case's total (build + model + solve) by that of the 1-site case
-with the first strategy. Targets (issue 15, target 3; issue 3 asked for 30x and
-6 GB): 20 sites within 15x one site, peak memory below 4 GB (4e9 bytes, 3,815 MiB).
+with the first strategy. With ``--repeat N``, section 1 runs N rounds of every case
+in turn and the verdict divides the median totals (a round's own ratios beside).
+Targets (issue 15, target 3; issue 3 asked for 30x and 6 GB): 20 sites within 15x
+one site, peak memory below 4 GB (4e9 bytes, 3,815 MiB).
 The exit code is 1 if a solve fails or objectives disagree.
 
 The synthetic studies are written by ``bench_multisite_studies.py``, each case is
@@ -66,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -181,42 +184,53 @@ def measure_joint(
     args: argparse.Namespace, scratch: Path, failures: list[str]
 ) -> list[dict[str, Any]]:
     """Solve the ring study of every size with its strategies and print each row: one
-    record per (size, strategy), with the figures of :func:`child_joint`; what fails
-    is added to ``failures``."""
+    record per (round, size, strategy), with the figures of :func:`child_joint`; what
+    fails is added to ``failures``. ``--repeat`` rounds run every case in turn, so
+    that drift in the machine's speed affects all alike."""
     rows: list[dict[str, Any]] = []
     print(_table_header("1. Joint solve of the ring (one connected component)"), flush=True)
-    for sites in args.sizes:
-        path = write_study(sites, scratch / f"ring{sites}")
-        strategies = args.strategies if sites <= args.compare_up_to else args.large_strategies
-        reference: float | None = None
-        for k, strategy in enumerate(strategies):
-            print(f"  solving {sites} site(s) with {strategy} ...", file=sys.stderr, flush=True)
-            limit = args.time_limit if k == 0 else min(args.time_limit, args.compare_time_limit)
-            request = {
-                "scenario": str(path),
-                "hours": args.hours,
-                "options": _options(strategy, limit),
-            }
-            f = run_case(CHILD_JOINT, request, scratch, failures, f"{sites} sites, {strategy}")
-            if f is None:
-                continue
-            record = {"sites": sites, "strategy": strategy, **f}
-            if reference is None and strategy not in INEXACT and f["status"] == "Optimal":
-                reference = f["objective"]
-            record["objective_rel_diff"] = _rel(f["objective"], reference)
-            rows.append(record)
-            print(_table_row(record, rows), flush=True)
-            if f["status"] != "Optimal" and f["status"] != "Time limit reached":
-                failures.append(f"{sites} sites, {strategy}: {f['status']}")
-            diff = record["objective_rel_diff"]
-            if diff is not None and diff > OBJECTIVE_RTOL and strategy not in INEXACT:
-                failures.append(f"{sites} sites, {strategy}: objective differs by {diff:.1e}")
+    paths = {sites: write_study(sites, scratch / f"ring{sites}") for sites in args.sizes}
+    for round_ in range(1, args.repeat + 1):
+        for sites, path in paths.items():
+            strategies = args.strategies if sites <= args.compare_up_to else args.large_strategies
+            reference: float | None = None
+            for k, strategy in enumerate(strategies):
+                print(f"  solving {sites} site(s) with {strategy} ...", file=sys.stderr, flush=True)
+                limit = args.time_limit if k == 0 else min(args.time_limit, args.compare_time_limit)
+                request = {
+                    "scenario": str(path),
+                    "hours": args.hours,
+                    "options": _options(strategy, limit),
+                }
+                f = run_case(CHILD_JOINT, request, scratch, failures, f"{sites} sites, {strategy}")
+                if f is None:
+                    continue
+                record = {"round": round_, "sites": sites, "strategy": strategy, **f}
+                if reference is None and strategy not in INEXACT and f["status"] == "Optimal":
+                    reference = f["objective"]
+                record["objective_rel_diff"] = _rel(f["objective"], reference)
+                rows.append(record)
+                print(_table_row(record, rows), flush=True)
+                if f["status"] != "Optimal" and f["status"] != "Time limit reached":
+                    failures.append(f"{sites} sites, {strategy}: {f['status']}")
+                diff = record["objective_rel_diff"]
+                if diff is not None and diff > OBJECTIVE_RTOL and strategy not in INEXACT:
+                    failures.append(f"{sites} sites, {strategy}: objective differs by {diff:.1e}")
     return rows
 
 
-def _one_site_total(rows: list[dict[str, Any]]) -> float | None:
-    ones = [r for r in rows if r["sites"] == 1 and r["status"] == "Optimal"]
-    return _total(ones[0]) if ones else None
+def _one_site_total(rows: list[dict[str, Any]], round_: int | None = None) -> float | None:
+    """The total of the 1-site case with the first strategy: of ``round_``, or the
+    median over the rounds if None [s]."""
+    ones = [
+        _total(r)
+        for r in rows
+        if r["sites"] == 1
+        and r["status"] == "Optimal"
+        and r["strategy"] == rows[0]["strategy"]
+        and round_ in (None, r["round"])
+    ]
+    return statistics.median(ones) if ones else None
 
 
 def _table_header(title: str) -> str:
@@ -235,7 +249,7 @@ def _table_header(title: str) -> str:
 
 
 def _table_row(r: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    one = _one_site_total(rows)
+    one = _one_site_total(rows, r["round"])
     total = _total(r)
     more = ">" if r["status"] == "Time limit reached" else ""
     ratio = f"{more + format(total / one, '.1f') + 'x':>8}" if one else f"{'':>8}"
@@ -391,22 +405,36 @@ def format_machine(info: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 def format_verdict(rows: list[dict[str, Any]]) -> str:
-    """Targets of issue 15 for the largest size measured, per strategy."""
+    """Targets of issue 15 for the largest size measured, per strategy: medians over
+    the rounds, and each round's ratio to its own 1-site case."""
     one = _one_site_total(rows)
     largest = max((r["sites"] for r in rows), default=0)
-    lines = ["", f"Targets (issue 15) at {largest} sites:"]
-    for r in rows:
-        if r["sites"] != largest:
-            continue
-        total, rss = _total(r), r["process_peak_rss_mib"]
+    rounds = max((r["round"] for r in rows), default=1)
+    lines = [
+        "",
+        f"Targets (issue 15) at {largest} sites"
+        + (f", medians of {rounds} rounds:" if rounds > 1 else ":"),
+    ]
+    for strategy in dict.fromkeys(r["strategy"] for r in rows if r["sites"] == largest):
+        cases = [r for r in rows if r["sites"] == largest and r["strategy"] == strategy]
+        total = statistics.median(_total(r) for r in cases)
+        rss = max(r["process_peak_rss_mib"] for r in cases)
+        optimal = all(r["status"] == "Optimal" for r in cases)
         ratio = "n/a" if not one else f"{total / one:.1f}x one site"
-        met = one and r["status"] == "Optimal" and total <= TARGET_RATIO * one
+        met = one and optimal and total <= TARGET_RATIO * one
         lines.append(
-            f"  {r['strategy']}: {r['status']}, total {total:.1f} s = {ratio} "
-            f"(target <= {TARGET_RATIO:g}x: {'met' if met else 'missed'}); peak RSS "
+            f"  {strategy}: {'Optimal' if optimal else 'not all optimal'}, total {total:.1f} s "
+            f"= {ratio} (target <= {TARGET_RATIO:g}x: {'met' if met else 'missed'}); peak RSS "
             f"{rss:,.0f} MiB (target < {TARGET_RSS_MIB:,.0f} MiB: "
             f"{'met' if rss < TARGET_RSS_MIB else 'missed'})"
         )
+        if rounds > 1:
+            each = [
+                f"{_total(r) / base:.1f}x"
+                for r in cases
+                if (base := _one_site_total(rows, r["round"]))
+            ]
+            lines.append(f"    each round's ratio to its own 1-site case: {', '.join(each)}")
     lines.append(
         "  (a solve stopped by the time limit counts as missed; its total is a lower bound)"
     )
@@ -421,7 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     code = child_main(argv, {CHILD_JOINT: child_joint, CHILD_SOLVE: child_solve})
     if code is not None:
         return code
-    parser = command_line(__doc__.split("\n\n")[0], hours=(None, "keep only the first HOURS [h]"))
+    parser = command_line(
+        __doc__.split("\n\n")[0],
+        repeat=(1, "rounds of section 1, every case in turn; the verdict takes medians"),
+        hours=(None, "keep only the first HOURS [h]"),
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 5, 20], help="numbers of sites")
     parser.add_argument(
         "--strategies",
@@ -473,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         help="also solve regional studies of up to N sites jointly (default 10)",
     )
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     info = machine()
     print(format_machine(info, args), flush=True)
