@@ -16,8 +16,8 @@ from dispatch.optimization.highs_arrays import (
     BASIC,
     UPPER,
     basis_after_run,
-    highs_basis,
     highs_of,
+    set_basis,
     solution_arrays,
 )
 from dispatch.optimization.last_stage import solve_whole
@@ -72,7 +72,7 @@ def solved(lp: LinearProgram, basis: bool) -> highspy.Highs:
         {}, lp.matrix, lp.cost, (lp.col_lower, lp.col_upper), (lp.row_lower, lp.row_upper)
     )
     if basis:
-        solver.setBasis(highs_basis(lp.col_status, lp.row_status))
+        set_basis(solver, lp.col_status, lp.row_status)
     solver.run()
     assert solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
     return solver
@@ -213,6 +213,28 @@ def test_basis_after_run_is_highs_own(seed: int, presolve: str) -> None:
     )
     np.testing.assert_array_equal(cols, expected_cols)
     np.testing.assert_array_equal(rows, expected_rows)
+
+
+def test_set_basis_takes_a_basis_as_it_is_or_as_an_alien_one() -> None:
+    """An optimal basis goes in as it is (no iteration left); one with a basic
+    column too many goes in as an alien basis, which HiGHS trims and solves from."""
+    lp = varied_lp(3)
+    bounds = (lp.col_lower, lp.col_upper), (lp.row_lower, lp.row_upper)
+    cold = highs_of({"presolve": "off"}, lp.matrix, lp.cost, *bounds)
+    cold.run()
+    col_status, row_status = basis_after_run(cold, *bounds, solution_arrays(cold))
+    objective = cold.getInfo().objective_function_value
+    warm = highs_of({}, lp.matrix, lp.cost, *bounds)
+    set_basis(warm, col_status, row_status)
+    warm.run()
+    assert warm.getInfo().simplex_iteration_count == 0
+    one_too_many = col_status.copy()
+    one_too_many[np.flatnonzero(col_status != BASIC)[0]] = BASIC
+    trimmed = highs_of({}, lp.matrix, lp.cost, *bounds)
+    set_basis(trimmed, one_too_many, row_status)
+    trimmed.run()
+    assert trimmed.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert trimmed.getInfo().objective_function_value == pytest.approx(objective, rel=1e-9)
 
 
 def test_basis_after_run_without_a_factored_basis_reads_highs_lists() -> None:

@@ -100,9 +100,14 @@ def _nonbasic(
     return status.astype(np.int8)
 
 
-def highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
-    """A HiGHS basis of the columns' and rows' status codes, which HiGHS may
-    complete or trim (alien)."""
+def set_basis(solver: highspy.Highs, col_status: np.ndarray, row_status: np.ndarray) -> None:
+    """Start ``solver`` from the basis of the columns' and rows' status codes.
+
+    With one basic column or row per row, HiGHS takes it as it is (and factors it
+    when it runs); else, or if HiGHS refuses it, as an alien basis, which HiGHS
+    completes or trims first, at the cost of a factorisation of its own (0.7 s of
+    the 20-site ring's last run).
+    """
     import highspy
 
     by_code = np.empty(len(highspy.HighsBasisStatus.__members__), dtype=object)
@@ -111,8 +116,12 @@ def highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.Highs
     basis = highspy.HighsBasis()
     basis.col_status = by_code[col_status].tolist()
     basis.row_status = by_code[row_status].tolist()
-    basis.alien = True  # HiGHS completes or trims it to a basis
-    return basis
+    basic = np.count_nonzero(col_status == BASIC) + np.count_nonzero(row_status == BASIC)
+    basis.alien = basic != len(row_status)
+    if not basis.alien and solver.setBasis(basis) == highspy.HighsStatus.kOk:
+        return
+    basis.alien = True
+    solver.setBasis(basis)
 
 
 def return_freed_memory() -> None:

@@ -13,14 +13,15 @@ come back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from dispatch.optimization.highs_arrays import (
-    highs_basis,
     highs_of,
     return_freed_memory,
+    set_basis,
     solution_arrays,
 )
 from dispatch.optimization.reduction import LinearProgram, drop_slack_columns, reduce_lp
@@ -30,7 +31,10 @@ _log = logging.getLogger(__name__)
 
 
 def solve_whole(
-    whole: LinearProgram, options: dict, idle: Iterable[Slot]
+    whole: LinearProgram,
+    options: dict,
+    idle: Iterable[Slot],
+    beside: Callable[[], object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The optimum of ``whole`` in one HiGHS run from its basis.
 
@@ -43,6 +47,9 @@ def solve_whole(
         HiGHS options.
     idle
         Arrays that nothing reads until this returns; they wait on disk meanwhile.
+    beside
+        Work done on a thread of its own while HiGHS runs (which holds no lock),
+        its exception raised after the run.
 
     Returns
     -------
@@ -61,7 +68,7 @@ def solve_whole(
         solver = highs_of(
             options, lp.matrix, lp.cost, (lp.col_lower, lp.col_upper), (lp.row_lower, lp.row_upper)
         )
-        solver.setBasis(highs_basis(lp.col_status, lp.row_status))
+        set_basis(solver, lp.col_status, lp.row_status)
         _log.debug(
             "1 blocks solved of 1; the whole LP, %d columns and %d rows of %d and %d",
             len(lp.cost),
@@ -70,7 +77,8 @@ def solve_whole(
             len(whole.row_lower),
         )
         del lp
-        with spilled(array_slots(whole, whole.matrix)):
+        with spilled(array_slots(whole, whole.matrix)), ThreadPoolExecutor(1) as aside:
+            pending = None if beside is None else aside.submit(beside)
             solver.run()
             _log.debug(
                 "whole LP: %.1f s, %d iterations",
@@ -81,6 +89,8 @@ def solve_whole(
             value, col_dual, row_dual, row_value = solution_arrays(solver)
             del solver
             return_freed_memory()
+            if pending is not None:
+                pending.result()
     if not optimal:
         return None
     if slack is not None:

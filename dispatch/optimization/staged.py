@@ -52,9 +52,9 @@ from dispatch.optimization.highs_arrays import (
     LOWER,
     UPPER,
     basis_after_run,
-    highs_basis,
     highs_of,
     return_freed_memory,
+    set_basis,
     solution_arrays,
 )
 from dispatch.optimization.last_stage import solve_whole
@@ -105,7 +105,7 @@ def solve_staged(
         How many blocks of a stage are solved at once [-].
     meanwhile
         Work that needs no solution (e.g. PyPSA's network topology), done on a
-        thread of its own while the last of two or more stages runs (one HiGHS run,
+        thread of its own while the last of two or more stages runs HiGHS (one run,
         which holds no lock and leaves the other cores idle), else on this thread
         after the stages; always done, and its exception raised, before this returns.
 
@@ -128,33 +128,31 @@ def solve_staged(
     else:
         stages = [first]  # the first stage's optimum is the whole LP's
     _log.debug("columns held per stage: %s", [len(cols) for cols in stages])
-    vertex, ever_held, pending = None, np.zeros(len(folded.cost), dtype=bool), None
-    with ThreadPoolExecutor(1) as aside:
-        for stage, held_now in enumerate(stages, start=1):
-            start = time.perf_counter()
-            held_mask = np.zeros(len(folded.cost), dtype=bool)
-            held_mask[held_now] = True
-            released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
-            last = stage == len(stages)
-            if last and stage > 1 and meanwhile is not None:
-                pending = aside.submit(meanwhile)
-            vertex = folded.solve_components(
-                held_now,
-                vertex,
-                options,
-                threads,
-                released,
-                not last,
-                model_slots(model) if last else (),
-            )
-            _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
-            if vertex is None:
-                break
-            ever_held |= held_mask
-        if pending is not None:
-            pending.result()
-        elif meanwhile is not None:
-            meanwhile()
+    vertex, ever_held, beside = None, np.zeros(len(folded.cost), dtype=bool), None
+    for stage, held_now in enumerate(stages, start=1):
+        start = time.perf_counter()
+        held_mask = np.zeros(len(folded.cost), dtype=bool)
+        held_mask[held_now] = True
+        released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
+        last = stage == len(stages)
+        if last and stage > 1:
+            beside = meanwhile  # the last stage is one HiGHS run (_solve_whole)
+        vertex = folded.solve_components(
+            held_now,
+            vertex,
+            options,
+            threads,
+            released,
+            not last,
+            model_slots(model) if last else (),
+            beside,
+        )
+        _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
+        if vertex is None:
+            break
+        ever_held |= held_mask
+    if beside is None and meanwhile is not None:
+        meanwhile()
     unfolded = None if vertex is None else folded.unfold(vertex)
     if unfolded is None:
         return None
@@ -251,6 +249,7 @@ class FoldedLp:
         released: np.ndarray | None = None,
         basis: bool = True,
         idle: Iterable[Slot] = (),
+        beside: Callable[[], object] | None = None,
     ) -> Vertex | None:
         """The optimum of the folded LP with the ``held`` columns at their values in
         ``start`` (without one, at zero), solved as the blocks it then falls apart
@@ -261,14 +260,14 @@ class FoldedLp:
 
         With ``start`` and no ``held`` columns, the whole LP is solved in one HiGHS
         run from the basis of ``start`` (:meth:`_solve_whole`), while the ``idle``
-        arrays wait on disk.
+        arrays wait on disk and ``beside`` runs on a thread of its own.
 
         None if a held column cannot be zero, a block has no optimum or, without
         ``start``, the LP does not fall apart into two or more blocks. With
         ``start``, if the held columns do not split the LP, ``start`` unchanged.
         """
         if start is not None and not len(held):
-            return self._solve_whole(options, start, idle)
+            return self._solve_whole(options, start, idle, beside)
         if start is None:
             value = np.zeros(len(held))
             if np.any(self.lower[held] > 0) or np.any(self.upper[held] < 0):
@@ -355,11 +354,17 @@ class FoldedLp:
         vertex.row_dual[empty] = 0.0
         return self._hold(vertex, lower, fixed)
 
-    def _solve_whole(self, options: dict, vertex: Vertex, idle: Iterable[Slot]) -> Vertex | None:
+    def _solve_whole(
+        self,
+        options: dict,
+        vertex: Vertex,
+        idle: Iterable[Slot],
+        beside: Callable[[], object] | None,
+    ) -> Vertex | None:
         """The last stage: the whole folded LP in one HiGHS run from the basis of
         ``vertex``, into it (without its basis), while the folded LP, ``vertex`` and
-        the ``idle`` arrays wait on disk (:func:`solve_whole`); None if it has no
-        optimum."""
+        the ``idle`` arrays wait on disk and ``beside`` runs (:func:`solve_whole`);
+        None if it has no optimum."""
         movable = self.lower != self.upper
         free = np.flatnonzero(movable)
         shift = self.matrix @ np.where(movable, 0.0, self.lower)
@@ -374,7 +379,8 @@ class FoldedLp:
             vertex.row_status,
         )
         del shift
-        solution = solve_whole(whole, options, [*idle, *array_slots(self, self.matrix, vertex)])
+        idle = [*idle, *array_slots(self, self.matrix, vertex)]
+        solution = solve_whole(whole, options, idle, beside)
         if solution is None:
             return None
         vertex.value[free], vertex.col_dual[free], vertex.row_dual[:] = solution
@@ -397,7 +403,7 @@ class FoldedLp:
 
         (cols, col_bounds), (rows, row_bounds) = cols, rows
         if start is not None:
-            solver.setBasis(highs_basis(start.col_status[cols], start.row_status[rows]))
+            set_basis(solver, start.col_status[cols], start.row_status[rows])
         solver.run()
         _log.debug(
             "block of %d columns: %.1f s, %d iterations",
