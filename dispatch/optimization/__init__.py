@@ -17,12 +17,14 @@ they cannot be solved.
 - :mod:`~dispatch.optimization.highs_lp`: a linopy model's LP in HiGHS, changed in place.
 - :mod:`~dispatch.optimization.parts`: exact decomposition into sites whose LPs share
   nothing, solved apart and merged.
-- :mod:`~dispatch.optimization.staged`: the staged solve of sites joined by routes.
+- :mod:`~dispatch.optimization.staged`: the staged solve of sites joined by routes,
+  each stage's blocks found by :mod:`~dispatch.optimization.partition`.
 - :mod:`~dispatch.optimization.last_stage`: its last stage, the whole LP made small
   (:mod:`~dispatch.optimization.reduction`: columns that equality rows determine,
   eliminated) with arrays kept on disk while HiGHS runs
   (:mod:`~dispatch.optimization.spill`).
-- :mod:`~dispatch.optimization.highs_arrays`: HiGHS given an LP and a basis as arrays.
+- :mod:`~dispatch.optimization.highs_arrays`: HiGHS given an LP and a basis as arrays,
+  and its basis after a run read as arrays.
 - :mod:`~dispatch.optimization.explain`: infeasible scenarios explained in scenario
   terms (hourly balance check, irreducible infeasible subset).
 - :mod:`~dispatch.optimization.progress`: progress of a long solve.

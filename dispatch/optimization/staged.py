@@ -29,6 +29,11 @@ an exact scheme:
 4. the solution is unfolded: the dual of a column held at a bound that a
    single-variable row set is that row's dual, as a cold solve reports it.
 
+Which blocks a stage falls apart into, and which of its held columns join them,
+depends only on which columns it holds, not on their values: both are found
+(:mod:`dispatch.optimization.partition`) on the calling thread while the threads
+of the stage before run HiGHS.
+
 The optimum is the whole LP's. Where a stage cannot finish (e.g. a site that needs
 its routes to be feasible), :func:`solve_staged` returns None and the caller
 solves cold.
@@ -37,6 +42,7 @@ solves cold.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -45,7 +51,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from dispatch.optimization.highs_arrays import (
     BASIC,
@@ -58,6 +63,7 @@ from dispatch.optimization.highs_arrays import (
     solution_arrays,
 )
 from dispatch.optimization.last_stage import solve_whole
+from dispatch.optimization.partition import Partition, components
 from dispatch.optimization.reduction import LinearProgram
 from dispatch.optimization.spill import Slot, array_slots, model_slots
 
@@ -123,18 +129,31 @@ def solve_staged(
     positions = model.variables.label_index.label_to_pos
     first = positions[held[0]]
     if folded.any_free(first):
-        later = (folded.joining(positions[labels]) for labels in held[1:])
-        stages = [first, *(cols for cols in later if len(cols)), np.array([], dtype=int)]
+        # Later stages hold only the columns that join (found, with their blocks,
+        # while the stage before is solved).
+        stages = [first, *(positions[labels] for labels in held[1:]), np.array([], dtype=int)]
+        joins = [False, *([True] * (len(held) - 1)), False]
     else:
-        stages = [first]  # the first stage's optimum is the whole LP's
-    _log.debug("columns held per stage: %s", [len(cols) for cols in stages])
+        stages, joins = [first], [False]  # the first stage's optimum is the whole LP's
+    partitions: dict[int, Partition] = {}
+
+    def prepare(index: int) -> None:
+        """Stage ``index``'s held columns (those that join) and blocks, if not yet."""
+        if joins[index]:
+            stages[index], joins[index] = folded.joining(stages[index]), False
+            if len(stages[index]):
+                partitions[index] = folded.partition(stages[index])
+
     vertex, ever_held, beside = None, np.zeros(len(folded.cost), dtype=bool), None
-    for stage, held_now in enumerate(stages, start=1):
+    for index, held_now in enumerate(stages):
+        prepare(index)
+        held_now, stage, last = stages[index], index + 1, index == len(stages) - 1
+        if not last and index > 0 and not len(held_now):
+            continue  # nothing joins: the held columns do not split the LP
         start = time.perf_counter()
         held_mask = np.zeros(len(folded.cost), dtype=bool)
         held_mask[held_now] = True
         released = None if vertex is None else np.flatnonzero(ever_held & ~held_mask)
-        last = stage == len(stages)
         if last and stage > 1:
             beside = meanwhile  # the last stage is one HiGHS run (_solve_whole)
         vertex = folded.solve_components(
@@ -146,8 +165,11 @@ def solve_staged(
             not last,
             model_slots(model) if last else (),
             beside,
+            partitions.pop(index, None),
+            None if last else functools.partial(prepare, index + 1),
         )
-        _log.debug("stage %d: %.1f s", stage, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        _log.debug("stage %d: %.1f s, %d columns held", stage, seconds, len(held_now))
         if vertex is None:
             break
         ever_held |= held_mask
@@ -250,6 +272,8 @@ class FoldedLp:
         basis: bool = True,
         idle: Iterable[Slot] = (),
         beside: Callable[[], object] | None = None,
+        partition: Partition | None = None,
+        ahead: Callable[[], object] | None = None,
     ) -> Vertex | None:
         """The optimum of the folded LP with the ``held`` columns at their values in
         ``start`` (without one, at zero), solved as the blocks it then falls apart
@@ -261,6 +285,10 @@ class FoldedLp:
         With ``start`` and no ``held`` columns, the whole LP is solved in one HiGHS
         run from the basis of ``start`` (:meth:`_solve_whole`), while the ``idle``
         arrays wait on disk and ``beside`` runs on a thread of its own.
+
+        ``partition`` is the blocks of :meth:`partition` for ``held``, if found
+        already; ``ahead`` is work done on this thread while the blocks are solved
+        (e.g. the next stage's partition).
 
         None if a held column cannot be zero, a block has no optimum or, without
         ``start``, the LP does not fall apart into two or more blocks. With
@@ -277,16 +305,13 @@ class FoldedLp:
         lower, upper = self.lower.copy(), self.upper.copy()
         lower[held] = upper[held] = value
         fixed = np.flatnonzero(lower == upper)
-        free = np.flatnonzero(lower != upper)
         shift = self.matrix @ np.where(lower == upper, lower, 0.0)
-        graph = self.matrix[:, free].tocsr()
-        blocks, row_label, col_label = _components(graph)
-        occupied = np.diff(graph.indptr) > 0
-        empty = ~occupied
+        part = self.partition(held) if partition is None else partition
+        free, graph, col_label = part.free, part.graph, part.col_label
+        empty = ~part.occupied
         if not self._within_bounds(np.flatnonzero(empty), shift):
             return None
-        with_rows = np.zeros(blocks, dtype=bool)
-        with_rows[row_label[occupied]] = True
+        with_rows = part.with_rows
         if with_rows.sum() < 2 and (start is None or len(held)):
             return start
 
@@ -310,19 +335,15 @@ class FoldedLp:
         vertex.col_status[alone] = np.where(toward_upper, UPPER, LOWER)
         vertex.col_dual[alone] = self.cost[alone]
 
-        # Each block's free columns and rows, and a free column's place in its block.
-        col_members = _Members(np.arange(len(free)), col_label, blocks)
-        row_members = _Members(np.flatnonzero(occupied), row_label[occupied], blocks)
-        place = col_members.places()
-
         def solve(block: int) -> bool:
             """Solve one block into ``vertex``; whether it has an optimum."""
-            cols, rows = free[col_members[block]], row_members[block]
-            part = graph[rows]
+            cols, rows = free[part.col_members[block]], part.row_members[block]
+            entries = graph[rows]
             matrix = sp.csr_matrix(
-                (part.data, place[part.indices], part.indptr), shape=(len(rows), len(cols))
+                (entries.data, part.place[entries.indices], entries.indptr),
+                shape=(len(rows), len(cols)),
             )
-            del part
+            del entries
             kept = self.kept[rows]
             col_bounds = (lower[cols], upper[cols])
             row_bounds = (self.row_lower[kept] - shift[rows], self.row_upper[kept] - shift[rows])
@@ -335,12 +356,17 @@ class FoldedLp:
             position = np.full(len(self.cost), -1)
             position[free] = np.arange(len(free))
             moved = position[released][position[released] >= 0]
-            to_solve &= np.isin(np.arange(blocks), col_label[moved])
+            to_solve &= np.isin(np.arange(part.blocks), col_label[moved])
         if to_solve.sum() > 1 and threads > 1:
             with ThreadPoolExecutor(threads) as pool:  # HiGHS runs without the GIL
-                optimal = list(pool.map(solve, np.flatnonzero(to_solve)))
+                solving = pool.map(solve, np.flatnonzero(to_solve))
+                if ahead is not None:
+                    ahead()
+                optimal = list(solving)
         else:
             optimal = [solve(block) for block in np.flatnonzero(to_solve)]
+            if ahead is not None:
+                ahead()
         return_freed_memory()
         _log.debug(
             "%d blocks solved of %d; largest %d columns",
@@ -445,6 +471,13 @@ class FoldedLp:
         )
         return vertex
 
+    def partition(self, held: np.ndarray) -> Partition:
+        """The blocks the folded LP falls apart into with the ``held`` columns (and
+        those fixed by their own bounds) at values, whatever the values."""
+        movable = self.lower != self.upper
+        movable[held] = False
+        return Partition.of(self.matrix, np.flatnonzero(movable))
+
     def joining(self, held: np.ndarray) -> np.ndarray:
         """Those of the ``held`` columns that join the blocks the folded LP falls
         apart into without them all: holding only these, it falls apart into as
@@ -456,7 +489,7 @@ class FoldedLp:
         free = np.ones(len(self.cost), dtype=bool)
         free[held] = False
         free &= self.lower != self.upper
-        blocks, row_label, col_label = _components(self.matrix[:, np.flatnonzero(free)].tocsr())
+        blocks, row_label, col_label = components(self.matrix[:, np.flatnonzero(free)].tocsr())
         # A held column is released into the one block with free columns that its
         # rows reach, if no more than one, with the rows of held columns only that
         # it reaches: blocks are merged as columns are released (union-find), so
@@ -528,43 +561,6 @@ class FoldedLp:
         if np.any((np.abs(col_dual) > _DUAL_TOLERANCE) & ~held_by_row & ~own):
             return None
         return value, row_dual
-
-
-def _components(graph: sp.csr_matrix) -> tuple[int, np.ndarray, np.ndarray]:
-    """The connected blocks of a matrix: how many, and the block of each row and column."""
-    rows = graph.shape[0]
-    nodes = rows + graph.shape[1]
-    # Rows and columns as the nodes of one graph, each entry an edge between them.
-    edges = sp.csr_matrix(
-        (np.ones(graph.nnz, dtype=np.int8), graph.indices + rows, graph.indptr),
-        shape=(rows, nodes),
-    )
-    edges.resize((nodes, nodes))
-    blocks, label = connected_components(edges, directed=False)
-    return blocks, label[:rows], label[rows:]
-
-
-class _Members:
-    """The ``items`` of each of ``blocks`` blocks by their ``label``, in order: block
-    ``b``'s are ``members[b]`` (most blocks are single columns in no row, so they are
-    sliced when asked for, not split up front)."""
-
-    def __init__(self, items: np.ndarray, label: np.ndarray, blocks: int) -> None:
-        self.order = np.argsort(label, kind="stable")
-        self.sorted_items = items[self.order]
-        self.label = label
-        self.counts = np.bincount(label, minlength=blocks)
-        self.starts = np.cumsum(self.counts) - self.counts
-
-    def __getitem__(self, block: int) -> np.ndarray:
-        start = self.starts[block]
-        return self.sorted_items[start : start + self.counts[block]]
-
-    def places(self) -> np.ndarray:
-        """Each item's place among its block's members, by the item's position [-]."""
-        place = np.empty(len(self.order), dtype=np.int32)
-        place[self.order] = np.arange(len(self.order)) - self.starts[self.label[self.order]]
-        return place
 
 
 def _on(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
