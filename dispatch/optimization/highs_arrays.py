@@ -1,9 +1,11 @@
 """HiGHS given an LP as NumPy arrays: the LP passed in one call, a basis by its
-status codes, and the memory HiGHS frees handed back to the system.
+status codes and read back as codes after a run, and the memory HiGHS frees handed
+back to the system.
 
 Used by the staged solve (:mod:`dispatch.optimization.staged`), whose blocks and
 reduced LPs are cut from one matrix and passed as arrays (assigning them to a
-``HighsLp`` converts them element by element).
+``HighsLp`` converts them element by element, and HiGHS's own basis comes as a list
+of Python objects).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def basis_after_run(
 
 
 def _codes(statuses: list) -> np.ndarray:
+    """HiGHS's basis statuses (enum members) as their codes."""
     return np.fromiter(map(int, statuses), dtype=np.int8, count=len(statuses))
 
 

@@ -145,7 +145,7 @@ def solve_staged(
                 partitions[index] = folded.partition(stages[index])
 
     vertex, ever_held, beside = None, np.zeros(len(folded.cost), dtype=bool), None
-    for index, held_now in enumerate(stages):
+    for index in range(len(stages)):
         prepare(index)
         held_now, stage, last = stages[index], index + 1, index == len(stages) - 1
         if not last and index > 0 and not len(held_now):
