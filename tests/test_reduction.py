@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from dispatch.optimization import spill
 from dispatch.optimization.highs_arrays import (
     BASIC,
     UPPER,
@@ -258,9 +259,11 @@ def test_basis_after_run_without_a_factored_basis_reads_highs_lists() -> None:
     np.testing.assert_array_equal(rows, expected_rows)
 
 
-def test_spilled_arrays_come_back_equal() -> None:
+def test_spilled_arrays_come_back_equal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Arrays held by their slot alone (or views of a base held by nothing else)
     wait on disk within the block; one held elsewhere too stays in memory."""
+    # Written even where this machine's temporary folder is in memory (tmpfs).
+    monkeypatch.setattr(spill, "_on_disk", lambda folder: True)
     lp = site_lp(20.0)
     held_elsewhere = np.arange(300_000.0)
     view_base = np.arange(600_000.0)
@@ -276,8 +279,8 @@ def test_spilled_arrays_come_back_equal() -> None:
     layouts = {name: value.strides for name, value in vars(slots).items()}
     matrix_data = lp.matrix.data.copy()
     names = ("alone", "view", "shared", "transposed", "fortran")
-    with spilled([*((slots, name) for name in names), *array_slots(lp.matrix)]) as spill:
-        spill.settled()
+    with spilled([*((slots, name) for name in names), *array_slots(lp.matrix)]) as spilling:
+        spilling.settled()
         assert slots.alone.strides == (0,) and slots.view.strides == (0,)
         assert slots.transposed.strides == (0, 0, 0) and slots.fortran.strides == (0, 0)
         assert slots.shared is held_elsewhere
