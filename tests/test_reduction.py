@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from dispatch.optimization import spill
+from dispatch.optimization import last_stage, spill
 from dispatch.optimization.highs_arrays import (
     BASIC,
     UPPER,
@@ -183,6 +183,31 @@ def test_whole_lp_is_solved_reduced() -> None:
     assert_optimal(lp, value, col_dual, row_dual)
     assert lp.cost @ value == pytest.approx(objective, rel=1e-12)
     np.testing.assert_array_equal(idle.levels, np.arange(300_000.0))
+
+
+@pytest.mark.parametrize(
+    ("options", "pricing"), [({}, 1), ({"simplex_dual_edge_weight_strategy": 2}, 2)]
+)
+def test_whole_lp_prices_with_devex_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, options: dict, pricing: int
+) -> None:
+    """The last run prices with Devex (``LAST_RUN_OPTIONS``); the caller's options go
+    over it, and either way it reaches the optimum."""
+    given = []
+
+    def recorded(*args, **kwargs) -> highspy.Highs:
+        solver = highs_of(*args, **kwargs)
+        _, value = solver.getOptionValue("simplex_dual_edge_weight_strategy")
+        given.append(value)
+        return solver
+
+    monkeypatch.setattr(last_stage, "highs_of", recorded)
+    lp = site_lp(4.0)
+    objective = optimal_basis(lp).getInfo().objective_function_value
+    value, col_dual, row_dual = last_stage.solve_whole(lp, options, [])
+    assert given == [pricing]
+    assert_optimal(lp, value, col_dual, row_dual)
+    assert lp.cost @ value == pytest.approx(objective, rel=1e-12)
 
 
 def test_nothing_to_eliminate_without_a_basic_pivot_column() -> None:
