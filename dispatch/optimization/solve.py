@@ -65,7 +65,9 @@ def solve(
     study
         A study from :func:`dispatch.load_study`.
     solver_options
-        HiGHS options over dispatch's (:data:`~dispatch.optimization.highs_lp.SOLVER_OPTIONS`),
+        HiGHS options over dispatch's (:data:`~dispatch.optimization.highs_lp.SOLVER_OPTIONS`,
+        and for the staged solve's last run
+        :data:`~dispatch.optimization.last_stage.LAST_RUN_OPTIONS`),
         e.g. ``{"time_limit": 600}``, which holds for each HiGHS run. Naming a
         ``solver`` (``"simplex"``, ``"ipm"``, ``"pdlp"``) solves each LP in one cold
         run of that solver.
