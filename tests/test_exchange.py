@@ -34,7 +34,7 @@ from dispatch import (
 )
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.core.files import MARKER
-from dispatch.core.pypsa_settings import import_pypsa
+from dispatch.core.pypsa_settings import import_pypsa, pypsa_settings
 from dispatch.core.times import format_duration, parse_duration
 from dispatch.exchange import plan_export
 from dispatch.exchange.envelope import envelope_of_network
@@ -344,6 +344,20 @@ def test_envelope_holds_the_plan_and_widens_with_the_window(
     assert (wide.import_up >= narrow.import_up - 1e-6).all()
     assert (wide.import_down >= narrow.import_down - 1e-6).all()
     assert wide.import_up.sum() > 0 and wide.import_down.sum() > 0
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_envelope_cut_into_runs_side_by_side_equals_one_run(
+    threads: int,
+    seville: Result,
+    envelopes: dict[float, pd.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The fixture's envelopes were cut by this machine's cores; each run starts cold.
+    monkeypatch.setattr("dispatch.exchange.envelope.usable_cores", lambda: threads)
+    with pypsa_settings:
+        envelope = envelope_of_network(seville.network.copy(), SITE, 6.0, study=seville.study)
+    pd.testing.assert_frame_equal(envelope, envelopes[6.0], rtol=0, atol=1e-7)
 
 
 # --- the envelope is computed once per result and kept -----------------------------

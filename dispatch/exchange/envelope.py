@@ -20,23 +20,36 @@ at a time (two steps' headroom need not be available together).
 
 Computation: each edge is a small LP over the columns of the window, with the rows of
 the model's constraint matrix that touch them and every other variable fixed to x*
-(moved into the row bounds), solved with HiGHS's primal simplex; the steps reuse one
+(moved into the row bounds), solved with HiGHS's primal simplex. The steps are cut
+into one run of consecutive steps per core, solved side by side; each run reuses one
 solver instance, each window starting from the previous window's basis.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from dispatch.core.errors import ScenarioError
-from dispatch.core.processes import quiet_stdout
+from dispatch.core.processes import quiet_stdout, usable_cores
 from dispatch.model.flexibility import is_offer_variable
 from dispatch.model.tariff import DEMAND_PEAK, billed_peaks
+from dispatch.optimization.highs_arrays import (
+    BASIC,
+    LOWER,
+    UPPER,
+    ZERO,
+    basis_after_run,
+    pass_lp,
+    set_basis,
+    solution_arrays,
+)
 
 if TYPE_CHECKING:
+    import highspy
     import linopy
     import pypsa
 
@@ -93,7 +106,7 @@ def envelope_of_network(
     m = build_model(n, study)
     lp = _WindowedLP(m, n, source)
     imports = lp.positions("Link-p", names[0])
-    edges = lp.edges(imports, int(half))
+    edges = lp.edges(imports, int(half), usable_cores())
     plan = lp.x[imports] / lp.scaling[imports] + 0.0  # no -0
     upper = np.maximum(edges[:, 0] / lp.scaling[imports], plan)
     lower = np.minimum(edges[:, 1] / lp.scaling[imports], plan) + 0.0
@@ -167,8 +180,11 @@ class _WindowedLP:
         labels = self.model.variables[variable].labels.sel(name=name).values
         return self.rank[self.model.variables.label_index.label_to_pos[labels]]
 
-    def edges(self, targets: np.ndarray, half: int) -> np.ndarray:
+    def edges(self, targets: np.ndarray, half: int, threads: int = 1) -> np.ndarray:
         """Largest and smallest value of column ``targets[t]`` in the window of each t.
+
+        The steps are cut into up to ``threads`` runs of consecutive steps, solved
+        side by side (HiGHS runs without the GIL), one HiGHS instance each.
 
         Returns
         -------
@@ -177,23 +193,45 @@ class _WindowedLP:
         """
         import highspy
 
+        found = np.empty((len(targets), 2))
+        cuts = np.linspace(0, len(targets), max(1, min(threads, len(targets))) + 1).astype(int)
+        runs = [range(start, stop) for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
         with quiet_stdout():
-            highs = highspy.Highs()
+            solvers = [highspy.Highs() for _ in runs]
+
+        def solve(solver: highspy.Highs, steps: range) -> None:
+            self._edges_of(solver, targets, half, steps, found)
+
+        if len(runs) == 1:
+            solve(solvers[0], runs[0])
+        else:
+            with ThreadPoolExecutor(len(runs)) as pool:
+                list(pool.map(solve, solvers, runs))  # raises the first run's error
+        return found
+
+    def _edges_of(
+        self,
+        highs: highspy.Highs,
+        targets: np.ndarray,
+        half: int,
+        steps: range,
+        found: np.ndarray,
+    ) -> None:
+        """:meth:`edges` of the ``steps`` into ``found``, one after the other in
+        ``highs``, each window from the previous window's basis."""
+        import highspy
+
         highs.setOptionValue("output_flag", False)
         # From the previous window's basis, or the other edge's optimum, the primal
         # simplex needs less than half the dual simplex's iterations.
         highs.setOptionValue("simplex_strategy", 4)
-        steps = len(targets)
-        found = np.empty((steps, 2))
-        status = np.array([highspy.HighsBasisStatus(k) for k in range(5)], dtype=object)
         previous = None
-        for t, target in enumerate(targets):
-            window = self.first[max(0, t - half)], self.first[min(steps, t + half + 1)]
-            lp, rows = self._window(*window, target)
-            highs.passModel(*lp)
+        for t in steps:
+            window = self.first[max(0, t - half)], self.first[min(len(targets), t + half + 1)]
+            matrix, cost, col_bounds, row_bounds, rows = self._window(*window, targets[t])
+            pass_lp(highs, matrix, cost, col_bounds, row_bounds)
             if previous is not None:
-                bounds = self.col_lower[slice(*window)], self.col_upper[slice(*window)]
-                highs.setBasis(_shifted_basis(previous, window, rows, bounds, status))
+                set_basis(highs, *_shifted_basis(previous, window, rows, col_bounds))
             for k, sense in enumerate((highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize)):
                 highs.changeObjectiveSense(sense)
                 highs.run()
@@ -203,21 +241,18 @@ class _WindowedLP:
                         f"envelope LP of step {t}: {highs.modelStatusToString(model_status)}"
                     )
                 found[t, k] = highs.getInfo().objective_function_value
-            basis = highs.getBasis()
-            previous = (
-                window,
-                rows,
-                np.array(basis.col_status, dtype=object),
-                np.array(basis.row_status, dtype=object),
-            )
-        return found
+            solution = solution_arrays(highs)
+            previous = (window, rows, *basis_after_run(highs, col_bounds, row_bounds, solution))
 
-    def _window(self, lo: int, hi: int, target: int) -> tuple[tuple, np.ndarray]:
+    def _window(self, lo: int, hi: int, target: int) -> tuple:
         """The LP of columns lo..hi-1, the rest fixed to the plan; cost 1 on ``target``.
 
-        Returns the arguments of ``Highs.passModel`` for it (column-wise, minimised)
-        and its rows' positions in the model's rows (ascending).
+        Returns its matrix, cost, column and row bounds (as
+        :func:`~dispatch.optimization.highs_arrays.pass_lp` takes them) and its rows'
+        positions in the model's rows (ascending).
         """
+        import scipy.sparse
+
         indptr = self.columns.indptr[lo : hi + 1]
         entries = slice(indptr[0], indptr[-1])
         rows, local = np.unique(self.columns.indices[entries], return_inverse=True)
@@ -228,23 +263,13 @@ class _WindowedLP:
         fixed = self.activity[rows] - inside
         cost = np.zeros(hi - lo)
         cost[target - lo] = 1.0
-        lp = (
-            *(hi - lo, len(rows), len(data), _COLUMN_WISE, _MINIMISE, 0.0),
-            cost,
-            self.col_lower[lo:hi],
-            self.col_upper[lo:hi],
-            self.row_lower[rows] - fixed,
-            self.row_upper[rows] - fixed,
-            (indptr - indptr[0]).astype(np.int32),
-            local.astype(np.int32),
-            data,
-            np.zeros(hi - lo, dtype=np.int32),  # continuous
+        matrix = scipy.sparse.csc_array(
+            (data, local.astype(np.int32), (indptr - indptr[0]).astype(np.int32)),
+            shape=(len(rows), hi - lo),
         )
-        return lp, rows
-
-
-_COLUMN_WISE, _MINIMISE = 1, 1
-"""``highspy.MatrixFormat.kColwise`` and ``highspy.ObjSense.kMinimize``."""
+        col_bounds = self.col_lower[lo:hi], self.col_upper[lo:hi]
+        row_bounds = self.row_lower[rows] - fixed, self.row_upper[rows] - fixed
+        return matrix, cost, col_bounds, row_bounds, rows
 
 
 def _shifted_basis(
@@ -252,31 +277,25 @@ def _shifted_basis(
     window: tuple[int, int],
     rows: np.ndarray,
     col_bounds: tuple[np.ndarray, np.ndarray],
-    status: np.ndarray,
-) -> object:
-    """A start for a window's LP from the basis of the previous window's LP.
+) -> tuple[np.ndarray, np.ndarray]:
+    """A start for a window's LP from the basis of the previous window's LP, as the
+    status codes of its columns and rows.
 
     Columns and rows both windows hold keep their status; new rows are basic and new
     columns sit at a finite bound. The count of basic variables may then be off: HiGHS
-    repairs such an "alien" basis. ``status`` holds the ``HighsBasisStatus`` by value.
+    repairs such an "alien" basis.
     """
-    import highspy
-
     (lo_p, hi_p), rows_p, col_p, row_p = previous
     lo, hi = window
     lower, upper = col_bounds
-    col = status[np.where(np.isfinite(lower), 0, np.where(np.isfinite(upper), 2, 3))]
+    col = np.where(np.isfinite(lower), LOWER, np.where(np.isfinite(upper), UPPER, ZERO))
+    col = col.astype(np.int8)
     shared = slice(max(lo, lo_p), min(hi, hi_p))
     col[shared.start - lo : shared.stop - lo] = col_p[shared.start - lo_p : shared.stop - lo_p]
     kept = np.isin(rows, rows_p, assume_unique=True)
-    row = np.full(len(rows), status[1])
+    row = np.full(len(rows), BASIC, dtype=np.int8)
     row[kept] = row_p[np.searchsorted(rows_p, rows[kept])]
-    basis = highspy.HighsBasis()
-    basis.col_status = list(col)
-    basis.row_status = list(row)
-    basis.alien = True
-    basis.valid = True
-    return basis
+    return col, row
 
 
 def _plan(m: linopy.Model, n: pypsa.Network, source: str) -> tuple[np.ndarray, np.ndarray]:

@@ -34,11 +34,25 @@ def highs_of(
     """HiGHS holding the LP ``min cost x`` over ``matrix``, with its options, output off."""
     import highspy
 
-    matrix = matrix.tocsc()
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     for name, value in options.items():
         solver.setOptionValue(name, value)
+    pass_lp(solver, matrix, cost, col_bounds, row_bounds)
+    return solver
+
+
+def pass_lp(
+    solver: highspy.Highs,
+    matrix: sp.spmatrix,
+    cost: np.ndarray,
+    col_bounds: tuple[np.ndarray, np.ndarray],
+    row_bounds: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Give ``solver`` the LP ``min cost x`` over ``matrix`` in place of the one it holds."""
+    import highspy
+
+    matrix = matrix.tocsc()
     solver.passModel(
         matrix.shape[1],
         matrix.shape[0],
@@ -54,7 +68,6 @@ def highs_of(
         matrix.data,
         np.zeros(matrix.shape[1], dtype=np.int32),  # every column continuous
     )
-    return solver
 
 
 def basis_after_run(
