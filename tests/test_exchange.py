@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +38,7 @@ from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.core.files import MARKER
 from dispatch.core.pypsa_settings import import_pypsa, pypsa_settings
 from dispatch.core.times import format_duration, parse_duration
+from dispatch.exchange import envelope as envelope_module
 from dispatch.exchange import plan_export
 from dispatch.exchange.envelope import envelope_of_network
 from dispatch.exchange.envelope_cache import ENVELOPE_FILE
@@ -358,6 +361,35 @@ def test_envelope_cut_into_runs_side_by_side_equals_one_run(
     with pypsa_settings:
         envelope = envelope_of_network(seville.network.copy(), SITE, 6.0, study=seville.study)
     pd.testing.assert_frame_equal(envelope, envelopes[6.0], rtol=0, atol=1e-7)
+
+
+def test_a_failed_run_of_the_envelope_ends_the_others_and_reaches_the_caller(
+    seville: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edges_of, window = envelope_module._WindowedLP._edges_of, envelope_module._WindowedLP._window
+    windows: list[int] = []
+    second_run_going = threading.Event()
+
+    def failing_first_run(
+        lp: object, highs: object, targets: object, half: int, steps: range, *rest: object
+    ) -> None:
+        if steps.start == 0:
+            assert second_run_going.wait(timeout=60)
+            raise RuntimeError("the first run failed")
+        edges_of(lp, highs, targets, half, steps, *rest)
+
+    def slow_window(lp: object, *args: int) -> tuple:
+        windows.append(args[0])
+        second_run_going.set()
+        time.sleep(0.05)  # the second run's 24 steps: 1.2 s unless it ends
+        return window(lp, *args)
+
+    monkeypatch.setattr("dispatch.exchange.envelope.usable_cores", lambda: 2)
+    monkeypatch.setattr(envelope_module._WindowedLP, "_edges_of", failing_first_run)
+    monkeypatch.setattr(envelope_module._WindowedLP, "_window", slow_window)
+    with pypsa_settings, pytest.raises(RuntimeError, match="the first run failed"):
+        envelope_of_network(seville.network.copy(), SITE, 6.0, study=seville.study)
+    assert 1 <= len(windows) <= 2
 
 
 # --- the envelope is computed once per result and kept -----------------------------

@@ -27,6 +27,7 @@ solver instance, each window starting from the previous window's basis.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -198,15 +199,24 @@ class _WindowedLP:
         runs = [range(start, stop) for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
         with quiet_stdout():
             solvers = [highspy.Highs() for _ in runs]
+        stop = threading.Event()  # a failed or interrupted run ends the others
 
         def solve(solver: highspy.Highs, steps: range) -> None:
-            self._edges_of(solver, targets, half, steps, found)
+            try:
+                self._edges_of(solver, targets, half, steps, found, stop)
+            except BaseException:
+                stop.set()
+                raise
 
         if len(runs) == 1:
             solve(solvers[0], runs[0])
-        else:
-            with ThreadPoolExecutor(len(runs)) as pool:
-                list(pool.map(solve, solvers, runs))  # raises the first run's error
+            return found
+        with ThreadPoolExecutor(len(runs)) as pool:
+            try:
+                list(pool.map(solve, solvers, runs))
+            except BaseException:
+                stop.set()
+                raise
         return found
 
     def _edges_of(
@@ -216,9 +226,10 @@ class _WindowedLP:
         half: int,
         steps: range,
         found: np.ndarray,
+        stop: threading.Event,
     ) -> None:
         """:meth:`edges` of the ``steps`` into ``found``, one after the other in
-        ``highs``, each window from the previous window's basis."""
+        ``highs``, each window from the previous window's basis, until ``stop``."""
         import highspy
 
         highs.setOptionValue("output_flag", False)
@@ -227,6 +238,8 @@ class _WindowedLP:
         highs.setOptionValue("simplex_strategy", 4)
         previous = None
         for t in steps:
+            if stop.is_set():
+                return
             window = self.first[max(0, t - half)], self.first[min(len(targets), t + half + 1)]
             matrix, cost, col_bounds, row_bounds, rows = self._window(*window, targets[t])
             pass_lp(highs, matrix, cost, col_bounds, row_bounds)
