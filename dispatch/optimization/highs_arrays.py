@@ -5,7 +5,9 @@ back to the system.
 Used by the staged solve (:mod:`dispatch.optimization.staged`), whose blocks and
 reduced LPs are cut from one matrix and passed as arrays (assigning them to a
 ``HighsLp`` converts them element by element, and HiGHS's own basis comes as a list
-of Python objects).
+of Python objects), and by the flexibility envelope
+(:mod:`dispatch.exchange.envelope`), whose thousands of window LPs each start from
+the basis of the one before.
 """
 
 from __future__ import annotations
