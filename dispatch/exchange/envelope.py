@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.processes import quiet_stdout, usable_cores
@@ -140,8 +141,6 @@ class _WindowedLP:
     """
 
     def __init__(self, m: linopy.Model, n: pypsa.Network, source: str) -> None:
-        import scipy.sparse
-
         matrices = m.matrices
         self.model = m
         x, step = _plan(m, n, source)
@@ -264,8 +263,6 @@ class _WindowedLP:
         :func:`~dispatch.optimization.highs_arrays.pass_lp` takes them) and its rows'
         positions in the model's rows (ascending).
         """
-        import scipy.sparse
-
         indptr = self.columns.indptr[lo : hi + 1]
         entries = slice(indptr[0], indptr[-1])
         rows, local = np.unique(self.columns.indices[entries], return_inverse=True)
