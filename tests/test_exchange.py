@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 import xarray as xr
 from typer.testing import CliRunner
 
@@ -36,6 +37,7 @@ from dispatch import (
 )
 from dispatch.cli import EXIT_BAD_INPUT, app
 from dispatch.core.files import MARKER
+from dispatch.core.processes import quiet_stdout
 from dispatch.core.pypsa_settings import import_pypsa, pypsa_settings
 from dispatch.core.times import format_duration, parse_duration
 from dispatch.exchange import envelope as envelope_module
@@ -44,6 +46,7 @@ from dispatch.exchange.envelope import envelope_of_network
 from dispatch.exchange.envelope_cache import ENVELOPE_FILE
 from dispatch.exchange.fields import SIGNAL_FIELDS, ExchangeTable, SignalSeries
 from dispatch.exchange.plan_export import FORMATS as WRITERS
+from dispatch.model.linopy_model import build_model
 from dispatch.model.network import build_network
 
 ROOT = Path(__file__).parents[1]
@@ -363,10 +366,50 @@ def test_envelope_cut_into_runs_side_by_side_equals_one_run(
     pd.testing.assert_frame_equal(envelope, envelopes[6.0], rtol=0, atol=1e-7)
 
 
+@pytest.mark.parametrize("window_h", [0.0, 6.0, 24.0])
+def test_the_window_moved_in_place_is_the_lp_cut_afresh(window_h: float, seville: Result) -> None:
+    # Each step, HiGHS holds exactly the LP of the window cut from the model: the same
+    # rows, matrix, bounds and cost. A row through every step (as a carbon target
+    # writes) is in every window, its bounds changed by every move.
+    import highspy
+
+    with pypsa_settings:
+        n = seville.network.copy()
+        m = build_model(n, seville.study)
+        m.add_constraints(m.variables["Link-p"].sum() >= -1e9, name="through every step")
+        lp = envelope_module._WindowedLP(m, n, "test")
+    with quiet_stdout():
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    window = envelope_module._MovingWindow(lp, highs)
+    steps, half = len(n.snapshots), int(window_h)
+    for t in range(steps):
+        lo, hi = lp.first[max(0, t - half)], lp.first[min(steps, t + half + 1)]
+        target = lo + 7 * t % (hi - lo)
+        window.move(lo, hi, target)
+        matrix, cost, (col_lower, col_upper), (row_lower, row_upper), rows = lp._window(
+            lo, hi, target
+        )
+        highs.ensureColwise()
+        held = highs.getLp()
+        order = np.argsort(window.rows)
+        np.testing.assert_array_equal(window.rows[order], rows)
+        a = held.a_matrix_
+        held_matrix = scipy.sparse.csc_array(
+            (a.value_, a.index_, a.start_), shape=(held.num_row_, held.num_col_)
+        )
+        np.testing.assert_array_equal(held_matrix[order].toarray(), matrix.toarray())
+        np.testing.assert_array_equal(np.asarray(held.row_lower_)[order], row_lower)
+        np.testing.assert_array_equal(np.asarray(held.row_upper_)[order], row_upper)
+        np.testing.assert_array_equal(held.col_lower_, col_lower)
+        np.testing.assert_array_equal(held.col_upper_, col_upper)
+        np.testing.assert_array_equal(held.col_cost_, cost)
+
+
 def test_a_failed_run_of_the_envelope_ends_the_others_and_reaches_the_caller(
     seville: Result, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    edges_of, window = envelope_module._WindowedLP._edges_of, envelope_module._WindowedLP._window
+    edges_of, move = envelope_module._WindowedLP._edges_of, envelope_module._MovingWindow.move
     windows: list[int] = []
     second_run_going = threading.Event()
 
@@ -378,15 +421,15 @@ def test_a_failed_run_of_the_envelope_ends_the_others_and_reaches_the_caller(
             raise RuntimeError("the first run failed")
         edges_of(lp, highs, targets, half, steps, *rest)
 
-    def slow_window(lp: object, *args: int) -> tuple:
+    def slow_move(window: object, *args: int) -> None:
         windows.append(args[0])
         second_run_going.set()
         time.sleep(0.05)  # the second run's 24 steps: 1.2 s unless it ends
-        return window(lp, *args)
+        move(window, *args)
 
     monkeypatch.setattr("dispatch.exchange.envelope.usable_cores", lambda: 2)
     monkeypatch.setattr(envelope_module._WindowedLP, "_edges_of", failing_first_run)
-    monkeypatch.setattr(envelope_module._WindowedLP, "_window", slow_window)
+    monkeypatch.setattr(envelope_module._MovingWindow, "move", slow_move)
     with pypsa_settings, pytest.raises(RuntimeError, match="the first run failed"):
         envelope_of_network(seville.network.copy(), SITE, 6.0, study=seville.study)
     assert 1 <= len(windows) <= 2

@@ -21,8 +21,11 @@ at a time (two steps' headroom need not be available together).
 Computation: each edge is a small LP over the columns of the window, with the rows of
 the model's constraint matrix that touch them and every other variable fixed to x*
 (moved into the row bounds), solved with HiGHS's primal simplex. The steps are cut
-into one run of consecutive steps per core, solved side by side; each run reuses one
-solver instance, each window starting from the previous window's basis.
+into one run of consecutive steps per core, solved side by side. A run holds its
+window's LP in one HiGHS instance and moves it a step at a time, in place (the
+columns of the step that leaves are deleted, those of the step that enters added, the
+bounds of the rows they touch changed), so that each window starts from the basis
+HiGHS ends the previous one with.
 """
 
 from __future__ import annotations
@@ -39,16 +42,7 @@ from dispatch.core.errors import ScenarioError
 from dispatch.core.processes import quiet_stdout, usable_cores
 from dispatch.model.flexibility import is_offer_variable
 from dispatch.model.tariff import DEMAND_PEAK, billed_peaks
-from dispatch.optimization.highs_arrays import (
-    BASIC,
-    LOWER,
-    UPPER,
-    ZERO,
-    basis_after_run,
-    pass_lp,
-    set_basis,
-    solution_arrays,
-)
+from dispatch.optimization.highs_arrays import pass_lp
 
 if TYPE_CHECKING:
     import highspy
@@ -172,6 +166,7 @@ class _WindowedLP:
         np.minimum.at(self.col_upper, col, ends[1])
         keep = np.diff(rows.indptr) > 1
         self.columns = scipy.sparse.csc_array(rows[keep])
+        self.row_wise = scipy.sparse.csr_array(rows[keep])
         self.row_lower, self.row_upper = lower[keep], upper[keep]
         self.activity = activity[keep]
 
@@ -228,22 +223,19 @@ class _WindowedLP:
         stop: threading.Event,
     ) -> None:
         """:meth:`edges` of the ``steps`` into ``found``, one after the other in
-        ``highs``, each window from the previous window's basis, until ``stop``."""
+        ``highs``, each window moved on from the previous one, until ``stop``."""
         import highspy
 
         highs.setOptionValue("output_flag", False)
         # From the previous window's basis, or the other edge's optimum, the primal
         # simplex needs less than half the dual simplex's iterations.
         highs.setOptionValue("simplex_strategy", 4)
-        previous = None
+        window = _MovingWindow(self, highs)
         for t in steps:
             if stop.is_set():
                 return
-            window = self.first[max(0, t - half)], self.first[min(len(targets), t + half + 1)]
-            matrix, cost, col_bounds, row_bounds, rows = self._window(*window, targets[t])
-            pass_lp(highs, matrix, cost, col_bounds, row_bounds)
-            if previous is not None:
-                set_basis(highs, *_shifted_basis(previous, window, rows, col_bounds))
+            lo, hi = self.first[max(0, t - half)], self.first[min(len(targets), t + half + 1)]
+            window.move(lo, hi, targets[t])
             for k, sense in enumerate((highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize)):
                 highs.changeObjectiveSense(sense)
                 highs.run()
@@ -253,8 +245,6 @@ class _WindowedLP:
                         f"envelope LP of step {t}: {highs.modelStatusToString(model_status)}"
                     )
                 found[t, k] = highs.getInfo().objective_function_value
-            solution = solution_arrays(highs)
-            previous = (window, rows, *basis_after_run(highs, col_bounds, row_bounds, solution))
 
     def _window(self, lo: int, hi: int, target: int) -> tuple:
         """The LP of columns lo..hi-1, the rest fixed to the plan; cost 1 on ``target``.
@@ -282,30 +272,109 @@ class _WindowedLP:
         return matrix, cost, col_bounds, row_bounds, rows
 
 
-def _shifted_basis(
-    previous: tuple,
-    window: tuple[int, int],
-    rows: np.ndarray,
-    col_bounds: tuple[np.ndarray, np.ndarray],
-) -> tuple[np.ndarray, np.ndarray]:
-    """A start for a window's LP from the basis of the previous window's LP, as the
-    status codes of its columns and rows.
+class _MovingWindow:
+    """The LP of a window of columns (:meth:`_WindowedLP._window`) held in one HiGHS
+    instance and moved forward in place, so that HiGHS keeps its basis of the columns
+    and rows the windows share.
 
-    Columns and rows both windows hold keep their status; new rows are basic and new
-    columns sit at a finite bound. The count of basic variables may then be off: HiGHS
-    repairs such an "alien" basis.
+    Attributes
+    ----------
+    rows
+        The model rows HiGHS holds, in HiGHS's order.
+    position
+        HiGHS's position of each model row, -1 where it holds none.
     """
-    (lo_p, hi_p), rows_p, col_p, row_p = previous
-    lo, hi = window
-    lower, upper = col_bounds
-    col = np.where(np.isfinite(lower), LOWER, np.where(np.isfinite(upper), UPPER, ZERO))
-    col = col.astype(np.int8)
-    shared = slice(max(lo, lo_p), min(hi, hi_p))
-    col[shared.start - lo : shared.stop - lo] = col_p[shared.start - lo_p : shared.stop - lo_p]
-    kept = np.isin(rows, rows_p, assume_unique=True)
-    row = np.full(len(rows), BASIC, dtype=np.int8)
-    row[kept] = row_p[np.searchsorted(rows_p, rows[kept])]
-    return col, row
+
+    def __init__(self, lp: _WindowedLP, highs: highspy.Highs) -> None:
+        self.lp, self.highs = lp, highs
+        self.lo = self.hi = self.target = 0
+        self.rows = np.empty(0, dtype=np.int64)
+        self.position = np.full(len(lp.row_lower), -1, dtype=np.int64)
+
+    def move(self, lo: int, hi: int, target: int) -> None:
+        """Hold the LP of columns lo..hi-1 with cost 1 on ``target``; ``lo`` and ``hi``
+        no lower than the last window's."""
+        import highspy
+
+        lp, highs, columns = self.lp, self.highs, self.lp.columns
+        if lo >= self.hi:  # nothing shared: the window's LP given whole
+            matrix, cost, col_bounds, row_bounds, rows = lp._window(lo, hi, target)
+            pass_lp(highs, matrix, cost, col_bounds, row_bounds)
+            self._hold(rows)
+            self.lo, self.hi, self.target = lo, hi, target
+            return
+        changed, held, fixed = self._changed_rows(lo, hi)
+        leaving = changed[~held & (self.position[changed] >= 0)]
+        entering = changed[held & (self.position[changed] < 0)]
+        none = np.empty(0, dtype=np.int32)
+        infinite = np.full(len(entering), np.inf)
+        entries = slice(columns.indptr[self.hi], columns.indptr[hi])
+        statuses = [
+            highs.deleteCols(lo - self.lo, np.arange(lo - self.lo, dtype=np.int32)),
+            highs.deleteRows(len(leaving), np.sort(self.position[leaving]).astype(np.int32)),
+            highs.addRows(len(entering), -infinite, infinite, 0, none, none, np.empty(0)),
+        ]
+        self.position[leaving] = -1
+        self._hold(np.concatenate([self.rows[self.position[self.rows] >= 0], entering]))
+        statuses.append(
+            highs.addCols(
+                hi - self.hi,
+                np.zeros(hi - self.hi),
+                lp.col_lower[self.hi : hi],
+                lp.col_upper[self.hi : hi],
+                entries.stop - entries.start,
+                (columns.indptr[self.hi : hi] - entries.start).astype(np.int32),
+                self.position[columns.indices[entries]].astype(np.int32),
+                columns.data[entries],
+            )
+        )
+        rows = changed[held]
+        order = np.argsort(self.position[rows])  # HiGHS takes a set in ascending order
+        statuses.append(
+            highs.changeRowsBounds(
+                len(rows),
+                self.position[rows][order].astype(np.int32),
+                (lp.row_lower[rows] - fixed[held])[order],
+                (lp.row_upper[rows] - fixed[held])[order],
+            )
+        )
+        if lo <= self.target:
+            statuses.append(highs.changeColCost(int(self.target - lo), 0.0))
+        statuses.append(highs.changeColCost(int(target - lo), 1.0))
+        if any(status != highspy.HighsStatus.kOk for status in statuses):
+            raise RuntimeError(f"HiGHS refused to move the envelope's window LP: {statuses}")
+        self.lo, self.hi, self.target = lo, hi, target
+
+    def _changed_rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows whose columns in the window change when it moves to lo..hi-1 (those
+        of the columns that leave or enter it; every other row keeps its columns and its
+        bounds), whether each has a column in the new window, and the activity of its
+        columns outside it at the plan."""
+        lp, columns, rows = self.lp, self.lp.columns, self.lp.row_wise
+        changed = np.unique(
+            np.concatenate(
+                [
+                    columns.indices[columns.indptr[self.lo] : columns.indptr[lo]],
+                    columns.indices[columns.indptr[self.hi] : columns.indptr[hi]],
+                ]
+            )
+        )
+        start, count = rows.indptr[changed], np.diff(rows.indptr)[changed]
+        entries = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+        column = rows.indices[entries]
+        inside = (column >= lo) & (column < hi)
+        of_row = np.repeat(np.arange(len(changed)), count)[inside]
+        held = np.bincount(of_row, minlength=len(changed)) > 0
+        # Summed in the order of the model's columns, as _window sums: the same bounds.
+        inner = rows.data[entries][inside] * lp.x[column[inside]]
+        fixed = lp.activity[changed] - np.bincount(of_row, inner, minlength=len(changed))
+        return changed, held, fixed
+
+    def _hold(self, rows: np.ndarray) -> None:
+        """Record that HiGHS holds ``rows``, in this order."""
+        self.position[self.rows] = -1
+        self.rows = rows
+        self.position[rows] = np.arange(len(rows))
 
 
 def _plan(m: linopy.Model, n: pypsa.Network, source: str) -> tuple[np.ndarray, np.ndarray]:
