@@ -132,6 +132,9 @@ class _WindowedLP:
         Column scaling of the solver's units [-].
     first
         First column of each step; ``first[T]`` is the number of columns.
+    columns, row_wise
+        The rows of more than one entry (the others are column bounds), by column
+        and by row.
     """
 
     def __init__(self, m: linopy.Model, n: pypsa.Network, source: str) -> None:
