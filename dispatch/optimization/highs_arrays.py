@@ -6,8 +6,8 @@ Used by the staged solve (:mod:`dispatch.optimization.staged`), whose blocks and
 reduced LPs are cut from one matrix and passed as arrays (assigning them to a
 ``HighsLp`` converts them element by element, and HiGHS's own basis comes as a list
 of Python objects), and by the flexibility envelope
-(:mod:`dispatch.exchange.envelope`), whose thousands of window LPs each start from
-the basis of the one before.
+(:mod:`dispatch.exchange.envelope`), which passes the first window LP of each run
+with :func:`pass_lp` and then moves it inside HiGHS.
 """
 
 from __future__ import annotations
