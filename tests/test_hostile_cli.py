@@ -148,7 +148,8 @@ import json, logging, sys
 import matplotlib
 matplotlib.use("svg")
 import dispatch, pypsa
-logging.basicConfig(level=logging.INFO)  # the user's own logging, which shows INFO
+if sys.argv[3] == "configured":
+    logging.basicConfig(level=logging.INFO)  # the user's own logging, which shows INFO
 logging.getLogger("linopy").setLevel(logging.DEBUG)
 pypsa.options.set_option("api.legacy_string_dtype", False)
 
@@ -158,6 +159,7 @@ def settings():
                     ("general.allow_network_requests", "api.legacy_string_dtype")},
         "levels": {k: logging.getLogger(k).level for k in ("pypsa", "linopy")},
         "backend": matplotlib.get_backend(),
+        "root": [logging.getLogger().level, len(logging.getLogger().handlers)],
     }
 
 before = settings()
@@ -166,14 +168,18 @@ after_solve = settings()
 result.network_baseline
 result.write(sys.argv[2] + "/out")
 dispatch.export_plan(sys.argv[2] + "/out", "csv", sys.argv[2] + "/plan.csv")
+logging.getLogger("analysis").info("the user's own message")
 print(json.dumps([before, after_solve, settings()]))
 """
 
 
-def test_solving_leaves_the_users_pypsa_logging_and_matplotlib_settings(tmp_path: Path) -> None:
+@pytest.mark.parametrize("logging_", ["configured", "unconfigured"])
+def test_solving_leaves_the_users_pypsa_logging_and_matplotlib_settings(
+    tmp_path: Path, logging_: str
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYPSA_")}
     run = subprocess.run(
-        [sys.executable, "-c", SETTINGS_SCRIPT, str(TINY), str(tmp_path)],
+        [sys.executable, "-c", SETTINGS_SCRIPT, str(TINY), str(tmp_path), logging_],
         capture_output=True,
         text=True,
         env=env,
@@ -185,6 +191,10 @@ def test_solving_leaves_the_users_pypsa_logging_and_matplotlib_settings(tmp_path
     # Inside dispatch's calls, PyPSA and linopy report errors only, even to a user
     # whose logging shows INFO.
     assert "INFO:pypsa" not in run.stderr and "INFO:linopy" not in run.stderr
+    # pypsa.Network() configures the root logger where the user has not; dispatch
+    # undoes it, so the user's INFO messages stay as unshown as they were.
+    shown = "INFO:analysis:the user's own message" in run.stderr
+    assert shown == (logging_ == "configured")
 
 
 def test_settings_are_dispatchs_inside_its_calls_and_nest() -> None:

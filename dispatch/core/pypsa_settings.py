@@ -32,21 +32,27 @@ class _PypsaSettings(contextlib.ContextDecorator):
 
     A library must not change its user's settings: the first call to enter sets
     them, the last to leave restores what the user had, so that nested calls and
-    calls from several threads leave the process as they found it.
+    calls from several threads leave the process as they found it. That includes
+    the root logger, which ``pypsa.Network()`` configures (``logging.basicConfig``
+    at level INFO) where the user has not.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._depth = 0
-        self._saved: tuple[dict[str, Any], dict[str, int]] = ({}, {})
+        self._saved: tuple[dict[str, Any], dict[str, int], int, list[logging.Handler]]
+        self._saved = ({}, {}, logging.NOTSET, [])
 
     def __enter__(self) -> pypsa:
         pypsa = import_pypsa()
         with self._lock:
             if self._depth == 0:
+                root = logging.getLogger()
                 self._saved = (
                     {name: pypsa.options.get_option(name) for name in PYPSA_OPTIONS},
                     {name: logging.getLogger(name).level for name in QUIET_LOGGERS},
+                    root.level,
+                    list(root.handlers),
                 )
                 for name, value in PYPSA_OPTIONS.items():
                     pypsa.options.set_option(name, value)
@@ -60,11 +66,15 @@ class _PypsaSettings(contextlib.ContextDecorator):
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
-                options, levels = self._saved
+                options, levels, root_level, root_handlers = self._saved
                 for name, value in options.items():
                     pypsa.options.set_option(name, value)
                 for name, level in levels.items():
                     logging.getLogger(name).setLevel(level)
+                root = logging.getLogger()
+                root.setLevel(root_level)
+                for handler in [h for h in root.handlers if h not in root_handlers]:
+                    root.removeHandler(handler)
 
 
 pypsa_settings = _PypsaSettings()
