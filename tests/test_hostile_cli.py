@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,24 @@ def test_settings_are_dispatchs_inside_its_calls_and_nest() -> None:
         assert logger.level == logging.ERROR
     assert logger.level == level
     assert {k: pypsa.options.get_option(k) for k in PYPSA_OPTIONS} == options
+
+
+def test_the_forked_baselines_folder_goes_once_its_network_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from dispatch.core.processes import usable_cores
+
+    if usable_cores() < 2:
+        pytest.skip("the baseline is forked only with two usable cores")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = dispatch.solve(dispatch.load_study(TINY))
+    assert [p.name.split("-")[1] for p in tmp_path.iterdir()] == ["baseline"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        network = result.network_baseline
+    assert network.objective == pytest.approx(result.summary["baseline"]["objective"])
+    assert list(tmp_path.iterdir()) == []
+    # removed, not left to the garbage collector ("Implicitly cleaning up")
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -138,9 +138,11 @@ class BaselineNetwork:
         return self._path
 
     def load(self) -> pypsa.Network:
-        """Read the network."""
+        """Read the network, then remove the temporary folder."""
         with pypsa_settings as pypsa:
-            return pypsa.Network(self.path)
+            network = pypsa.Network(self.path)
+        self._folder.cleanup()
+        return network
 
 
 class Result:
