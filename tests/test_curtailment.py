@@ -116,3 +116,18 @@ def test_pypsa_statistics_count_links_and_geothermal_backing_off(
         components="Generator", carrier=carriers, groupby=False, round=False
     )
     assert filtered.sum() == pytest.approx(curtailment(n).sum(), abs=1e-6)
+
+
+@pytest.mark.parametrize("run", RUNS)
+@pytest.mark.parametrize("name", ["olkaria", "two_sites"])
+def test_a_written_network_is_the_file_pypsa_writes(
+    name: str, run: str, folders: dict[str, Path], tmp_path: Path
+) -> None:
+    import xarray as xr
+
+    n = read_network(folders[name] / run)
+    with pypsa_settings:
+        n.export_to_netcdf(tmp_path / "pypsa.nc")
+    ours = xr.load_dataset(folders[name] / run, decode_cf=False)
+    theirs = xr.load_dataset(tmp_path / "pypsa.nc", decode_cf=False)
+    assert ours.identical(theirs)

@@ -35,5 +35,5 @@ def to_baseline(n: pypsa.Network) -> None:
         if len(names):
             rhs = n.model.constraints[constraint].rhs.copy()
             rhs.loc[{"name": list(names)}] = 0.0
-            n.model.constraints[constraint].rhs = rhs
+            n.model.constraints[constraint].update(rhs=rhs)
     baseline_offers(n)

@@ -274,7 +274,7 @@ def baseline_offers(n: pypsa.Network) -> None:
             name = f"{entry['site']} flexibility {part}"
             if name in n.model.constraints:
                 constraint = n.model.constraints[name]
-                constraint.rhs = constraint.rhs * 0.0
+                constraint.update(rhs=constraint.rhs * 0.0)
 
 
 def is_offer_variable(n: pypsa.Network, name: str) -> bool:

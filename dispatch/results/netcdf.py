@@ -107,8 +107,4 @@ def write_netcdf4(ds: xr.Dataset, path: Path, encoding: dict[str, dict] | None =
 
 def export_network(n: pypsa.Network, path: Path) -> None:
     """``n.export_to_netcdf(path)``, written by :func:`write_netcdf4`: the same file."""
-    import pandas as pd
-
-    ds = n.export_to_netcdf()  # PyPSA's dataset and compression, no file
-    with pd.option_context("future.infer_string", False):  # as PyPSA writes it
-        write_netcdf4(ds, path)
+    write_netcdf4(n.export_to_netcdf(), path)  # PyPSA's dataset and compression
