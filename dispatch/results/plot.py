@@ -38,7 +38,8 @@ def plot_dispatch(
     result
         A solved study.
     week_start
-        First hour shown (UTC); by default :func:`telling_week`.
+        First hour shown (UTC), within the study's horizon; by default
+        :func:`telling_week`.
     site
         The site shown; by default the first.
 
@@ -46,15 +47,26 @@ def plot_dispatch(
     -------
     matplotlib.figure.Figure
         Two panels sharing the time axis: baseline (top) and flexible (bottom) [MW].
+
+    Raises
+    ------
+    ValueError
+        ``site`` is not a site of the study, or ``week_start`` is outside its horizon.
     """
     import matplotlib.pyplot as plt
 
-    site = site or next(iter(result.study.sites))
+    sites = list(result.study.sites)
+    site = sites[0] if site is None else site
+    if site not in sites:
+        raise ValueError(f"site {site!r}: not a site of the study (its sites: {', '.join(sites)})")
     ds = result.dispatch.sel(site=site)
     start = telling_week(result, site) if week_start is None else pd.Timestamp(week_start)
     if start.tzinfo is not None:
         start = start.tz_convert("UTC").tz_localize(None)
     week = ds.sel(snapshot=slice(start, start + pd.Timedelta(hours=WEEK_H - 1)))
+    if not week.sizes["snapshot"]:
+        first, last = (ds["snapshot"].to_index()[i] for i in (0, -1))
+        raise ValueError(f"week_start {start}: outside the study's horizon, {first} to {last} UTC")
     time = week["snapshot"].to_index()
     figure, axes = plt.subplots(2, 1, figsize=(12, 7), sharex=True, sharey=True)
     for ax, run in zip(axes, ("baseline", "flexible"), strict=True):

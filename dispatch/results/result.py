@@ -392,8 +392,16 @@ class Result:
         Parameters
         ----------
         week_start
-            First hour shown (UTC); by default the week with the most absorbed
-            curtailment.
+            First hour shown (UTC), within the study's horizon; by default the week
+            with the most absorbed curtailment.
+        site
+            The site shown; by default the first.
+
+        Raises
+        ------
+        ValueError
+            ``site`` is not a site of the study, or ``week_start`` is outside its
+            horizon.
         """
         from dispatch.results.plot import plot_dispatch
 
