@@ -27,6 +27,7 @@ STUDIES = {
     "min_it_ramp": "minimum IT power above the idle draw, facility ramp",
     "no_delay": "D = 0 with an initial backlog, battery with initial level",
     "two_hour_step": "2-hour steps, every asset, varying PUE, facility ramp",
+    "quarter_hour_step": "15-minute steps, prices varying within the hour, every asset",
     "vent_throughput": "geothermal steam vented as curtailment, battery throughput cost",
     "flexible_steam": "steady steam vented, flexible steam at a cost, battery throughput cost",
     "tariff": "time-of-use periods, demand charges in windows, contracted capacity, DST",

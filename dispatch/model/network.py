@@ -75,7 +75,10 @@ def build_network(study: Study) -> pypsa.Network:
     pypsa = import_pypsa()
     n = pypsa.Network(name=study.name)
     n.set_snapshots(study.snapshots.tz_localize(None))
-    n.snapshot_weightings.loc[:, :] = study.step_h
+    # PyPSA's weightings are integers (1) under pandas 3: a float table takes 0.25 h.
+    n.snapshot_weightings = n.snapshot_weightings.astype(float).assign(
+        **dict.fromkeys(n.snapshot_weightings.columns, study.step_h)
+    )
     n.meta = {
         "study": study.name,
         "run": "flexible",
