@@ -278,8 +278,8 @@ def test_validate_refuses_hours_that_are_no_whole_steps_of_the_horizon(
     assert "--hours" in line or "snapshots" in line, line
 
 
-@pytest.mark.parametrize("hours", [float("nan"), float("inf"), -1.0, 2.5])
-def test_load_study_refuses_hours_that_are_no_whole_steps(hours: float) -> None:
+@pytest.mark.parametrize("hours", [float("nan"), float("inf"), -1.0, 2.5, True, "24"])
+def test_load_study_refuses_hours_that_are_no_whole_steps(hours: object) -> None:
     with pytest.raises(ScenarioError, match="snapshots: cannot shorten"):
         load_study(TINY, hours=hours)
 

@@ -5,6 +5,7 @@ snapshots."""
 from __future__ import annotations
 
 import math
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,8 @@ def snapshot_times(
     spec = scenario.snapshots
     periods = spec.periods
     if hours is not None:
-        keep = hours / spec.step_h
+        number = isinstance(hours, numbers.Real) and not isinstance(hours, bool)
+        keep = hours / spec.step_h if number else math.nan
         if not (math.isfinite(keep) and keep.is_integer() and 1 <= keep <= periods):
             raise ScenarioError(
                 str(source),
