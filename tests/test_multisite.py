@@ -81,6 +81,14 @@ def test_example_invariants_and_independent_lp(example_result: Result) -> None:
     assert_same_optimum(example_result, independent_objectives(example_result.study))
 
 
+def test_no_negative_zero_in_the_key_figures_or_the_hourly_dataset(example_result: Result) -> None:
+    # Negated duals and flows of 0 are -0.0, which JSON and spreadsheets show as "-0".
+    assert "-0.0" not in json.dumps(example_result.summary)
+    for name, variable in example_result.dispatch.data_vars.items():
+        zeros = variable.values[variable.values == 0]
+        assert not np.signbit(zeros).any(), name
+
+
 def test_example_network_file_resolves_to_the_reported_optimum(tmp_path: Path) -> None:
     # The shipped example's network.nc (staged solve of sites joined by routes that
     # carry both classes) re-solved with n.optimize() plus the constraints the

@@ -210,13 +210,15 @@ class Result:
         currency = self.study.scenario.currency
         for target in figures["targets"].values():
             target["unit"] = target["unit"].replace("currency", currency)
-        return {
-            "study": self.study.name,
-            "currency": currency,
-            "hours": len(self.study.snapshots) * self.study.step_h,
-            **figures,
-            "units": {k: v.replace("currency", currency) for k, v in UNITS.items()},
-        }
+        return _without_negative_zeros(
+            {
+                "study": self.study.name,
+                "currency": currency,
+                "hours": len(self.study.snapshots) * self.study.step_h,
+                **figures,
+                "units": {k: v.replace("currency", currency) for k, v in UNITS.items()},
+            }
+        )
 
     @property
     def dispatch(self) -> xr.Dataset:
@@ -252,6 +254,8 @@ class Result:
             if name in COORDINATES:
                 ds[name].attrs["long_name"] = COORDINATES[name]
         for name in ds.data_vars:
+            if ds[name].dtype.kind == "f":
+                ds[name].values += 0.0  # no -0 from negated flows (-0.0 + 0.0 is 0.0)
             long_name, units = VARIABLES[name]
             ds[name].attrs.update(long_name=long_name, **cf_attributes(units, currency))
             if name not in LEVELS:
@@ -478,3 +482,15 @@ def write_dispatch_csv(table: pd.DataFrame, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as file:
         csv.writer(file, lineterminator=os.linesep).writerow([table.index.name, *table.columns])
         file.write(body)
+
+
+def _without_negative_zeros(figures: object) -> object:
+    """``figures`` with every -0.0 (e.g. a negated dual of 0) as 0.0, in nested dicts
+    and lists."""
+    if isinstance(figures, dict):
+        return {key: _without_negative_zeros(value) for key, value in figures.items()}
+    if isinstance(figures, list):
+        return [_without_negative_zeros(value) for value in figures]
+    if isinstance(figures, float):
+        return figures + 0.0
+    return figures
