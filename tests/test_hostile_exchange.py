@@ -321,3 +321,44 @@ def test_export_refuses(case: str, result: Path, tmp_path: Path) -> None:
     assert tree(folder) == before
     assert not out.exists() and not litter(tmp_path)
     assert outcome.seconds < SECONDS and outcome.peak_mib < PEAK_MIB
+
+
+def _partner_openadr_of_dispatch_program(folder: Path) -> None:
+    """The sample OpenADR events under the program ID of dispatch's plans of the tiny
+    study, which a partner learns from them."""
+    document = json.loads((PARTNER / "openadr-event.json").read_text())
+    for event in document:
+        event["programID"] = "dispatch-tiny"
+    (folder / "events.json").write_text(json.dumps(document))
+
+
+def _partner_files(folder: Path) -> None:
+    """The partner's sample signals in every format, as a partner sends them."""
+    for name in ("signals.csv", "signals.json", "signals.nc"):
+        shutil.copyfile(PARTNER / name, folder / name)
+    _partner_openadr_of_dispatch_program(folder)
+
+
+OVER_PARTNER_FILES = {
+    "csv_over_signals_csv": ("csv", "signals.csv", "signals.csv"),
+    "csv_beside_the_partner_openadr": ("csv", "events.csv", "events.json"),
+    "netcdf_over_signals_nc": ("netcdf", "signals.nc", "signals.nc"),
+    "openadr_over_events_of_dispatch_program": ("openadr", "events.json", "events.json"),
+    "openadr_over_csv_metadata": ("openadr", "signals.json", "signals.json"),
+}
+"""Exports over a partner's signals file: format, target, the file the refusal names."""
+
+
+@pytest.mark.parametrize("case", OVER_PARTNER_FILES)
+def test_export_leaves_partner_signals_alone(case: str, result: Path, tmp_path: Path) -> None:
+    fmt, target, named = OVER_PARTNER_FILES[case]
+    partner = tmp_path / "partner"
+    partner.mkdir()
+    _partner_files(partner)
+    before = tree(partner)
+
+    outcome = run_dispatch("exchange", "export", result, "--format", fmt, "--out", partner / target)
+
+    line = assert_one_line_error(outcome, "not a plan file dispatch exported")
+    assert line.startswith(f"error: {partner / named}: ")
+    assert tree(partner) == before and not litter(partner)

@@ -93,6 +93,8 @@ class CsvMetadata(MetadataModel):
     """Study the plan was made for (plan files) [-]."""
     site: str | None = None
     """Site the file is for; checked against the site it is applied to [-]."""
+    source: str | None = None
+    """What wrote the file: ``dispatch exchange export`` in plan files [-]."""
     time_zone: str | None = None
     """IANA time zone of times without a UTC offset, e.g. ``Europe/Madrid`` [-]."""
     time_step: str
@@ -126,6 +128,8 @@ class IssuedPlansMetadata(MetadataModel):
     """Span committed of each plan, and between decision times, ISO 8601 duration [-]."""
     forecast: str
     """Forecast method of the operation [-]."""
+    source: str
+    """What wrote the file: ``dispatch exchange export`` [-]."""
     fields: dict[str, ColumnMetadata]
     """Every column besides ``issue_time`` and ``time``, with its units [-]."""
     key_figures: dict[str, KeyFigureMetadata] = {}
@@ -241,6 +245,7 @@ def write_csv(table: ExchangeTable, path: Path) -> None:
         title=table.attrs.get("title", ""),
         study=table.attrs.get("study"),
         site=table.attrs.get("site"),
+        source=table.attrs.get("source"),
         time_step=format_duration(table.step),
         fields=fields,
         demand_response_calls=[

@@ -20,6 +20,10 @@ SCHEMA = "dispatch-exchange"
 """Value of the ``schema`` attribute of every netCDF and CSV exchange file."""
 SCHEMA_VERSION = "1.0"
 """The only ``schema_version`` this release reads and writes."""
+EXPORT_SOURCE = "dispatch exchange export"
+"""Value of the ``source`` attribute (netCDF, CF's "method of production") or key (CSV
+metadata) of the plan files ``dispatch exchange export`` writes; a partner's signals
+file, even with the schema above, lacks it, so an export never replaces one."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,7 @@ class ExchangeTable:
         Currency of prices and money figures.
     attrs
         ``study``, ``site`` and ``title`` of the file; of a plan, its
-        ``envelope_window_h`` [h] (a number).
+        ``envelope_window_h`` [h] (a number) and ``source`` (:data:`EXPORT_SOURCE`).
     caps
         Demand-response calls (written as calls, import limits only) or windows.
     key_figures

@@ -19,7 +19,7 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.times import format_duration
-from dispatch.exchange.fields import ISSUED_PLAN_FIELDS, KEY_FIGURES
+from dispatch.exchange.fields import EXPORT_SOURCE, ISSUED_PLAN_FIELDS, KEY_FIGURES
 from dispatch.exchange.result_folder import grid_site, read_plans, read_result_folder
 from dispatch.operation.operation_result import OperationResult
 
@@ -70,7 +70,7 @@ class IssuedPlans:
     def description(self) -> dict[str, str]:
         """What the file holds, as the attributes (netCDF) or metadata (CSV) of a file:
         ``title``, ``study``, ``site``, ``time_step``, ``lookahead``, ``commit`` (ISO
-        8601 durations) and ``forecast``."""
+        8601 durations), ``forecast`` and ``source`` (:data:`EXPORT_SOURCE`)."""
         return {
             "title": f"Plans issued by site {self.site} in the operation of study "
             f"{self.study}, and what it delivered",
@@ -80,6 +80,7 @@ class IssuedPlans:
             "lookahead": format_duration(self.step * self.lookahead_steps),
             "commit": format_duration(self.step * self.commit_steps),
             "forecast": self.forecast,
+            "source": EXPORT_SOURCE,
         }
 
     @property

@@ -37,6 +37,11 @@ from dispatch.exchange.openadr_objects import (
     ValuesMap,
 )
 
+FIGURES_REPORT = "key figures of "
+"""Start of the ``reportName`` of the key-figures report, the last object of every plan
+file written here; a partner's signals (events) have none, so an export never
+replaces them."""
+
 
 def write_openadr(table: ExchangeTable, path: Path) -> None:
     """Write an exchange table as a JSON array of OpenADR 3.0.1 objects.
@@ -162,7 +167,7 @@ def _figures_report(
         programID=program,
         eventID=event_id,
         clientName=site,
-        reportName=f"key figures of {site} in study {study}",
+        reportName=f"{FIGURES_REPORT}{site} in study {study}",
         payloadDescriptors=[
             ReportPayloadDescriptor(
                 objectType="REPORT_PAYLOAD_DESCRIPTOR", payloadType=name.upper(), units=units

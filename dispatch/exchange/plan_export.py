@@ -23,10 +23,14 @@ from dispatch.core.untrusted_input import MAX_FILE_BYTES, load_json, read_bytes
 from dispatch.exchange.csv_format import metadata_path, write_csv, write_issued_csv
 from dispatch.exchange.envelope import DEFAULT_WINDOW_H, envelope_of_network
 from dispatch.exchange.envelope_cache import folder_envelope, result_envelope
-from dispatch.exchange.fields import KEY_FIGURES, SCHEMA, SIGNAL_FIELDS, ExchangeTable
+from dispatch.exchange.fields import EXPORT_SOURCE, KEY_FIGURES, SIGNAL_FIELDS, ExchangeTable
 from dispatch.exchange.issued_plans import IssuedPlans, issued_plans
 from dispatch.exchange.netcdf_format import write_issued_netcdf, write_netcdf
-from dispatch.exchange.openadr_writer import write_issued_openadr, write_openadr
+from dispatch.exchange.openadr_writer import (
+    FIGURES_REPORT,
+    write_issued_openadr,
+    write_openadr,
+)
 from dispatch.exchange.result_folder import (
     grid_site,
     read_network,
@@ -156,6 +160,7 @@ def plan(
             "study": study,
             "site": site,
             "envelope_window_h": float(window_h),
+            "source": EXPORT_SOURCE,
         },
         key_figures=key_figures,
     )
@@ -312,7 +317,7 @@ def _is_operation(source: Result | str | Path) -> bool:
 
 def _check_export_target(path: Path, inputs: list[Path]) -> None:
     """Refuse an export file inside a folder read, over a link or a folder, or over
-    a file dispatch did not export (recognised by its schema or program name)."""
+    a file dispatch did not export (:func:`_exported_by_dispatch`)."""
     resolved = path.resolve()
     for folder in inputs:
         if resolved.is_relative_to(folder.resolve()):
@@ -325,12 +330,18 @@ def _check_export_target(path: Path, inputs: list[Path]) -> None:
         raise ScenarioError(str(path), "", "is a folder, expected a file name")
     if path.exists() and not _exported_by_dispatch(path):
         raise ScenarioError(
-            str(path), "", "exists and is not an exchange file dispatch wrote: give another name"
+            str(path), "", "exists and is not a plan file dispatch exported: give another name"
         )
 
 
 def _exported_by_dispatch(path: Path) -> bool:
-    """Whether ``path`` is a file ``dispatch exchange export`` wrote."""
+    """Whether ``path`` is a plan file ``dispatch exchange export`` wrote.
+
+    A netCDF file or CSV metadata is one if its ``source`` is :data:`EXPORT_SOURCE`, a
+    CSV if its metadata is one, an OpenADR document if :func:`_openadr_plan`. A
+    partner's signals file is none of these, though it has the same ``schema`` or
+    names dispatch's program.
+    """
     try:
         if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
             return False
@@ -345,17 +356,27 @@ def _exported_by_dispatch(path: Path) -> bool:
 
             check_netcdf_header(path, str(path))
             with xr.open_dataset(path, decode_cf=False) as ds:
-                return ds.attrs.get("schema") == SCHEMA
+                return ds.attrs.get("source") == EXPORT_SOURCE
         document = load_json(path.read_bytes(), str(path))
     except Exception:  # noqa: BLE001 - a file that cannot be read is not one of ours
         return False
     if isinstance(document, dict):  # metadata of a CSV export
-        return document.get("schema") == SCHEMA
-    return (  # OpenADR objects of a plan
-        isinstance(document, list)
-        and bool(document)
-        and all(
+        return document.get("source") == EXPORT_SOURCE
+    return _openadr_plan(document)
+
+
+def _openadr_plan(document: object) -> bool:
+    """Whether a JSON document is OpenADR objects of a ``dispatch-`` program ending with
+    the key-figures report that ends every plan file dispatch writes
+    (:data:`~dispatch.exchange.openadr_writer.FIGURES_REPORT`)."""
+    if not isinstance(document, list) or not document:
+        return False
+    last = document[-1]
+    return (
+        all(
             isinstance(o, dict) and str(o.get("programID", "")).startswith("dispatch-")
             for o in document
         )
+        and last.get("objectType") == "REPORT"
+        and str(last.get("reportName", "")).startswith(FIGURES_REPORT)
     )
