@@ -127,6 +127,17 @@ def _period(field: str, value: str) -> Callable[[list], object]:
     return lambda document: document[0]["intervalPeriod"].update({field: value})
 
 
+def _call_limit(value: float, kind: str = "IMPORT_CAPACITY_LIMIT") -> Callable[[list], object]:
+    """An edit giving the sample's demand-response call the limit ``value`` of type ``kind``."""
+
+    def edit(document: list) -> None:
+        call = document[1]
+        call["payloadDescriptors"][0]["payloadType"] = kind
+        call["intervals"][0]["payloads"][0].update(type=kind, values=[value])
+
+    return edit
+
+
 IMPORTS = {
     "openadr_duration_of_1e11_hours": (
         _openadr(_period("duration", "PT99999999999H")),
@@ -157,6 +168,20 @@ IMPORTS = {
         "JSON",
     ),
     "openadr_start_now": (_openadr(_period("start", "now")), "intervalPeriod.start"),
+    "openadr_capacity_limit_nan": (_openadr(_call_limit(float("nan"))), "IMPORT_CAPACITY_LIMIT"),
+    "openadr_capacity_limit_minus_infinity": (
+        _openadr(_call_limit(float("-inf"))),
+        "IMPORT_CAPACITY_LIMIT",
+    ),
+    "openadr_capacity_limit_negative": (_openadr(_call_limit(-5)), "IMPORT_CAPACITY_LIMIT"),
+    "openadr_capacity_limit_of_400_digits": (
+        _openadr(_call_limit(-(10**400))),
+        "IMPORT_CAPACITY_LIMIT",
+    ),
+    "openadr_export_capacity_limit_negative": (
+        _openadr(_call_limit(-1, "EXPORT_CAPACITY_LIMIT")),
+        "EXPORT_CAPACITY_LIMIT",
+    ),
     "netcdf_text_values": (
         _netcdf(lambda ds: ds.assign(import_price=ds["import_price"].astype(str))),
         "import_price",

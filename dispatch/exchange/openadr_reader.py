@@ -43,7 +43,7 @@ from dispatch.exchange.openadr_objects import (
     Program,
     Report,
 )
-from dispatch.exchange.signal_checks import signal_series
+from dispatch.exchange.signal_checks import check_values, signal_series
 
 _log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def read_openadr(path: Path, file: str) -> Signals:
     caps: list[Cap] = []
     for name, found in entries.items():
         if SIGNAL_FIELDS[name].combine == "cap":
-            caps += [Cap(name, start, start + length, value) for start, length, value in found]
+            caps += _caps(name, found, file)
         else:
             series[name] = _contiguous(name, found, file)
     site = _target_site(events, file)
@@ -467,6 +467,15 @@ def _note_randomized(period: IntervalPeriod, path: str, file: str, randomized: l
         return
     parse_duration(text.lstrip("-"), file, f"{path}.randomizeStart")
     randomized.append(f"{path}.randomizeStart {text}")
+
+
+def _caps(name: str, found: list[tuple[pd.Timestamp, pd.Timedelta, float]], file: str) -> list[Cap]:
+    """The intervals of one capacity-limit type as caps, each over its own span; the
+    limits are checked as a signal's values (finite, >= 0 [MW])."""
+    starts = pd.DatetimeIndex([start for start, _, _ in found])
+    limits = np.array([value for _, _, value in found])
+    check_values(limits, starts, SIGNAL_FIELDS[name].check, file, SIGNAL_FIELDS[name].openadr)
+    return [Cap(name, start, start + length, value) for start, length, value in found]
 
 
 def _contiguous(
