@@ -754,6 +754,22 @@ BAD_FILES = {
         ),
         ["signals.csv", "clean_share", "1.5523", "2025-01-01T01:30:00Z", "[0, 1]"],
     ),
+    "price above the scenario's range": (
+        _edit_text("signals.csv", "2025-01-01T02:30:00,0.109,", "2025-01-01T02:30:00,1e17,"),
+        ["signals.csv", "import_price", "1e+20", "2025-01-01T01:30:00", "[-1e+12, 1e+12]"],
+    ),
+    "carbon above the scenario's range": (
+        _edit_netcdf(lambda ds: ds.assign(carbon_intensity=ds["carbon_intensity"] * 0 + 1e300)),
+        ["signals.nc", "carbon_intensity", "1e+300", "2025-01-01T00:00:00", "[0, 10]"],
+    ),
+    "surplus above the scenario's range in OpenADR": (
+        _edit_openadr(lambda o: _event(o)["intervals"][5]["payloads"][5].update(values=[1e12])),
+        ["openadr-event.json", "surplus", "1e+09", "2025-01-01T05:00:00", "[0, 1e+06]"],
+    ),
+    "call limit above the scenario's range": (
+        _edit_text("signals.json", '"import_limit": 25000.0', '"import_limit": 1e15'),
+        ["signals.csv", "import_limit", "1e+12", "2025-01-01T03:00:00", "[0, 1e+06]"],
+    ),
     "ambiguous DST time": (
         _local_times(["2025-10-26T01:45:00", "2025-10-26T02:00:00"]),
         ["dst.csv", "time", "2025-10-26T02:00:00", "ambiguous"],
@@ -852,3 +868,11 @@ def test_signal_outside_the_horizon_is_refused() -> None:
     moved = SignalSeries(late.start + pd.Timedelta(days=30), late.step, late.values)
     with pytest.raises(ScenarioError, match="outside the study's"):
         apply_signals(study, Signals("late.nc", {"import_price": moved}))
+
+
+def test_apply_signals_refuses_values_outside_the_scenario_s_range() -> None:
+    study = load_study(STUDY, hours=HOURS)
+    price = read_signals(PARTNER / "signals.nc").series["import_price"]
+    huge = SignalSeries(price.start, price.step, np.full(len(price.values), 1e20))
+    with pytest.raises(ScenarioError, match=r"huge.nc: import_price: is 1e\+20 at 2025-01-01T00"):
+        apply_signals(study, Signals("huge.nc", {"import_price": huge}))

@@ -26,8 +26,9 @@ from dispatch.exchange.csv_format import read_csv
 from dispatch.exchange.fields import SIGNAL_FIELDS, Signals, SignalSeries
 from dispatch.exchange.netcdf_format import read_netcdf
 from dispatch.exchange.openadr_reader import read_openadr
-from dispatch.scenario.checks import check_consistency
+from dispatch.scenario.checks import check_consistency, check_range
 from dispatch.scenario.load import SCENARIO_FILE, load_study, scenario_path
+from dispatch.scenario.series import SERIES_FIELDS
 from dispatch.scenario.study import Study
 
 STEP_MINUTES = (15, 30, 60)
@@ -95,7 +96,8 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
     Returns
     -------
     Study
-        The same scenario with the changed series; checked like a loaded study.
+        The same scenario with the changed series; checked like a loaded study
+        (ranges of the series, cross-field rules), errors naming the partner's file.
     """
     file = signals.file
     site = site_of(study, site, file)
@@ -108,6 +110,7 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
         raise ScenarioError(
             file, "units", f"prices in {signals.currency}, the study's currency is {currency}"
         )
+    _check_ranges(signals)
     series = dict(study.series)
     for name, signal in signals.series.items():
         spec = SIGNAL_FIELDS[name]
@@ -128,6 +131,23 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
     updated = dataclasses.replace(study, series=series)
     check_consistency(dataclasses.replace(updated, source=Path(file)))
     return updated
+
+
+def _check_ranges(signals: Signals) -> None:
+    """Every signal value and cap within the range of the scenario field it sets, as a
+    loaded study's series are (:data:`~dispatch.scenario.series.SERIES_FIELDS`);
+    errors name the partner's file, the signal and its time."""
+    file = signals.file
+    for name, signal in signals.series.items():
+        check_range(signal.values, _bounds(name), signal.times, name, file)
+    for cap in signals.caps:
+        when = pd.DatetimeIndex([cap.start])
+        check_range(np.array([cap.value]), _bounds(cap.field), when, cap.field, file)
+
+
+def _bounds(name: str) -> tuple[float, float]:
+    """The closed range of the scenario field a signal sets [canonical unit]."""
+    return SERIES_FIELDS[f"grid.{SIGNAL_FIELDS[name].grid_field}"]
 
 
 def site_of(study: Study, site: str | None, file: str) -> str:
