@@ -238,6 +238,20 @@ def test_sub_intervals_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "[1].intervals[1].payloads[0]: PRICE has more than 10 intervals" in message
 
 
+def test_steps_are_bounded_over_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps of a field are counted over all events of the file, not per event (here
+    cut to 10): many events of a few values each cannot exceed the bound."""
+    monkeypatch.setattr(openadr_reader, "MAX_STEPS", 10)
+    events = [
+        price_event([0.1] * 5, id=f"day-{k}", intervalPeriod={"start": start, "duration": "PT1H"})
+        for k, start in enumerate(["2025-01-01T00:00:00Z", "2025-01-01T05:00:00Z"])
+    ]
+    assert len(read(tmp_path, [tariff_program(), *events]).series["import_price"].values) == 10
+    events[1]["intervals"].append({"id": 5, "payloads": [{"type": "PRICE", "values": [0.1]}]})
+    message = refusal(tmp_path, [tariff_program(), *events])
+    assert "[2].intervals[5].payloads[0]: PRICE has more than 10 intervals in the file" in message
+
+
 def test_report_only_file_is_refused(tmp_path: Path) -> None:
     message = refusal(tmp_path, [usage_report()])
     assert message.endswith("holds no event (report): an OpenADR file of signals needs events")

@@ -12,6 +12,7 @@ are refused as such; OpenADR 2.0b is XML and is recognised as such.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import typing
@@ -325,15 +326,17 @@ def _event_entries(
                 )
             values = _numbers(payload.values, start, f"{at} ({payload.type})", file)
             found = raw.setdefault(payload.type, [])
-            if len(found) + len(values) > MAX_STEPS:  # sub-intervals could multiply them
+            # Counted over the file, sub-intervals included, before any is built.
+            if len(entries.get(spec.name, ())) + len(found) + len(values) > MAX_STEPS:
                 raise ScenarioError(
-                    file, at, f"{payload.type} has more than {MAX_STEPS} intervals in one event"
+                    file, at, f"{payload.type} has more than {MAX_STEPS} intervals in the file"
                 )
             if len(values) == 1:
                 found.append((start, length, values[0]))
             else:
                 step = _sub_interval(length, len(values), f"{at} ({payload.type})", file)
-                found += [(start + k * step, step, value) for k, value in enumerate(values)]
+                starts = pd.date_range(start, periods=len(values), freq=step)
+                found += zip(starts, itertools.repeat(step), values, strict=False)
     for kind, found in raw.items():
         converted = decimal_shift(
             np.array([value for _, _, value in found], dtype=float), exponents[kind]
