@@ -252,6 +252,22 @@ def test_steps_are_bounded_over_the_file(tmp_path: Path, monkeypatch: pytest.Mon
     assert "[2].intervals[5].payloads[0]: PRICE has more than 10 intervals in the file" in message
 
 
+def test_a_payload_type_described_twice_or_a_program_given_twice_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Not "last wins": a price in KWH or in MWH differs by a factor 1000."""
+    event = price_event([0.1])
+    event["payloadDescriptors"] = [
+        {"payloadType": "PRICE", "units": units, "currency": "EUR"} for units in ("KWH", "MWH")
+    ]
+    message = refusal(tmp_path, [tariff_program(), event])
+    assert "[1].payloadDescriptors[1]: describes 'PRICE' a second time" in message
+    megawatt_hours = tariff_program()
+    megawatt_hours["payloadDescriptors"][0]["units"] = "MWH"
+    message = refusal(tmp_path, [tariff_program(), megawatt_hours, price_event([0.1])])
+    assert "[1].id: program 'tou-2025' appears twice" in message
+
+
 def test_report_only_file_is_refused(tmp_path: Path) -> None:
     message = refusal(tmp_path, [usage_report()])
     assert message.endswith("holds no event (report): an OpenADR file of signals needs events")

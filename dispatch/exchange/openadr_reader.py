@@ -99,17 +99,19 @@ def read_openadr(path: Path, file: str) -> Signals:
             file, "", f"holds no event ({held}): an OpenADR file of signals needs events"
         )
     descriptors: dict[str | None, dict[str, EventPayloadDescriptor]] = {}
-    for program in (o for o in objects if isinstance(o, Program)):
-        descriptors[program.id] = {
-            d.payloadType: d
-            for d in program.payloadDescriptors or []
-            if isinstance(d, EventPayloadDescriptor)
-        }
+    for i, program in enumerate(objects):
+        if not isinstance(program, Program):
+            continue
+        if program.id is not None and program.id in descriptors:
+            raise ScenarioError(
+                file, f"[{i}].id", f"program {program.id!r} appears twice: give each program once"
+            )
+        descriptors[program.id] = _descriptors(program, f"[{i}]", file)
     entries: Entries = {}
     currencies: set[str] = set()
     randomized: list[str] = []
     for i, event in events:
-        own = {d.payloadType: d for d in event.payloadDescriptors or []}
+        own = _descriptors(event, f"[{i}]", file)
         described = {**descriptors.get(event.programID, {}), **own}
         program = "in the file" if event.programID in descriptors else "not in the file"
         context = f"the event nor its program {event.programID!r} ({program})"
@@ -254,6 +256,26 @@ def _holds_object(annotation: Any) -> bool:
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return True
     return any(_holds_object(arg) for arg in typing.get_args(annotation))
+
+
+def _descriptors(
+    owner: Program | Event, where: str, file: str
+) -> dict[str, EventPayloadDescriptor]:
+    """The event payload descriptors of a program or an event by payload type; a type
+    described twice is refused (its units would be ambiguous)."""
+    described: dict[str, EventPayloadDescriptor] = {}
+    for j, descriptor in enumerate(owner.payloadDescriptors or []):
+        if not isinstance(descriptor, EventPayloadDescriptor):
+            continue
+        if descriptor.payloadType in described:
+            raise ScenarioError(
+                file,
+                f"{where}.payloadDescriptors[{j}]",
+                f"describes {short_repr(descriptor.payloadType)} a second time: give one "
+                "descriptor per payload type",
+            )
+        described[descriptor.payloadType] = descriptor
+    return described
 
 
 def _target_site(events: list[tuple[int, Event]], file: str) -> str | None:
