@@ -198,6 +198,10 @@ IMPORTS = {
         _netcdf(lambda ds: _values(ds, "surplus", np.full(168, np.inf), ("time",))),
         "surplus",
     ),
+    "netcdf_time_bounds_naming_a_signal": (
+        _netcdf(lambda ds: ds.assign(time=ds["time"].assign_attrs(bounds="import_limit"))),
+        "time.bounds",
+    ),
     "netcdf_classic_header_announcing_2e31_dimensions": (
         _file("signals.nc", CLASSIC_HEADER_BOMB),
         "header",

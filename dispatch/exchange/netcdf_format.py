@@ -66,11 +66,11 @@ def read_netcdf(path: Path, file: str) -> Signals:
         times = cf_times(ds, "time", file)
         series: dict[str, SignalSeries] = {}
         currencies = set()
-        bounds = ds.variables["time"].attrs.get("bounds")  # CF cell bounds of the steps
+        bounds = _time_bounds(ds, file)
         for name, variable in ds.data_vars.items():
             if name in PLAN_FIELDS or name in CALL_VARIABLES or name in KEY_FIGURES:
                 continue  # the plan, key figures and calls are not time-series signals
-            if isinstance(bounds, str) and name == bounds:
+            if name == bounds:
                 continue
             if name not in SIGNAL_FIELDS:
                 raise ScenarioError(file, short_name(name), unknown_field(name))
@@ -88,6 +88,23 @@ def read_netcdf(path: Path, file: str) -> Signals:
             series[name] = signal_series(file, name, times, step, values)
         caps = _netcdf_calls(ds, file)
     return Signals(file, series, caps, one_currency(currencies, file), site or None)
+
+
+def _time_bounds(ds: Any, file: str) -> str | None:
+    """The variable the ``bounds`` attribute of ``time`` names (CF cell bounds, skipped
+    on reading), None without one; it must be a (time, 2) variable, so that no signal
+    is skipped as bounds."""
+    bounds = ds.variables["time"].attrs.get("bounds")
+    if bounds is None:
+        return None
+    variable = ds.variables.get(bounds) if isinstance(bounds, str) else None
+    if variable is None or variable.dims[:1] != ("time",) or variable.shape[1:] != (2,):
+        raise ScenarioError(
+            file,
+            "time.bounds",
+            f"names {short_repr(bounds)}, which is not a variable of bounds on (time, 2)",
+        )
+    return bounds
 
 
 def _numbers(variable: Any, file: str, name: str) -> np.ndarray:
