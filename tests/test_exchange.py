@@ -667,6 +667,13 @@ def _twenty_minutes(folder: Path) -> Path:
     return folder / "odd.csv"
 
 
+def _plan_alone(folder: Path) -> Path:
+    """A CSV of a plan without signals, as a partner might send back a plan trimmed."""
+    (folder / "plan.csv").write_text("time,grid_import\n2025-01-01T00:00:00Z,20\n")
+    _write_metadata(folder / "plan.json", {"grid_import": "MW"})
+    return folder / "plan.csv"
+
+
 def _event(objects: list) -> dict:
     return objects[0]
 
@@ -770,6 +777,7 @@ BAD_FILES = {
         _edit_text("signals.json", '"import_limit": 25000.0', '"import_limit": 1e15'),
         ["signals.csv", "import_limit", "1e+12", "2025-01-01T03:00:00", "[0, 1e+06]"],
     ),
+    "CSV without signals": (_plan_alone, ["plan.csv", "holds no signal"]),
     "ambiguous DST time": (
         _local_times(["2025-10-26T01:45:00", "2025-10-26T02:00:00"]),
         ["dst.csv", "time", "2025-10-26T02:00:00", "ambiguous"],

@@ -61,7 +61,8 @@ def read_signals(path: str | Path) -> Signals:
     Raises
     ------
     ScenarioError
-        One line naming the file, the field and, for values, the time.
+        One line naming the file, the field and, for values, the time; a file without
+        signals (e.g. a CSV of the plan alone) is refused, as it would change nothing.
     """
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
@@ -72,7 +73,12 @@ def read_signals(path: str | Path) -> Signals:
             "unknown exchange format: expected .nc (netCDF), .csv (CSV with .json "
             "metadata) or .json (OpenADR 3.0.1)",
         )
-    return reader(path, str(path))
+    signals = reader(path, str(path))
+    if not signals.series and not signals.caps:
+        raise ScenarioError(
+            str(path), "", "holds no signal and no demand-response call: no signals to import"
+        )
+    return signals
 
 
 def apply_signals(study: Study, signals: Signals, site: str | None = None) -> Study:
