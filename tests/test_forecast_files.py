@@ -161,6 +161,7 @@ def _drop_issue(text: str, day: str) -> str:
             "valid time 2025-03-01T02:00:00Z lies between two study steps",
         ),
         (None, lambda m: {**m, "time_zone": "Mars/Olympus"}, "time_zone", "unknown IANA"),
+        (None, lambda m: {**m, "time_zone": "localtime"}, "time_zone", "unknown IANA"),
         (
             lambda t: _drop_issue(t, "2025-03-03"),
             None,

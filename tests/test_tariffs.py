@@ -216,6 +216,7 @@ def test_energy_periods_expand_to_the_price_series_in_local_time(
         ),
         ({"fixed_charge_per_mw_month": 5}, 100, "fixed_charge_per_mw_month", "contracted_mw"),
         ({"time_zone": "Mars/Olympus"}, 100, "time_zone", "IANA"),
+        ({"time_zone": "localtime"}, 100, "time_zone", "IANA"),  # this host's zone
         ({"demand_charges": [{"price_per_mw_month": 1, "weekdays": [8]}]}, 100, "weekdays", "7"),
         (
             {"demand_charges": [{"price_per_mw_month": 1, "months": [1] * 10_000}]},

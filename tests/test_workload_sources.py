@@ -225,6 +225,8 @@ def test_shape_refuses_firm_filling_the_capacity():
     [
         {"firm": 1.5},
         {"time_zone": "Mars/Olympus"},
+        {"time_zone": "localtime"},  # this host's zone: the trace would mean another elsewhere
+        {"time_zone": "posix/Europe/Madrid"},  # a path, not a name
         {"diurnal": ((6.0, 1.0), (3.0, 1.0))},
         {"batch_hours": (18.0, 9.0)},
         {"seed": -1},

@@ -150,14 +150,28 @@ def localize(
     return in_range(utc.tz_convert("UTC"), file, name)
 
 
+def iana_zone(name: str) -> zoneinfo.ZoneInfo:
+    """An IANA time zone by name, e.g. ``Europe/Madrid``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not one: also ``localtime``, this machine's own zone (a file's
+        times would mean something else on another host), and file paths such as
+        ``posix/Europe/Madrid``.
+    """
+    if name == "localtime" or name not in zoneinfo.available_timezones():
+        raise ValueError(f"unknown IANA time zone {short_repr(name)}")
+    return zoneinfo.ZoneInfo(name)
+
+
 def time_zone(name: str, file: str) -> zoneinfo.ZoneInfo:
-    """An IANA time zone by name."""
+    """An IANA time zone by name (:func:`iana_zone`), or a :class:`ScenarioError` on
+    ``file``'s ``time_zone``."""
     try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise ScenarioError(
-            file, "time_zone", f"unknown IANA time zone {short_repr(name)}"
-        ) from None
+        return iana_zone(name)
+    except ValueError as error:
+        raise ScenarioError(file, "time_zone", str(error)) from None
 
 
 def check_grid(times: pd.DatetimeIndex, step: pd.Timedelta, file: str, name: str) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from dispatch.core.times import iana_zone
 from dispatch.scenario.quantities import (
     Power,
     Price,
@@ -54,7 +55,7 @@ class TimeWindow(StrictModel):
         if self.months is not None:
             inside &= np.isin(local.month, self.months)
         if self.weekdays is not None:
-            inside &= np.isin(local.dayofweek + 1, self.weekdays)
+            inside &= np.isin(local.day_of_week + 1, self.weekdays)
         hour = local.hour
         if self.start_hour < self.end_hour:
             inside &= (hour >= self.start_hour) & (hour < self.end_hour)
@@ -120,8 +121,8 @@ class Tariff(StrictModel):
     def _known_zone(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                zoneinfo.ZoneInfo(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                iana_zone(value)
+            except ValueError:
                 fail_field("time_zone", value, "is not a known IANA time zone", "Tariff")
         return value
 
@@ -172,7 +173,8 @@ def _week_hours(windows: list[EnergyPeriod]) -> np.ndarray:
     counts = np.zeros((12, 7, 24), dtype=int)
     for window in windows:
         inside = window.contains(hours)
-        np.add.at(counts, (hours.month[inside] - 1, hours.dayofweek[inside], hours.hour[inside]), 1)
+        week_hour = (hours.month[inside] - 1, hours.day_of_week[inside], hours.hour[inside])
+        np.add.at(counts, week_hour, 1)
     return counts
 
 

@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import re
-import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import staged_folder, write_file_atomic
+from dispatch.core.times import iana_zone
 from dispatch.scenario.load import SCENARIO_FILE, load_study
 from dispatch.scenario.quantities import MAX_NAME
 from dispatch.sources.study_files import (
@@ -340,8 +340,8 @@ def _zone_of_longitude(longitude: float) -> str:
 
 def _check_zone(zone: str) -> None:
     try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        iana_zone(zone)
+    except ValueError:
         raise ScenarioError("--tz", "", f"{zone!r} is not an IANA time zone") from None
 
 

@@ -343,7 +343,7 @@ def _irradiance(
         "apparent_zenith"
     ].to_numpy()
     if "dhi" not in data:
-        erbs = irradiance.erbs(data["ghi"].to_numpy(), zenith, middle.dayofyear.to_numpy())
+        erbs = irradiance.erbs(data["ghi"].to_numpy(), zenith, middle.day_of_year.to_numpy())
         data["dni"], data["dhi"] = erbs["dni"], erbs["dhi"]
         return data, ["dni, dhi derived from ghi with pvlib's Erbs model"]
     dni = irradiance.dni(data["ghi"], data["dhi"], pd.Series(zenith, index=data.index))

@@ -13,7 +13,6 @@ hours of 2025 it is exactly the workload of the shipped examples
 from __future__ import annotations
 
 import math
-import zoneinfo
 from typing import Annotated
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from dispatch.core.errors import ScenarioError
-from dispatch.core.times import iso
+from dispatch.core.times import iana_zone, iso
 from dispatch.scenario.quantities import MAX_DELAY_H, Price, StrictModel
 
 COLUMNS = ("firm_mw", "deferrable_mwh", "interruptible_mw")
@@ -55,10 +54,7 @@ Hours = Annotated[float, Field(ge=0, le=24)]
 
 def check_time_zone(name: str) -> str:
     """An IANA time zone name, or a ValueError pydantic reports on the field."""
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown IANA time zone {name!r}") from None
+    iana_zone(name)
     return name
 
 
