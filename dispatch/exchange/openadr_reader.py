@@ -12,7 +12,6 @@ are refused as such; OpenADR 2.0b is XML and is recognised as such.
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import re
 import typing
@@ -66,7 +65,49 @@ _SHOWN = 8
 """Most ignored properties a warning names."""
 
 _TYPES = {f.openadr: f for f in SIGNAL_FIELDS.values()}
-Entries = dict[str, list[tuple[pd.Timestamp, pd.Timedelta, float]]]
+
+
+class _Intervals:
+    """Intervals of one payload type, in the order found: starts [ns since 1970, UTC],
+    durations [ns] and values, kept in arrays, so that a million sub-intervals cost
+    no Python object each."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._single: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self.count = 0
+
+    def add(self, start: pd.Timestamp, step: pd.Timedelta, values: list[float]) -> None:
+        """``values`` in sub-intervals of ``step`` from ``start``."""
+        first, length = start.as_unit("ns").value, step.as_unit("ns").value
+        if len(values) == 1:  # most intervals: no arrays of one
+            for column, item in zip(self._single, (first, length, values[0]), strict=True):
+                column.append(item)
+            self.count += 1
+            return
+        starts = first + length * np.arange(len(values), dtype=np.int64)
+        self.extend(starts, np.full(len(values), length, dtype=np.int64), np.array(values, float))
+
+    def extend(self, starts: np.ndarray, lengths: np.ndarray, values: np.ndarray) -> None:
+        """Intervals given as arrays, as :meth:`arrays` returns them."""
+        self._flush()
+        self._parts.append((starts, lengths, values))
+        self.count += len(values)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Starts [ns since 1970, UTC], durations [ns] and values, in the order found."""
+        self._flush()
+        starts, lengths, values = zip(*self._parts, strict=True)
+        return np.concatenate(starts), np.concatenate(lengths), np.concatenate(values)
+
+    def _flush(self) -> None:
+        if self._single[0]:
+            starts, lengths, values = self._single
+            self._parts.append((np.array(starts), np.array(lengths), np.array(values, float)))
+            self._single = ([], [], [])
+
+
+Entries = dict[str, _Intervals]
 
 
 def read_openadr(path: Path, file: str) -> Signals:
@@ -332,7 +373,7 @@ def _event_entries(
     (OpenADR 3.1.1 User Guide, 7.3 "multi-valued payloads").
     """
     exponents: dict[str, int] = {}
-    raw: Entries = {}  # in the payload's units
+    raw: Entries = {}  # this event's, in the payload's units
     for i, (interval, (start, length)) in enumerate(zip(event.intervals, spans, strict=True)):
         for j, payload in enumerate(interval.payloads):
             at = f"{where}.intervals[{i}].payloads[{j}]"
@@ -347,26 +388,20 @@ def _event_entries(
                     spec, descriptors.get(payload.type), context, where, file, currencies
                 )
             values = _numbers(payload.values, start, f"{at} ({payload.type})", file)
-            found = raw.setdefault(payload.type, [])
+            found = raw.setdefault(payload.type, _Intervals())
+            earlier = entries[spec.name].count if spec.name in entries else 0
             # Counted over the file, sub-intervals included, before any is built.
-            if len(entries.get(spec.name, ())) + len(found) + len(values) > MAX_STEPS:
+            if earlier + found.count + len(values) > MAX_STEPS:
                 raise ScenarioError(
                     file, at, f"{payload.type} has more than {MAX_STEPS} intervals in the file"
                 )
-            if len(values) == 1:
-                found.append((start, length, values[0]))
-            else:
-                step = _sub_interval(length, len(values), f"{at} ({payload.type})", file)
-                starts = pd.date_range(start, periods=len(values), freq=step)
-                found += zip(starts, itertools.repeat(step), values, strict=False)
+            found.add(
+                start, _sub_interval(length, len(values), f"{at} ({payload.type})", file), values
+            )
     for kind, found in raw.items():
-        converted = decimal_shift(
-            np.array([value for _, _, value in found], dtype=float), exponents[kind]
-        )
-        entries.setdefault(_TYPES[kind].name, []).extend(
-            (start, length, value)
-            for (start, length, _), value in zip(found, converted.tolist(), strict=True)
-        )
+        starts, lengths, values = found.arrays()
+        converted = decimal_shift(values, exponents[kind])
+        entries.setdefault(_TYPES[kind].name, _Intervals()).extend(starts, lengths, converted)
 
 
 def _numbers(values: list[Any], start: pd.Timestamp, at: str, file: str) -> list[float]:
@@ -494,25 +529,32 @@ def _note_randomized(period: IntervalPeriod, path: str, file: str, randomized: l
     randomized.append(f"{path}.randomizeStart {text}")
 
 
-def _caps(name: str, found: list[tuple[pd.Timestamp, pd.Timedelta, float]], file: str) -> list[Cap]:
+def _caps(name: str, found: _Intervals, file: str) -> list[Cap]:
     """The intervals of one capacity-limit type as caps, each over its own span; the
     limits are checked as a signal's values (finite, >= 0 [MW])."""
-    starts = pd.DatetimeIndex([start for start, _, _ in found])
-    limits = np.array([value for _, _, value in found])
-    check_values(limits, starts, SIGNAL_FIELDS[name].check, file, SIGNAL_FIELDS[name].openadr)
-    return [Cap(name, start, start + length, value) for start, length, value in found]
+    starts, lengths, limits = found.arrays()
+    times = _utc(starts)
+    check_values(limits, times, SIGNAL_FIELDS[name].check, file, SIGNAL_FIELDS[name].openadr)
+    ends = _utc(starts + lengths)
+    return [
+        Cap(name, start, end, limit)
+        for start, end, limit in zip(times, ends, limits.tolist(), strict=True)
+    ]
 
 
-def _contiguous(
-    name: str, found: list[tuple[pd.Timestamp, pd.Timedelta, float]], file: str
-) -> SignalSeries:
+def _utc(starts: np.ndarray) -> pd.DatetimeIndex:
+    """Times given in ns since 1970, UTC."""
+    return pd.DatetimeIndex(starts.view("datetime64[ns]")).tz_localize("UTC")
+
+
+def _contiguous(name: str, found: _Intervals, file: str) -> SignalSeries:
     """The intervals of one payload type as a regular series: one duration, no gaps."""
-    found = sorted(found, key=lambda entry: entry[0])
-    steps = {length for _, length, _ in found}
+    starts, lengths, values = found.arrays()
+    order = np.argsort(starts, kind="stable")
+    steps = [pd.Timedelta(int(length)) for length in np.unique(lengths)]
     kind = SIGNAL_FIELDS[name].openadr
     if len(steps) > 1:
-        listed = ", ".join(format_duration(s) for s in sorted(steps))
+        listed = ", ".join(format_duration(s) for s in steps)
         raise ScenarioError(file, kind, f"intervals of different durations ({listed}) are not read")
-    times = pd.DatetimeIndex([start for start, _, _ in found])
-    values = np.array([value for _, _, value in found])
-    return signal_series(file, name, times, steps.pop(), values, f"{kind} intervals", kind)
+    times, values = _utc(starts[order]), values[order]
+    return signal_series(file, name, times, steps[0], values, f"{kind} intervals", kind)
