@@ -229,6 +229,8 @@ def test_the_command_writes_the_result_files_and_the_plans(tiny: Path, tmp_path:
         (["--lookahead-h", "12"], "error: --lookahead-h: 12 h is less than commit_h (24 h)"),
         (["--forecast", "clairvoyant"], "error: --forecast: is 'clairvoyant', must be one of"),
         (["--lookahead-h", "1.5"], "error: --lookahead-h: must be a multiple of the step"),
+        (["--lookahead-h", "1e20"], "error: --lookahead-h: is 1e+20 h, above the limit of"),
+        (["--commit-h", "1e20"], "error: --commit-h: is 1e+20 h, above the limit of"),
     ],
 )
 def test_a_bad_option_is_one_line_naming_the_option(
@@ -292,3 +294,21 @@ def test_committed_work_keeps_the_facility_ramp(
     plan = BlockWork(np.zeros(2), np.zeros(2), np.array(planned))
     work = committed_work(study, "s", 0, plan, BacklogQueue(0), before)
     np.testing.assert_allclose(work.interruptible, served)
+
+
+def test_a_lookahead_beyond_the_horizon_plans_to_its_end(tiny: Path) -> None:
+    # A million hours ahead of a 4 h study: the same operation as 4 h ahead, whose
+    # plans have the horizon's 4 steps, not a million (the export reads them).
+    study = load_study(tiny)
+    far = operate(study, lookahead_h=1e6, commit_h=1e6)
+    near = operate(study, lookahead_h=4, commit_h=4)
+    assert far.summary["operation"]["lookahead_h"] == 1e6  # the setting used
+    for name in ("total_cost", "absorbed_mwh"):
+        assert far.summary[name] == pytest.approx(near.summary[name], rel=1e-9)
+    np.testing.assert_allclose(
+        sum(far.flexible["s"].facility_power.values()),
+        sum(near.flexible["s"].facility_power.values()),
+    )
+    assert far.plans.sizes["step"] == near.plans.sizes["step"] == 4
+    assert (far.plans.attrs["lookahead_h"], far.plans.attrs["commit_h"]) == (4, 4)
+    xr.testing.assert_identical(far.plans.drop_attrs(), near.plans.drop_attrs())

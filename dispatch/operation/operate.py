@@ -106,7 +106,9 @@ def operate(
     ------
     ScenarioError
         For a study operation does not handle, or lookahead and commit hours that
-        are not whole steps with ``0 < commit_h <= lookahead_h``.
+        are not whole steps with ``0 < commit_h <= lookahead_h`` and both at most
+        :data:`~dispatch.scenario.quantities.MAX_ROLLING_H`. A lookahead beyond the
+        horizon's end plans to that end: its plans are no longer.
     InfeasibleError
         If the perfect-foresight study, or a window planned from forecasts, has no
         solution.
@@ -123,12 +125,13 @@ def operate(
     lookahead_h = settings.lookahead_h if lookahead_h is None else lookahead_h
     commit_h = settings.commit_h if commit_h is None else commit_h
     lookahead, commit = _steps(study, lookahead_h, commit_h)
+    planned = min(lookahead, len(study.snapshots))  # no plan reaches beyond the horizon
     forecast, described = _forecast(study, forecast, seed)
-    check_forecast(forecast, study, lookahead, commit)
+    check_forecast(forecast, study, planned, commit)
     started = time.perf_counter()
     perfect = solve(study, solver_options=solver_options, parallel=parallel)
     perfect_s = time.perf_counter() - started
-    rolling = _RollingHorizon(study, perfect, lookahead, commit, forecast, solver_options)
+    rolling = _RollingHorizon(study, perfect, planned, commit, forecast, solver_options)
     rolling.run()
     result = rolling.result(
         {

@@ -189,7 +189,9 @@ class OperationResult(Result):
     @property
     def plans(self) -> xr.Dataset:
         """The plans as issued: each variable by site, decision time and step of the
-        plan, NaN past the horizon's end; CF attributes as ``dispatch``."""
+        plan, NaN past the horizon's end; CF attributes as ``dispatch``. A plan has as
+        many steps as the lookahead, at most those of the horizon: the attributes
+        ``lookahead_h`` and ``commit_h`` are cut there too [h]."""
         if self._plans is None:
             self._plans = self._build_plans()
         return self._plans
@@ -231,8 +233,9 @@ class OperationResult(Result):
             study=study.name,
             currency=currency,
             step_h=study.step_h,
-            lookahead_h=self.operation["lookahead_h"],
-            commit_h=self.operation["commit_h"],
+            # those of the plans: cut, as they are, at the horizon's end
+            lookahead_h=steps * study.step_h,
+            commit_h=min(self.operation["commit_h"], steps * study.step_h),
             forecast=str(self.operation["forecast"]["method"]),
             Conventions=CONVENTIONS,
         )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dispatch.core.errors import ScenarioError
 from dispatch.scenario.flexibility import check_flexibility_markets
+from dispatch.scenario.quantities import MAX_ROLLING_H
 from dispatch.scenario.study import Study
 
 
@@ -153,8 +154,9 @@ def check_rolling_horizon(
     commit_h: float,
     fields: tuple[str, str] = ROLLING_HORIZON_FIELDS,
 ) -> None:
-    """Raise unless the rolling horizon moves by whole steps of ``study`` and commits at
-    most what it plans [h].
+    """Raise unless the rolling horizon moves by whole steps of ``study``, each at most
+    :data:`~dispatch.scenario.quantities.MAX_ROLLING_H`, and commits at most what it
+    plans [h].
 
     Parameters
     ----------
@@ -166,6 +168,9 @@ def check_rolling_horizon(
     for field, hours in zip(fields, (lookahead_h, commit_h), strict=True):
         if not hours > 0:
             raise ScenarioError(str(study.source), field, f"is {hours:g} h, must be positive")
+        if hours > MAX_ROLLING_H:
+            limit = f"above the limit of {MAX_ROLLING_H:,.0f} h"
+            raise ScenarioError(str(study.source), field, f"is {hours:g} h, {limit}")
         _check_whole_steps(study, field, hours)
     if commit_h > lookahead_h:
         lookahead, commit = (field.removeprefix("operation.") for field in fields)

@@ -14,6 +14,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 MAX_PERIODS = 1_000_000
 """Most snapshots of a study [-]."""
+MAX_ROLLING_H = 24.0 * MAX_PERIODS
+"""Longest lookahead or commit interval of an operation, as a scenario field or a
+command line option; a plan never reaches beyond the horizon's end [h]."""
 FIRST_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 """Earliest first snapshot [-]."""
 LAST_END = dt.datetime(2262, 4, 11, tzinfo=dt.UTC)

@@ -37,6 +37,7 @@ from dispatch.scenario.quantities import (
     MAX_DELAY_H,
     MAX_EMISSIONS_TCO2,
     MAX_PERIODS,
+    MAX_ROLLING_H,
     Energy,
     EnergySeries,
     Milliseconds,
@@ -294,9 +295,9 @@ class Operation(StrictModel):
     """Operation in a rolling horizon (``dispatch operate``): every ``commit_h`` the
     next ``lookahead_h`` are planned from forecasts and the first ``commit_h`` kept."""
 
-    lookahead_h: Annotated[float, Field(gt=0, le=24 * MAX_PERIODS)] = 48.0
+    lookahead_h: Annotated[float, Field(gt=0, le=MAX_ROLLING_H)] = 48.0
     """Hours planned at each decision time; a multiple of the step [h]."""
-    commit_h: Annotated[float, Field(gt=0, le=24 * MAX_PERIODS)] = 24.0
+    commit_h: Annotated[float, Field(gt=0, le=MAX_ROLLING_H)] = 24.0
     """Hours between decision times, kept of each plan; a multiple of the step, at
     most ``lookahead_h`` [h]."""
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
