@@ -18,6 +18,7 @@ import pytest
 import xarray as xr
 
 from dispatch import ScenarioError, load_study
+from dispatch.core.untrusted_input import MAX_SERIES_FILE_BYTES
 from dispatch.core.yaml_reader import MAX_YAML_BYTES, MAX_YAML_DEPTH, read_yaml
 from dispatch.scenario.load import parse_scenario
 from dispatch.scenario.schema import MAX_PERIODS, Site, series_bounds
@@ -382,3 +383,30 @@ def test_series_values_from_files_keep_the_bounds_of_constants(tmp_path: Path) -
     path.write_text(path.read_text().replace(",100\n", ",1e300\n", 1))
     with pytest.raises(ScenarioError, match="sites.s.grid.import_price: is 1e[+]300"):
         load_study(folder)
+
+
+def test_csv_series_of_millions_of_rows_is_refused_after_the_rows_the_study_needs(
+    tmp_path: Path,
+) -> None:
+    # 2,000,000 valid hourly rows (64 MB) for a study of 4 snapshots: read whole, they
+    # took hundreds of MB before the row count was checked.
+    times = np.datetime_as_string(
+        np.datetime64("2025-06-01T00") + np.arange(2_000_000).astype("timedelta64[h]")
+    )
+    rows = "\n".join(np.char.add(times.astype(str), "Z,0,0.5,100"))
+    edit = write("profiles.csv", "time,arr,solar,price\n" + rows + "\n")
+    outcome = run_dispatch("validate", hostile_study(tmp_path, edit), timeout=60)
+    assert_one_line_error(outcome, "profiles.csv", "time", "more than 4 rows")
+    baseline = run_dispatch("validate", TINY, timeout=60)
+    assert outcome.peak_mib < baseline.peak_mib + 50, (outcome.peak_mib, baseline.peak_mib)
+
+
+def test_csv_series_above_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    def sparse(folder: Path) -> None:  # a file of MAX_SERIES_FILE_BYTES + 1 that takes no disk
+        with (folder / "profiles.csv").open("r+b") as stream:
+            stream.truncate(MAX_SERIES_FILE_BYTES + 1)
+
+    outcome = run_dispatch("validate", hostile_study(tmp_path, sparse), timeout=60)
+    line = assert_one_line_error(outcome, "profiles.csv")
+    assert "above the 512 MB limit for series files" in line
+    assert outcome.seconds < 20

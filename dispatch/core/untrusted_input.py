@@ -25,6 +25,9 @@ MAX_FILE_BYTES = 50 * 2**20
 """Largest inbound file read [bytes]."""
 MAX_STEPS = 1_000_000
 """Most time steps of one field read (about 28 years of 15-minute data) [-]."""
+MAX_SERIES_FILE_BYTES = 512 * 2**20
+"""Largest CSV series file of a study read: a million snapshots of about 20 columns
+[bytes]."""
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
@@ -41,17 +44,29 @@ def short_name(name: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_size(path: Path, file: str) -> None:
-    """Refuse a missing file, a non-file, or one above :data:`MAX_FILE_BYTES`."""
+def check_size(
+    path: Path, file: str, limit: int | None = None, kind: str = "exchange files"
+) -> None:
+    """Refuse a missing file, a non-file, or one above ``limit`` [bytes].
+
+    Parameters
+    ----------
+    path
+        The file.
+    file
+        The file as the user named it, for the error.
+    limit
+        Largest size read [bytes]; None: :data:`MAX_FILE_BYTES` (read when called).
+    kind
+        What the limit is for, in the error (``"exchange files"``).
+    """
+    limit = MAX_FILE_BYTES if limit is None else limit
     if not path.is_file():
         raise ScenarioError(file, "", "no such file")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > limit:
         raise ScenarioError(
-            file,
-            "",
-            f"is {size / 2**20:.1f} MB, above the {MAX_FILE_BYTES // 2**20} MB limit "
-            "for exchange files",
+            file, "", f"is {size / 2**20:.1f} MB, above the {limit // 2**20} MB limit for {kind}"
         )
 
 

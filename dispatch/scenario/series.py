@@ -14,6 +14,7 @@ import pandas as pd
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.units import parse_units
+from dispatch.core.untrusted_input import MAX_SERIES_FILE_BYTES, check_size
 from dispatch.scenario.assets import GridRegion
 from dispatch.scenario.schema import Scenario, Site, series_bounds
 
@@ -147,9 +148,11 @@ class SeriesReader:
             )
         if not path.is_file():
             raise ScenarioError(str(source), field_name, f"no such file {file_name!r}")
-        read_file = _read_netcdf if path.suffix == ".nc" else _read_csv
         try:
-            table = read_file(path, file_name)
+            if path.suffix == ".nc":
+                table = _read_netcdf(path, file_name)
+            else:
+                table = _read_csv(path, file_name, len(self.full))
         except ScenarioError:
             raise
         except Exception as exc:  # pandas, xarray and netCDF4 raise many types on hostile files
@@ -216,15 +219,31 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
     return table
 
 
-def _read_csv(path: Path, file_name: str) -> pd.DataFrame:
-    """The columns of a CSV file of series, on its first column ``time`` in UTC."""
+def _read_csv(path: Path, file_name: str, rows: int) -> pd.DataFrame:
+    """The columns of a CSV file of series, on its first column ``time`` in UTC.
+
+    Parameters
+    ----------
+    path
+        The file, at most :data:`~dispatch.core.untrusted_input.MAX_SERIES_FILE_BYTES`.
+    file_name
+        The file as the scenario names it, for the errors.
+    rows
+        Rows the study needs, one a snapshot: no more are read, a file with more is
+        refused [-].
+    """
+    check_size(path, file_name, MAX_SERIES_FILE_BYTES, "series files")
     header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
     if header.iloc[0] != "time":
         raise ScenarioError(file_name, "time", "first column must be named 'time'")
     if header.duplicated().any():
         column = header[header.duplicated()].iloc[0]
         raise ScenarioError(file_name, str(column), "names two columns")
-    table = pd.read_csv(path, index_col=0)
+    table = pd.read_csv(path, index_col=0, nrows=rows + 1)
+    if len(table) > rows:
+        raise ScenarioError(
+            file_name, "time", f"has more than {rows} rows, the study has {rows} snapshots"
+        )
     labels = table.index.astype(str)
     try:
         times = pd.to_datetime(labels, format="ISO8601", utc=True)
