@@ -259,6 +259,18 @@ HOSTILE = {
         [*PLACE, "--weather", TMY, "--wh-per-request", "0"],
         ["--wh-per-request"],
     ),
+    "rate_nan_without_prices": ([*PLACE, "--weather", TMY, "--rate", "nan"], ["--rate", "nan"]),
+    "rate_without_prices": ([*PLACE, "--weather", TMY, "--rate", "2"], ["--rate", "--prices"]),
+    "rate_negative_with_prices_in_the_study_currency": (
+        [*PLACE, "--weather", TMY, "--prices", SOURCES / "market" / "entsoe_old_spring.csv"]
+        + ["--rate=-1"],
+        ["--rate", "-1"],
+    ),
+    "rate_with_prices_in_the_study_currency": (
+        [*PLACE, "--weather", TMY, "--prices", SOURCES / "market" / "entsoe_old_spring.csv"]
+        + ["--rate", "2"],
+        ["entsoe_old_spring.csv", "rate", "in EUR"],
+    ),
     "prices_not_covering": (
         [
             *PLACE,
@@ -326,3 +338,13 @@ def test_a_request_trace_scales_with_the_energy_per_request(tmp_path: Path) -> N
     # 0.65 of the requests are real-time work; the trace's range bounds each hour's.
     assert 0.65 * 1000 * requests.min() / 1e6 <= firm[0].min() <= firm[0].max()
     assert firm[0].max() <= 0.65 * 1000 * requests.max() / 1e6
+
+
+@pytest.mark.parametrize("rate", [float("nan"), -1.0, 0.0, 2.0])
+def test_read_prices_refuses_a_rate_it_would_not_apply(rate: float) -> None:
+    # Prices in EUR for a study in EUR: no rate applies, a bad one is bad all the same.
+    snapshots = pd.date_range("2025-03-30", periods=24, freq="h", tz="UTC")
+    with pytest.raises(ScenarioError, match=r"entsoe_old_spring.csv: rate: "):
+        read_prices(
+            SOURCES / "market" / "entsoe_old_spring.csv", snapshots, currency="EUR", rate=rate
+        )

@@ -71,7 +71,7 @@ def read_prices(
         The study's currency, ISO 4217 (``EUR``).
     rate
         Units of the study's currency per unit of the file's currency [-]; needed
-        only if they differ.
+        if they differ, refused if they do not; positive and finite.
 
     Returns
     -------
@@ -86,6 +86,9 @@ def read_prices(
     file = str(path)
     if not (isinstance(currency, str) and _CURRENCY.match(currency)):
         raise ScenarioError(file, "currency", f"{short_repr(currency)} is not an ISO 4217 code")
+    positive = isinstance(rate, int | float) and math.isfinite(rate) and rate > 0
+    if rate is not None and not positive:
+        raise ScenarioError(file, "rate", f"{short_repr(rate)} must be a positive number")
     header, table = _read_csv(Path(path), file)
     if is_entsoe(header):
         values, units, column = entsoe_prices(table, file)
@@ -105,9 +108,13 @@ def read_prices(
                 f"prices in {conversion.currency}, the study's currency is {currency}: "
                 f"give the rate ({currency} per {conversion.currency})",
             )
-        if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
-            raise ScenarioError(file, "rate", f"{short_repr(rate)} must be a positive number")
         prices = prices * rate
+    elif rate is not None:  # not silently left unused
+        raise ScenarioError(
+            file,
+            "rate",
+            f"is given, but the prices are in {currency}, the study's currency: give no rate",
+        )
     series = pd.Series(prices, index=values.index, name="import_price")
     return on_snapshots(series, snapshots, file, short_name(column))
 

@@ -147,7 +147,8 @@ def new_study(
     currency
         The study's currency (ISO 4217) [-].
     rate
-        Study currency per unit of the price file's currency, where they differ [-].
+        Study currency per unit of the price file's currency: needed where they
+        differ, refused elsewhere; positive and finite [-].
     pue
         Power usage effectiveness (default :data:`PUE`) [-].
     time_zone
@@ -181,6 +182,10 @@ def new_study(
     pue = _positive("--pue", PUE if pue is None else pue)
     if pue < 1:
         raise ScenarioError("--pue", "", f"is {pue:g}, must be at least 1")
+    if rate is not None:
+        rate = _positive("--rate", rate)
+        if prices is None:
+            raise ScenarioError("--rate", "", "converts the prices of --prices: give no rate")
     zone = time_zone or _zone_of_longitude(longitude)
     _check_zone(zone)
     _check_new_folder(folder)
