@@ -136,6 +136,10 @@ BAD_SWEEPS = [
     ({**SMALL, "hours": 2.5}, ["sweep.yaml: hours", "cannot shorten"]),
     ({**SMALL, "variants": [{"name": "../up", "set": {}}]}, ["variants.0.name", "pattern"]),
     ({**SMALL, "variants": [{"name": "a"}, {"name": "a"}]}, ["two variants are named 'a'"]),
+    (
+        {**SMALL, "variants": [{"name": "A"}, {"name": "a"}]},
+        ["sweep.yaml: variants", "'A' and 'a' differ only in case"],
+    ),
     ({**SMALL, "variants": [{"name": "a", "sets": {}}]}, ["sets", "unknown field"]),
     # The last variant alone is bad: found before anything is solved.
     ({**SMALL, "variants": [{"name": "neg", "set": {BATTERY: -1}}]}, [BATTERY, "'neg'"]),

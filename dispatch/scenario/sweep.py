@@ -288,16 +288,26 @@ def _value_label(value: Any) -> str:
 
 
 def _check_names(named: list[tuple[str, dict[str, Any]]], source: Path) -> None:
-    seen: set[str] = set()
+    """Refuse two variants of one name, or of names that differ only in case: their
+    folders would be one on a file system that ignores case (macOS, Windows)."""
+    seen: dict[str, str] = {}
     for name, _ in named:
-        if name in seen:
+        other = seen.get(name.casefold())
+        if other == name:
             raise ScenarioError(
                 str(source),
                 "variants",
                 f"two variants are named {name!r}: rename the named variant or make "
                 "the product's values distinct",
             )
-        seen.add(name)
+        if other is not None:
+            raise ScenarioError(
+                str(source),
+                "variants",
+                f"variants {other!r} and {name!r} differ only in case: their folders would "
+                "be one on macOS and Windows; rename one",
+            )
+        seen[name.casefold()] = name
 
 
 class _Validator:
