@@ -10,6 +10,7 @@ must succeed and remove what the killed one left (staging folders beside the out
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -46,10 +47,37 @@ def writing_halfway(out: Path, scratch: Path) -> bool:
     return any(out.parent.glob(f".{out.name}.dispatch-staging-*/dispatch.png"))
 
 
+def writing_network(out: Path, scratch: Path) -> bool:
+    """netCDF4 is writing ``network.nc`` (inside its library's lock)."""
+    if not any(out.parent.glob(f".{out.name}.dispatch-staging-*/network.nc")):
+        return False
+    time.sleep(0.005)
+    return True
+
+
+def baseline_in_highs(out: Path, scratch: Path) -> bool:
+    """The forked baseline (a child of the run, not of this test) is inside HiGHS: its
+    solver folder exists."""
+    for folder in scratch.glob("dispatch-solve-*"):
+        pid = re.search(r"-(\d+)-[a-z0-9_]{8}$", folder.name)
+        if pid is not None and _parent(int(pid[1])) not in {None, os.getpid()}:
+            return True
+    return False
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 MOMENTS: dict[str, Callable[[Path, Path], bool]] = {
     "solving": solving,
+    "baseline_in_highs": baseline_in_highs,
     "writing_started": writing_started,
     "writing_halfway": writing_halfway,
+    "writing_network": writing_network,
 }
 
 
@@ -81,6 +109,7 @@ def kill_at(
         env={**os.environ, "TMPDIR": str(scratch)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # as a shell starts a command
     )
     deadline = time.monotonic() + 120
     while not moment(out, scratch):
@@ -90,7 +119,11 @@ def kill_at(
         time.sleep(0.005)
     children = descendants(process.pid)
     process.send_signal(how)
-    process.wait()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"the run did not end after signal {how!r}: it hangs")
     return children
 
 
@@ -140,15 +173,24 @@ def test_sigkill_of_run_tears_nothing_and_leaves_nothing(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("moment", ["solving", "writing_halfway"])
-def test_sigterm_of_run_cleans_up_at_once(moment: str, tmp_path: Path) -> None:
-    if moment == "solving" and usable_cores() < 2:
+@pytest.mark.parametrize(
+    ("moment", "how"),
+    [
+        ("solving", signal.SIGTERM),
+        ("baseline_in_highs", signal.SIGTERM),
+        ("writing_halfway", signal.SIGTERM),
+        ("writing_network", signal.SIGTERM),
+        ("writing_network", signal.SIGINT),  # Ctrl-C
+    ],
+)
+def test_sigterm_of_run_cleans_up_at_once(moment: str, how: int, tmp_path: Path) -> None:
+    if moment in {"solving", "baseline_in_highs"} and usable_cores() < 2:
         pytest.skip("the baseline is solved in a forked process only on two cores or more")
     scratch, work = tmp_path / "tmp", tmp_path / "work"
     scratch.mkdir()
     work.mkdir()
 
-    children = kill_at(MOMENTS[moment], work / "out", scratch, signal.SIGTERM)
+    children = kill_at(MOMENTS[moment], work / "out", scratch, how)
 
     # A signal that lands while the baseline is forked is swallowed by CPython's
     # fork handlers; the run then completes: absent or whole, never torn.
@@ -157,3 +199,25 @@ def test_sigterm_of_run_cleans_up_at_once(moment: str, tmp_path: Path) -> None:
     assert not any(map(running, children)), "a process of the terminated run is still running"
     assert litter(work) == []
     assert litter(scratch) == []
+
+
+def test_an_interrupt_while_netcdf4_writes_arrives_once_the_file_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import xarray as xr
+    from xarray.backends import netCDF4_
+
+    from dispatch.results.netcdf import write_netcdf4
+
+    get_array = netCDF4_.NetCDF4ArrayWrapper.get_array
+
+    def interrupted(self: object, needs_lock: bool = True) -> object:
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C while netCDF4's lock is taken
+        return get_array(self, needs_lock)
+
+    monkeypatch.setattr(netCDF4_.NetCDF4ArrayWrapper, "get_array", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_netcdf4(xr.Dataset({"x": ("t", np.arange(4.0))}), tmp_path / "x.nc")
+    monkeypatch.undo()
+    assert xr.load_dataset(tmp_path / "x.nc")["x"].values.tolist() == [0, 1, 2, 3]

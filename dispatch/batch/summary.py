@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from dispatch.batch.task import OK
 from dispatch.core.files import csv_safe, write_file_atomic
 from dispatch.core.units import CF_SPELLINGS, cf_attributes
-from dispatch.results.netcdf import CONVENTIONS
+from dispatch.results.netcdf import CONVENTIONS, write_netcdf4
 from dispatch.scenario.sweep import Sweep, field_value
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def write_summary(folder: BatchFolder, sweep: Sweep) -> pd.DataFrame:
     )
     if sweep.hours is not None:  # a number [h]; absent: each variant's whole horizon
         ds.attrs["hours"] = sweep.hours
-    write_file_atomic(folder.path / SUMMARY_NC, ds.to_netcdf)
+    write_file_atomic(folder.path / SUMMARY_NC, lambda temporary: write_netcdf4(ds, temporary))
     return table
 
 

@@ -1,5 +1,6 @@
-"""Processes: usable cores, whether another process lives, dying with a parent, and
-keeping what a solver writes to file descriptor 1 off the user's standard output."""
+"""Processes: usable cores, whether another process lives, dying with a parent,
+interrupts held back over work they must not cut, and keeping what a solver writes to
+file descriptor 1 off the user's standard output."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +77,31 @@ def quiet_stdout() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM over the block, then deliver them to the handlers
+    they had.
+
+    For work an exception must not cut short: netCDF4's library lock, taken and
+    released around each of its calls, stays taken if an interrupt raises between
+    the two, and the file's closing then waits for it forever. Only signals with a
+    Python handler are held (one that is the default action ends the process at once
+    anyway), and only in the main thread, the one Python's handlers run in.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    held = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        if callable(signal.getsignal(number)):
+            held[number] = signal.signal(number, lambda number, _: received.append(number))
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(received):
+            signal.raise_signal(number)

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.connection import Connection
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dispatch.core.errors import InfeasibleError
-from dispatch.core.files import scratch_folder
+from dispatch.core.files import remove_stale, scratch_folder
 from dispatch.core.names import route_link
 from dispatch.core.processes import die_with_parent, quiet_stdout, usable_cores
 from dispatch.core.pypsa_settings import pypsa_settings
@@ -296,6 +297,7 @@ class _BaselineProcess:
         self.process.kill()
         self.process.join()
         self.folder.cleanup()
+        remove_stale(Path(tempfile.gettempdir()))  # the child's own, e.g. its solver's folder
 
 
 def _solve_baseline_child(

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from dispatch.core.processes import interrupts_deferred
+
 if TYPE_CHECKING:
     import pypsa
     import xarray as xr
@@ -98,11 +100,12 @@ def write_netcdf4(ds: xr.Dataset, path: Path, encoding: dict[str, dict] | None =
         cells = ds.variables[name].copy(deep=False)
         cells.encoding = {**cells.encoding, "coordinates": None}  # those of its coordinate
         ds[name] = cells
-    store = NetCDF4DataStore.open(path, mode="w", lock=NETCDF4_PYTHON_LOCK)
-    try:
-        ds.dump_to_store(store, encoding=encoding)
-    finally:
-        store.close()
+    with interrupts_deferred():  # an interrupt inside would leave close() waiting forever
+        store = NetCDF4DataStore.open(path, mode="w", lock=NETCDF4_PYTHON_LOCK)
+        try:
+            ds.dump_to_store(store, encoding=encoding)
+        finally:
+            store.close()
 
 
 def export_network(n: pypsa.Network, path: Path) -> None:
