@@ -47,6 +47,22 @@ def _positive_finite(value: float | None) -> float | None:
     return value
 
 
+def _below_a_folder(value: Path | None) -> Path | None:
+    """Refuse a path to write that lies below a file (``afile/sub``), naming the file:
+    the file system would tell it later as "permission denied" or "not a directory"."""
+    parents = Path(os.path.abspath(value or ".")).parents
+    ancestor = next((p for p in parents if os.path.exists(p)), Path("/"))
+    if not os.path.isdir(ancestor):
+        raise typer.BadParameter(f"{ancestor} is a file, not a folder")
+    return value
+
+
+def _out_option(text: str) -> Any:
+    """The option ``--out``/``-o`` of a path to write, with help ``text``
+    (:func:`_below_a_folder`)."""
+    return typer.Option("--out", "-o", callback=_below_a_folder, help=text)
+
+
 ScenarioArg = Annotated[
     Path,
     typer.Argument(metavar="SCENARIO", help="Scenario file (scenario.yaml) or its study folder."),
@@ -130,7 +146,7 @@ def validate(scenario: ScenarioArg, hours: HoursOption = None) -> None:
 @_reports_errors
 def run(
     scenario: ScenarioArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")],
+    out: Annotated[Path, _out_option("Folder for the results.")],
     hours: HoursOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
 ) -> None:
@@ -162,7 +178,7 @@ def run(
 @_reports_errors
 def operate_command(
     scenario: ScenarioArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")],
+    out: Annotated[Path, _out_option("Folder for the results.")],
     lookahead_h: Annotated[
         float | None,
         typer.Option(
@@ -201,8 +217,7 @@ def operate_command(
     """
     from dispatch.core.errors import ScenarioError
     from dispatch.core.files import check_output_folder
-    from dispatch.operation.operate import FORECAST_METHODS, operate
-    from dispatch.scenario.checks import check_rolling_horizon
+    from dispatch.operation.operate import FORECAST_METHODS, check_options, operate
     from dispatch.scenario.load import load_study
 
     start = time.perf_counter()
@@ -211,21 +226,7 @@ def operate_command(
         methods = ", ".join(FORECAST_METHODS)
         raise ScenarioError("--forecast", "", f"is {forecast!r}, must be one of {methods}")
     study = load_study(scenario, hours=hours)
-    settings = study.scenario.operation
-    try:
-        check_rolling_horizon(
-            study,
-            settings.lookahead_h if lookahead_h is None else lookahead_h,
-            settings.commit_h if commit_h is None else commit_h,
-            (
-                "operation.lookahead_h" if lookahead_h is None else "--lookahead-h",
-                "operation.commit_h" if commit_h is None else "--commit-h",
-            ),
-        )
-    except ScenarioError as exc:
-        if not exc.field.startswith("--"):
-            raise
-        raise ScenarioError(exc.field, "", exc.problem) from None
+    check_options(study, lookahead_h, commit_h)
     check_output_folder(out, "result", [study.source.parent])  # before a long operation
     result = operate(study, lookahead_h, commit_h, forecast, seed)
     result.write(out)
@@ -251,7 +252,7 @@ def batch(
         Path,
         typer.Argument(metavar="SWEEP", help="Sweep file (YAML): a base study and what to vary."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")],
+    out: Annotated[Path, _out_option("Folder for the results.")],
     workers: Annotated[
         int | None,
         typer.Option("--workers", "-w", min=1, help="Local worker processes [default: cores]."),
@@ -332,7 +333,7 @@ def _run_batch(
 @app.command()
 @_reports_errors
 def schema(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path("docs"),
+    out: Annotated[Path, _out_option("Folder for the files.")] = Path("docs"),
 ) -> None:
     """Write the scenario and sweep JSON Schemas and the field reference (from the models)."""
     from dispatch.scenario.jsonschema import write_docs
@@ -347,7 +348,7 @@ def profiles(
     weather: Annotated[
         Path, typer.Argument(metavar="WEATHER", help="Weather file or renewables.ninja export.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Series file to write (.nc).")],
+    out: Annotated[Path, _out_option("Series file to write (.nc).")],
     start: Annotated[str, typer.Option(help="First snapshot, ISO 8601 with offset.")],
     hours: Annotated[float, typer.Option(help="Length of the horizon [h].")],
     step_h: Annotated[float, typer.Option(help="Snapshot step [h].")] = 1.0,
@@ -362,9 +363,12 @@ def profiles(
 ) -> None:
     """Write solar and wind availability from a weather file into a study's series file
     (docs/sources.md); an OUT it wrote on the same snapshots gets series added."""
+    from dispatch.core.errors import ScenarioError
     from dispatch.sources.profiles import describe, horizon_snapshots, plant_models, write_profiles
 
     mount = solar.replace("-", "_") if solar else None
+    if mount not in (None, "fixed", "single_axis"):
+        raise ScenarioError("--solar", "", f"is {solar!r}, must be fixed or single-axis")
     solar_fields = dict(mount=mount, tilt_deg=tilt, azimuth_deg=azimuth, dc_ac_ratio=dc_ac_ratio)
     wind_fields = dict(turbine_type=wind_turbine, hub_height_m=hub_height)
     models = plant_models(solar_model, wind_model, solar=solar_fields, wind=wind_fields)
@@ -376,7 +380,12 @@ def profiles(
 @app.command("new")
 @_reports_errors
 def new_command(
-    study: Annotated[Path, typer.Argument(metavar="STUDY", help="Folder to write: new or empty.")],
+    study: Annotated[
+        Path,
+        typer.Argument(
+            metavar="STUDY", callback=_below_a_folder, help="Folder to write: new or empty."
+        ),
+    ],
     site: Annotated[str, typer.Option(help="Name of the site.")],
     lat: Annotated[float, typer.Option(help="Latitude of the site, north positive [deg].")],
     lon: Annotated[float, typer.Option(help="Longitude of the site, east positive [deg].")],
@@ -436,7 +445,7 @@ def exchange_import(
     scenario: Annotated[
         Path, typer.Option("--scenario", "-s", help="Scenario file or study folder.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the new study.")],
+    out: Annotated[Path, _out_option("Folder for the new study.")],
     site: SiteOption = None,
 ) -> None:
     """Apply a partner's signals, or take its forecasts, into a new study."""
@@ -476,7 +485,7 @@ def exchange_export(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="netcdf (.nc), csv (.csv + .json) or openadr.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    out: Annotated[Path, _out_option("File to write.")],
     site: SiteOption = None,
     window_h: Annotated[
         float | None,

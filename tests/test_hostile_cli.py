@@ -74,6 +74,36 @@ def test_usage_error_is_one_line_naming_the_option_with_exit_2(case: str, tmp_pa
     assert outcome.seconds < 10
 
 
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["run", TINY, "--out", "OUT"], "--out"),
+        (["batch", SWEEP, "-o", "OUT", "--dry-run"], "--out"),
+        (["schema", "-o", "OUT"], "--out"),
+        (["new", "OUT", "--site", "s", "--lat", "45", "--lon", "8", "--weather", TINY], "STUDY"),
+    ],
+)
+def test_a_path_to_write_below_a_file_names_the_file(
+    args: list[str], option: str, tmp_path: Path
+) -> None:
+    # OUT is afile/sub/deeper, afile an existing file: not "permission denied".
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    out = afile / "sub" / "deeper"
+    outcome = run_dispatch(*[out if a == "OUT" else a for a in args])
+    line = assert_one_line_error(outcome, option, f"{afile} is a file, not a folder")
+    assert "permission" not in line
+    assert afile.read_text() == "mine\n" and litter(tmp_path) == []
+
+
+def test_an_unknown_solar_mount_lists_the_options_as_spelt(tmp_path: Path) -> None:
+    out = tmp_path / "profiles.nc"
+    args = ["profiles", TINY / "profiles.csv", "-o", out, "--start", "2025-06-01T00:00Z"]
+    outcome = run_dispatch(*args, "--hours", "4", "--solar", "diagonal")
+    assert_one_line_error(outcome, "--solar", "'diagonal'", "must be fixed or single-axis")
+    assert not out.exists()
+
+
 def test_version_prints_the_package_version() -> None:
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     for args in (["--version"], ["--version", "validate", "nowhere"]):

@@ -114,6 +114,16 @@ def symlink_loop(name: str) -> Edit:
     return edit
 
 
+def not_a_regular_file(make: Callable[[Path], None]) -> Edit:
+    """An edit replacing profiles.csv by what ``make`` makes at its path."""
+
+    def edit(folder: Path) -> None:
+        (folder / "profiles.csv").unlink()
+        make(folder / "profiles.csv")
+
+    return edit
+
+
 HOSTILE = [
     # numbers: finite, of their type, within bounds
     ("capacity-infinite", SCENARIO, replace("capacity_mw: 20", "capacity_mw: .inf"), "capacity_mw"),
@@ -207,6 +217,12 @@ HOSTILE = [
         "solar",
     ),
     ("csv-empty", CSV, write("profiles.csv", ""), "profiles.csv"),
+    (
+        "csv-a-folder",
+        SCENARIO,
+        not_a_regular_file(Path.mkdir),
+        "'profiles.csv': is a folder, not a regular file",
+    ),
     ("csv-binary-garbage", CSV, write("profiles.csv", bytes(range(256)) * 8), "profiles.csv"),
     ("netcdf-2d-variable", NETCDF, profiles_nc(two_dimensional), "solar"),
     ("netcdf-noleap-calendar", NETCDF, profiles_nc(noleap_calendar), "calendar"),
@@ -410,3 +426,12 @@ def test_csv_series_above_the_size_limit_is_refused_before_it_is_read(tmp_path: 
     line = assert_one_line_error(outcome, "profiles.csv")
     assert "above the 512 MB limit for series files" in line
     assert outcome.seconds < 20
+
+
+def test_a_fifo_as_series_file_is_refused_without_opening_it(tmp_path: Path) -> None:
+    # Opened, a FIFO would wait for a writer: validate would hang.
+    folder = hostile_study(tmp_path, not_a_regular_file(os.mkfifo))
+    outcome = run_dispatch("validate", folder, timeout=60)
+    assert_one_line_error(
+        outcome, SCENARIO, "'profiles.csv': is a FIFO, socket or device, not a regular file"
+    )

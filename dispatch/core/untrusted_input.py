@@ -44,10 +44,22 @@ def short_name(name: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no file to read (``"no such file"``, ``"is a folder, not a
+    regular file"``, ...), or None if it is one; no FIFO or device is opened."""
+    if path.is_file():
+        return None
+    if not path.exists():
+        return "no such file"
+    kind = "a folder" if path.is_dir() else "a FIFO, socket or device"
+    return f"is {kind}, not a regular file"
+
+
 def check_size(
     path: Path, file: str, limit: int | None = None, kind: str = "exchange files"
 ) -> None:
-    """Refuse a missing file, a non-file, or one above ``limit`` [bytes].
+    """Refuse a missing file, a non-file (:func:`not_a_file`), or one above ``limit``
+    [bytes].
 
     Parameters
     ----------
@@ -61,8 +73,9 @@ def check_size(
         What the limit is for, in the error (``"exchange files"``).
     """
     limit = MAX_FILE_BYTES if limit is None else limit
-    if not path.is_file():
-        raise ScenarioError(file, "", "no such file")
+    problem = not_a_file(path)
+    if problem is not None:
+        raise ScenarioError(file, "", problem)
     size = path.stat().st_size
     if size > limit:
         raise ScenarioError(

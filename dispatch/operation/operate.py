@@ -146,6 +146,40 @@ def operate(
     return result
 
 
+def check_options(study: Study, lookahead_h: float | None, commit_h: float | None) -> None:
+    """Refuse the lookahead and commit hours of an operation before it starts, as
+    :func:`operate` would, naming where they come from.
+
+    Parameters
+    ----------
+    study
+        The study to operate.
+    lookahead_h, commit_h
+        The command line's ``--lookahead-h`` and ``--commit-h``, named in place of a
+        file; None: the scenario's, named by its file and field [h].
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the option, or the scenario file and its field.
+    """
+    settings = study.scenario.operation
+    try:
+        check_rolling_horizon(
+            study,
+            settings.lookahead_h if lookahead_h is None else lookahead_h,
+            settings.commit_h if commit_h is None else commit_h,
+            (
+                "operation.lookahead_h" if lookahead_h is None else "--lookahead-h",
+                "operation.commit_h" if commit_h is None else "--commit-h",
+            ),
+        )
+    except ScenarioError as exc:
+        if not exc.field.startswith("--"):
+            raise
+        raise ScenarioError(exc.field, "", exc.problem) from None
+
+
 def _steps(study: Study, lookahead_h: float, commit_h: float) -> tuple[int, int]:
     """Lookahead and commit interval in steps, checked."""
     check_rolling_horizon(study, lookahead_h, commit_h)

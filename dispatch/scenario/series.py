@@ -14,7 +14,7 @@ import pandas as pd
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.units import parse_units
-from dispatch.core.untrusted_input import MAX_SERIES_FILE_BYTES, check_size
+from dispatch.core.untrusted_input import MAX_SERIES_FILE_BYTES, check_size, not_a_file
 from dispatch.scenario.assets import GridRegion
 from dispatch.scenario.schema import Scenario, Site, series_bounds
 
@@ -146,8 +146,9 @@ class SeriesReader:
             raise ScenarioError(
                 str(source), field_name, f"{file_name!r} lies outside the study folder"
             )
-        if not path.is_file():
-            raise ScenarioError(str(source), field_name, f"no such file {file_name!r}")
+        problem = not_a_file(path)
+        if problem is not None:
+            raise ScenarioError(str(source), field_name, f"{file_name!r}: {problem}")
         try:
             if path.suffix == ".nc":
                 table = _read_netcdf(path, file_name)

@@ -25,6 +25,7 @@ import pandas as pd
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import staged_folder, write_file_atomic
 from dispatch.core.times import iana_zone
+from dispatch.core.untrusted_input import not_a_file
 from dispatch.scenario.load import SCENARIO_FILE, load_study
 from dispatch.scenario.quantities import MAX_NAME
 from dispatch.sources.study_files import (
@@ -191,8 +192,9 @@ def new_study(
     _check_new_folder(folder)
     inputs = [Path(p) for p in (weather, prices, carbon, workload) if p is not None]
     for path in inputs:
-        if not path.is_file():
-            raise ScenarioError(str(path), "", "no such file")
+        problem = not_a_file(path)
+        if problem is not None:
+            raise ScenarioError(str(path), "", problem)
     site_weather = read_weather(weather)
     _check_distance(site_weather, latitude, longitude, str(weather))
     snapshots, horizon = study_snapshots(site_weather, year, hours)

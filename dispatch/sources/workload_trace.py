@@ -231,7 +231,7 @@ def workload_from_trace(
 
 def _header(path: Path, file: str) -> list[str]:
     """The column names of the first line of a CSV file."""
-    _check_trace_size(path, file, MAX_TRACE_BYTES)
+    check_size(path, file, MAX_TRACE_BYTES, "traces")
     with path.open("rb") as handle:
         first = handle.readline(64 * 1024)
     try:
@@ -240,17 +240,6 @@ def _header(path: Path, file: str) -> list[str]:
         raise ScenarioError(file, "", "not a UTF-8 text (CSV) file") from None
     row = next(csv.reader(io.StringIO(line)), [])
     return [name.strip() for name in row]
-
-
-def _check_trace_size(path: Path, file: str, limit: int) -> None:
-    """Refuse a missing file, a non-file, or one above ``limit`` bytes."""
-    if not path.is_file():
-        raise ScenarioError(file, "", "no such file")
-    size = path.stat().st_size
-    if size > limit:
-        raise ScenarioError(
-            file, "", f"is {size / 2**20:.1f} MB, above the {limit // 2**20} MB limit for traces"
-        )
 
 
 def _numbers(
