@@ -533,6 +533,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         code = app(prog_name="dispatch", standalone_mode=False) or 0
+    except KeyboardInterrupt:  # before a command started (its own are reported by it)
+        typer.echo("interrupted: nothing was written", err=True)
+        code = EXIT_INTERRUPTED
     except typer.TyperException as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # as typer's rich_utils tells it
             typer.echo(exc.format_message(), err=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tomllib
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,31 @@ def test_the_forked_baselines_folder_goes_once_its_network_is_read(
     assert list(tmp_path.iterdir()) == []
     # removed, not left to the garbage collector ("Implicitly cleaning up")
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_result_write_below_a_file_names_the_file(
+    tmp_path: Path, solved: Callable[..., dispatch.Result]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    with pytest.raises(dispatch.ScenarioError, match="afile is a file, not a folder"):
+        solved(TINY).write(afile / "sub")
+    assert afile.read_text() == "mine\n" and litter(tmp_path) == []
+
+
+def test_an_interrupt_before_the_command_starts_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # e.g. SIGTERM while typer parses the arguments, before the command's own handler
+    import dispatch.cli
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dispatch.cli, "app", interrupted)
+    try:
+        code = dispatch.cli.main()
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt escaped as a traceback")
+    assert code == dispatch.cli.EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "interrupted: nothing was written\n"

@@ -99,6 +99,8 @@ def check_output_folder(out: Path, kind: str, inputs: Iterable[Path] = ()) -> No
             _refuse(out, "is a file, not a folder")
         _check_dispatch_folder(out, kind)
     parent = next(p for p in target.parents if p.exists())
+    if not parent.is_dir():
+        _refuse(out, f"{parent} is a file, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         _refuse(out, f"cannot write in {parent}: permission denied")
 
