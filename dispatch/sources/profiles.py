@@ -27,6 +27,7 @@ import pydantic
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import write_file_atomic
+from dispatch.core.processes import interrupts_deferred
 from dispatch.core.times import cf_times, parse_time
 from dispatch.core.units import cf_attributes
 from dispatch.core.untrusted_input import open_netcdf, validation_error
@@ -125,7 +126,8 @@ def write_profiles(
             source_file=Path(file).name, typical_year=str(typical_year).lower(), **where
         )
     ds = _dataset(written, provenance, kept, snapshots)
-    write_file_atomic(out, lambda temporary: ds.to_netcdf(temporary, engine="netcdf4"))
+    with interrupts_deferred():  # as every netCDF write (dispatch.results.netcdf)
+        write_file_atomic(out, lambda temporary: ds.to_netcdf(temporary, engine="netcdf4"))
     return written
 
 
