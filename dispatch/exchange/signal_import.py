@@ -125,14 +125,16 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
         new = series.get(key, np.zeros(len(study.snapshots))).copy()
         new[steps] = values if spec.combine == "replace" else np.minimum(new[steps], values)
         series[key] = new
-    step, length = pd.Timedelta(hours=study.step_h), len(study.snapshots)
-    for cap in signals.caps:
-        key = f"{site}/grid.{SIGNAL_FIELDS[cap.field].grid_field}"
-        first = min(length, max(0, (cap.start - study.snapshots[0]) // step))
+    origin, step = study.snapshots[0].value, pd.Timedelta(hours=study.step_h).value  # [ns]
+    for field, (starts, ends, limits) in _caps_by_field(signals).items():
+        key = f"{site}/grid.{SIGNAL_FIELDS[field].grid_field}"
+        length = len(study.snapshots)
+        first = np.clip((starts - origin) // step, 0, length)
         # Every step the call overlaps: up to the one holding its end.
-        last = min(length, max(0, -(-(cap.end - study.snapshots[0]) // step)))
+        last = np.clip(-(-(ends - origin) // step), 0, length)
         new = series[key].copy()
-        new[first:last] = np.minimum(new[first:last], cap.value)
+        for begin, end, limit in zip(first.tolist(), last.tolist(), limits.tolist(), strict=True):
+            new[begin:end] = np.minimum(new[begin:end], limit)
         series[key] = new
     updated = dataclasses.replace(study, series=series)
     check_consistency(dataclasses.replace(updated, source=Path(file)))
@@ -146,9 +148,25 @@ def _check_ranges(signals: Signals) -> None:
     file = signals.file
     for name, signal in signals.series.items():
         check_range(signal.values, _bounds(name), signal.times, name, file)
+    for field, (starts, _, limits) in _caps_by_field(signals).items():
+        times = pd.DatetimeIndex(starts.view("datetime64[ns]")).tz_localize("UTC")
+        check_range(limits, _bounds(field), times, field, file)
+
+
+def _caps_by_field(signals: Signals) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The caps of each field, in order: starts and ends [ns since 1970, UTC], limits
+    [MW]."""
+    fields: dict[str, list] = {}
     for cap in signals.caps:
-        when = pd.DatetimeIndex([cap.start])
-        check_range(np.array([cap.value]), _bounds(cap.field), when, cap.field, file)
+        fields.setdefault(cap.field, []).append(cap)
+    return {
+        field: (
+            np.array([cap.start.value for cap in caps], dtype=np.int64),
+            np.array([cap.end.value for cap in caps], dtype=np.int64),
+            np.array([cap.value for cap in caps], dtype=float),
+        )
+        for field, caps in fields.items()
+    }
 
 
 def _bounds(name: str) -> tuple[float, float]:
