@@ -435,3 +435,12 @@ def test_a_fifo_as_series_file_is_refused_without_opening_it(tmp_path: Path) -> 
     assert_one_line_error(
         outcome, SCENARIO, "'profiles.csv': is a FIFO, socket or device, not a regular file"
     )
+
+
+def test_a_scenario_file_that_is_a_fifo_says_so(tmp_path: Path) -> None:
+    folder = copy_study(TINY, tmp_path / "study")
+    (folder / "scenario.yaml").unlink()
+    os.mkfifo(folder / "scenario.yaml")
+    outcome = run_dispatch("validate", folder, timeout=60)
+    line = assert_one_line_error(outcome, "scenario.yaml")
+    assert "not a regular file" in line and "no such" not in line

@@ -11,7 +11,7 @@ import numpy as np
 import pydantic
 
 from dispatch.core.errors import ScenarioError
-from dispatch.core.untrusted_input import short_repr
+from dispatch.core.untrusted_input import not_a_file, short_repr
 from dispatch.core.yaml_reader import read_yaml
 from dispatch.scenario.checks import check_consistency, check_range
 from dispatch.scenario.schema import Scenario, Site
@@ -32,8 +32,9 @@ def scenario_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / SCENARIO_FILE
-    if not path.is_file():
-        raise ScenarioError(str(path), "", "no such scenario file")
+    problem = not_a_file(path)
+    if problem is not None:
+        raise ScenarioError(str(path), "", problem.replace("no such file", "no such scenario file"))
     return path
 
 

@@ -36,6 +36,7 @@ import pydantic
 from pydantic import Field, StringConstraints
 
 from dispatch.core.errors import ScenarioError
+from dispatch.core.untrusted_input import not_a_file
 from dispatch.core.version import __version__
 from dispatch.core.yaml_reader import read_yaml
 from dispatch.scenario.checks import check_consistency
@@ -208,8 +209,9 @@ def load_sweep(path: str | Path, max_variants: int = MAX_VARIANTS) -> Sweep:
 
 
 def _read_sweep_file(source: Path) -> SweepFile:
-    if not source.is_file():
-        raise ScenarioError(str(source), "", "no such sweep file")
+    problem = not_a_file(source)
+    if problem is not None:
+        raise ScenarioError(str(source), "", problem.replace("no such file", "no such sweep file"))
     raw = read_yaml(source, "sweep")
     if not isinstance(raw, dict):
         raise ScenarioError(str(source), "", "expected a mapping of fields at top level")
