@@ -207,6 +207,14 @@ IMPORTS = {
         "header",
     ),
     "netcdf_compressed_dimension_of_1e8_calls": (_huge_compressed_dimension, "call"),
+    "netcdf_value_above_valid_max": (  # CF 2.5.1: missing, as NaN would be
+        _netcdf(lambda ds: ds.assign(import_price=ds["import_price"].assign_attrs(valid_max=0))),
+        "import_price",
+    ),
+    "netcdf_valid_range_as_text": (
+        _netcdf(lambda ds: ds.assign(surplus=ds["surplus"].assign_attrs(valid_range="0 to 9"))),
+        "surplus",
+    ),
     "netcdf_scale_factor_as_text": (
         _netcdf(
             lambda ds: ds.assign(import_price=ds["import_price"].assign_attrs(scale_factor="x"))
