@@ -104,6 +104,11 @@ def text_values(ds: xr.Dataset) -> xr.Dataset:
     return ds.assign(solar=("time", ["a", "b", "c", "d"]))
 
 
+def above_valid_max(ds: xr.Dataset) -> xr.Dataset:
+    """Solar above its CF valid_max: missing by CF 2.5.1."""
+    return ds.assign(solar=ds["solar"].assign_attrs(valid_max=0.1))
+
+
 def symlink_loop(name: str) -> Edit:
     """An edit replacing file ``name`` by a symlink to itself."""
 
@@ -227,6 +232,7 @@ HOSTILE = [
     ("netcdf-2d-variable", NETCDF, profiles_nc(two_dimensional), "solar"),
     ("netcdf-noleap-calendar", NETCDF, profiles_nc(noleap_calendar), "calendar"),
     ("netcdf-text-values", NETCDF, profiles_nc(text_values), "solar"),
+    ("netcdf-above-valid-max", NETCDF, profiles_nc(above_valid_max), "valid range"),
     (
         "netcdf-garbage",
         NETCDF,

@@ -103,6 +103,45 @@ def csv_numbers(
     return values
 
 
+def netcdf_numbers(variable: Any, file: str, name: str) -> np.ndarray:
+    """A netCDF variable's values as floats; values outside its CF valid range (missing
+    by CF 2.5.1), text and booleans are refused."""
+    if variable.dtype.kind not in "iuf":
+        raise ScenarioError(file, name, f"has values of type {variable.dtype}, expected numbers")
+    try:  # CF decoding applies _FillValue, scale_factor and add_offset, of any type
+        values = variable.values.astype(float)
+        low, high = _valid_range(variable.attrs)
+        # The range is of the packed values (CF 8.1), before scale_factor and add_offset.
+        scale = float(variable.encoding.get("scale_factor", 1.0))
+        packed = (values - float(variable.encoding.get("add_offset", 0.0))) / scale
+    except (TypeError, ValueError):
+        raise ScenarioError(
+            file,
+            name,
+            "cannot decode the values with its _FillValue, scale_factor, add_offset, "
+            "valid_min, valid_max, valid_range",
+        ) from None
+    slack = 1e-9 * np.maximum(1.0, np.abs(packed))  # of unpacking the packed values again
+    outside = np.flatnonzero((packed < low - slack) | (packed > high + slack))
+    if len(outside):
+        raise ScenarioError(
+            file,
+            name,
+            f"{len(outside)} value(s) outside its valid range [{low:g}, {high:g}] (packed), "
+            f"missing by CF, the first {values[outside[0]]:g}: give every step a value",
+        )
+    return values
+
+
+def _valid_range(attrs: dict) -> tuple[float, float]:
+    """The CF valid range of a variable's packed values: ``valid_range``, or
+    ``valid_min`` and ``valid_max`` (each may be absent) [packed units]."""
+    if "valid_range" in attrs:
+        low, high = np.asarray(attrs["valid_range"], dtype=float).reshape(2)
+        return float(low), float(high)
+    return float(attrs.get("valid_min", -np.inf)), float(attrs.get("valid_max", np.inf))
+
+
 def read_bytes(path: Path, file: str) -> bytes:
     """The file's content, size-checked first."""
     check_size(path, file)

@@ -18,7 +18,7 @@ from dispatch.core.errors import ScenarioError
 from dispatch.core.files import write_file_atomic
 from dispatch.core.times import cf_times, format_duration, parse_duration
 from dispatch.core.units import QUANTITY_UNITS, cf_attributes, parse_units
-from dispatch.core.untrusted_input import open_netcdf, short_name, short_repr
+from dispatch.core.untrusted_input import netcdf_numbers, open_netcdf, short_name, short_repr
 from dispatch.exchange.fields import (
     ISSUED_PLAN_FIELDS,
     KEY_FIGURES,
@@ -84,7 +84,7 @@ def read_netcdf(path: Path, file: str) -> Signals:
                 currency=variable.attrs.get("currency"),
             )
             currencies.add(conversion.currency)
-            values = conversion.apply(_numbers(variable, file, name))
+            values = conversion.apply(netcdf_numbers(variable, file, name))
             series[name] = signal_series(file, name, times, step, values)
         caps = _netcdf_calls(ds, file)
     return Signals(file, series, caps, one_currency(currencies, file), site or None)
@@ -107,45 +107,6 @@ def _time_bounds(ds: Any, file: str) -> str | None:
     return bounds
 
 
-def _numbers(variable: Any, file: str, name: str) -> np.ndarray:
-    """A netCDF variable's values as floats; values outside its CF valid range (missing
-    by CF 2.5.1), text and booleans are refused."""
-    if variable.dtype.kind not in "iuf":
-        raise ScenarioError(file, name, f"has values of type {variable.dtype}, expected numbers")
-    try:  # CF decoding applies _FillValue, scale_factor and add_offset, of any type
-        values = variable.values.astype(float)
-        low, high = _valid_range(variable.attrs)
-        # The range is of the packed values (CF 8.1), before scale_factor and add_offset.
-        scale = float(variable.encoding.get("scale_factor", 1.0))
-        packed = (values - float(variable.encoding.get("add_offset", 0.0))) / scale
-    except (TypeError, ValueError):
-        raise ScenarioError(
-            file,
-            name,
-            "cannot decode the values with its _FillValue, scale_factor, add_offset, "
-            "valid_min, valid_max, valid_range",
-        ) from None
-    slack = 1e-9 * np.maximum(1.0, np.abs(packed))  # of unpacking the packed values again
-    outside = np.flatnonzero((packed < low - slack) | (packed > high + slack))
-    if len(outside):
-        raise ScenarioError(
-            file,
-            name,
-            f"{len(outside)} value(s) outside its valid range [{low:g}, {high:g}] (packed), "
-            f"missing by CF, the first {values[outside[0]]:g}: give every step a value",
-        )
-    return values
-
-
-def _valid_range(attrs: dict) -> tuple[float, float]:
-    """The CF valid range of a variable's packed values: ``valid_range``, or
-    ``valid_min`` and ``valid_max`` (each may be absent) [packed units]."""
-    if "valid_range" in attrs:
-        low, high = np.asarray(attrs["valid_range"], dtype=float).reshape(2)
-        return float(low), float(high)
-    return float(attrs.get("valid_min", -np.inf)), float(attrs.get("valid_max", np.inf))
-
-
 def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
     present = [name for name in CALL_VARIABLES if name in ds.variables]
     if not present:
@@ -159,7 +120,7 @@ def _netcdf_calls(ds: Any, file: str) -> tuple[Cap, ...]:
     ends = cf_times(ds, "call_end", file)
     variable = ds["call_import_limit"]
     conversion = parse_units(variable.attrs.get("units"), "power", file, "call_import_limit")
-    limits = conversion.apply(_numbers(variable, file, "call_import_limit"))
+    limits = conversion.apply(netcdf_numbers(variable, file, "call_import_limit"))
     return demand_response_calls(file, "call", starts, ends, limits)
 
 

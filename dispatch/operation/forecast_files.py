@@ -39,6 +39,7 @@ from dispatch.core.untrusted_input import (
     MetadataModel,
     csv_numbers,
     load_json,
+    netcdf_numbers,
     open_netcdf,
     read_bytes,
     short_name,
@@ -312,12 +313,7 @@ def _read_netcdf(path: Path, file: str, study: Study) -> ForecastTable:
                 file,
                 str(name),
             )
-            try:  # CF decoding applies _FillValue, scale_factor and add_offset, of any type
-                raw = variable.values.astype(float)
-            except (TypeError, ValueError):
-                raise ScenarioError(
-                    file, str(name), "cannot decode the values with its _FillValue, scale_factor"
-                ) from None
+            raw = netcdf_numbers(variable, file, str(name))
             valid = issues[0] + first_lead + step * np.arange(raw.shape[1])
             _check_finite(raw, issues, pd.DatetimeIndex(valid), file, str(name))
             values[key] = conversion.apply(raw)

@@ -14,7 +14,12 @@ import pandas as pd
 from dispatch.core.errors import ScenarioError
 from dispatch.core.netcdf_header import check_netcdf_header
 from dispatch.core.units import parse_units
-from dispatch.core.untrusted_input import MAX_SERIES_FILE_BYTES, check_size, not_a_file
+from dispatch.core.untrusted_input import (
+    MAX_SERIES_FILE_BYTES,
+    check_size,
+    netcdf_numbers,
+    not_a_file,
+)
 from dispatch.scenario.assets import GridRegion
 from dispatch.scenario.schema import Scenario, Site, series_bounds
 
@@ -211,7 +216,7 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
             elif variable.dtype.kind not in "iuf":
                 not_series[name] = f"has values that are not numbers ({variable.dtype})"
             else:
-                columns[name] = variable.to_numpy()
+                columns[name] = netcdf_numbers(variable, file_name, name)
                 if "units" in variable.attrs:
                     units[name] = (variable.attrs["units"], variable.attrs.get("currency"))
     table = pd.DataFrame(columns, index=times.tz_localize("UTC"))
