@@ -110,6 +110,9 @@ def kill_at(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # as a shell starts a command
+        # SIGINT as a terminal's Ctrl-C finds it, also where it came ignored (a job
+        # started with &, as CI may be)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not moment(out, scratch):
@@ -217,7 +220,12 @@ def test_an_interrupt_while_netcdf4_writes_arrives_once_the_file_is_whole(
         return get_array(self, needs_lock)
 
     monkeypatch.setattr(netCDF4_.NetCDF4ArrayWrapper, "get_array", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write_netcdf4(xr.Dataset({"x": ("t", np.arange(4.0))}), tmp_path / "x.nc")
+    # Python's own handler, also where SIGINT came ignored (a job started with &)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_netcdf4(xr.Dataset({"x": ("t", np.arange(4.0))}), tmp_path / "x.nc")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     monkeypatch.undo()
     assert xr.load_dataset(tmp_path / "x.nc")["x"].values.tolist() == [0, 1, 2, 3]
