@@ -84,6 +84,11 @@ def iso(time: pd.Timestamp) -> str:
     return time.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def utc_times(nanoseconds: np.ndarray) -> pd.DatetimeIndex:
+    """Times given as integers [ns since 1970-01-01, UTC], as a UTC index."""
+    return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
+
+
 def parse_time(
     text: Any, file: str, name: str, zone: zoneinfo.ZoneInfo | None = None
 ) -> pd.Timestamp:

@@ -23,7 +23,14 @@ import pandas as pd
 import pydantic
 
 from dispatch.core.errors import ScenarioError
-from dispatch.core.times import format_duration, iso, parse_duration, parse_time, span_end
+from dispatch.core.times import (
+    format_duration,
+    iso,
+    parse_duration,
+    parse_time,
+    span_end,
+    utc_times,
+)
 from dispatch.core.units import decimal_shift
 from dispatch.core.untrusted_input import (
     MAX_STEPS,
@@ -533,18 +540,13 @@ def _caps(name: str, found: _Intervals, file: str) -> list[Cap]:
     """The intervals of one capacity-limit type as caps, each over its own span; the
     limits are checked as a signal's values (finite, >= 0 [MW])."""
     starts, lengths, limits = found.arrays()
-    times = _utc(starts)
+    times = utc_times(starts)
     check_values(limits, times, SIGNAL_FIELDS[name].check, file, SIGNAL_FIELDS[name].openadr)
-    ends = _utc(starts + lengths)
+    ends = utc_times(starts + lengths)
     return [
         Cap(name, start, end, limit)
         for start, end, limit in zip(times, ends, limits.tolist(), strict=True)
     ]
-
-
-def _utc(starts: np.ndarray) -> pd.DatetimeIndex:
-    """Times given in ns since 1970, UTC."""
-    return pd.DatetimeIndex(starts.view("datetime64[ns]")).tz_localize("UTC")
 
 
 def _contiguous(name: str, found: _Intervals, file: str) -> SignalSeries:
@@ -556,5 +558,5 @@ def _contiguous(name: str, found: _Intervals, file: str) -> SignalSeries:
     if len(steps) > 1:
         listed = ", ".join(format_duration(s) for s in steps)
         raise ScenarioError(file, kind, f"intervals of different durations ({listed}) are not read")
-    times, values = _utc(starts[order]), values[order]
+    times, values = utc_times(starts[order]), values[order]
     return signal_series(file, name, times, steps[0], values, f"{kind} intervals", kind)

@@ -20,7 +20,7 @@ import yaml
 
 from dispatch.core.errors import ScenarioError
 from dispatch.core.files import check_output_folder, csv_safe, staged_folder
-from dispatch.core.times import format_duration, iso
+from dispatch.core.times import format_duration, iso, utc_times
 from dispatch.core.yaml_reader import read_yaml
 from dispatch.exchange.csv_format import read_csv
 from dispatch.exchange.fields import SIGNAL_FIELDS, Signals, SignalSeries
@@ -116,7 +116,8 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
         raise ScenarioError(
             file, "units", f"prices in {signals.currency}, the study's currency is {currency}"
         )
-    _check_ranges(signals)
+    caps = _caps_by_field(signals)
+    _check_ranges(signals, caps)
     series = dict(study.series)
     for name, signal in signals.series.items():
         spec = SIGNAL_FIELDS[name]
@@ -126,9 +127,9 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
         new[steps] = values if spec.combine == "replace" else np.minimum(new[steps], values)
         series[key] = new
     origin, step = study.snapshots[0].value, pd.Timedelta(hours=study.step_h).value  # [ns]
-    for field, (starts, ends, limits) in _caps_by_field(signals).items():
+    length = len(study.snapshots)
+    for field, (starts, ends, limits) in caps.items():
         key = f"{site}/grid.{SIGNAL_FIELDS[field].grid_field}"
-        length = len(study.snapshots)
         first = np.clip((starts - origin) // step, 0, length)
         # Every step the call overlaps: up to the one holding its end.
         last = np.clip(-(-(ends - origin) // step), 0, length)
@@ -141,16 +142,17 @@ def apply_signals(study: Study, signals: Signals, site: str | None = None) -> St
     return updated
 
 
-def _check_ranges(signals: Signals) -> None:
+def _check_ranges(
+    signals: Signals, caps: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> None:
     """Every signal value and cap within the range of the scenario field it sets, as a
     loaded study's series are (:data:`~dispatch.scenario.series.SERIES_FIELDS`);
     errors name the partner's file, the signal and its time."""
     file = signals.file
     for name, signal in signals.series.items():
         check_range(signal.values, _bounds(name), signal.times, name, file)
-    for field, (starts, _, limits) in _caps_by_field(signals).items():
-        times = pd.DatetimeIndex(starts.view("datetime64[ns]")).tz_localize("UTC")
-        check_range(limits, _bounds(field), times, field, file)
+    for field, (starts, _, limits) in caps.items():  # of :func:`_caps_by_field`
+        check_range(limits, _bounds(field), utc_times(starts), field, file)
 
 
 def _caps_by_field(signals: Signals) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
