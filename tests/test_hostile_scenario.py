@@ -450,3 +450,67 @@ def test_a_scenario_file_that_is_a_fifo_says_so(tmp_path: Path) -> None:
     outcome = run_dispatch("validate", folder, timeout=60)
     line = assert_one_line_error(outcome, "scenario.yaml")
     assert "not a regular file" in line and "no such" not in line
+
+
+def year_of_tiny(folder: Path, extra_columns: int, value: str) -> None:
+    """Turn the tiny study into a year of hours whose profiles.csv also has
+    ``extra_columns`` columns no field names, each ``value`` in every row."""
+    replace("periods: 4", "periods: 8760")(folder)
+    times = np.datetime_as_string(
+        np.datetime64("2025-06-01T00") + np.arange(8760).astype("timedelta64[h]")
+    )
+    extra = "".join(f",{value}" for _ in range(extra_columns))
+    names = "".join(f",x{i}" for i in range(extra_columns))
+    rows = np.char.add(np.char.add(times.astype(str), "Z,1,0.5,100"), extra)
+    write("profiles.csv", f"time,arr,solar,price{names}\n" + "\n".join(rows) + "\n")(folder)
+
+
+def test_csv_series_with_many_columns_no_field_names_costs_little_memory(
+    tmp_path: Path,
+) -> None:
+    # 8760 rows of 1500 unnamed columns (53 MB): read whole, they took ~100 MB more.
+    wide = hostile_study(tmp_path / "wide", lambda folder: year_of_tiny(folder, 1500, "0.5"))
+    narrow = hostile_study(tmp_path / "narrow", lambda folder: year_of_tiny(folder, 0, "0.5"))
+    outcome = run_dispatch("validate", wide, timeout=60)
+    assert outcome.code == 0, outcome.stderr
+    baseline = run_dispatch("validate", narrow, timeout=60)
+    assert baseline.code == 0, baseline.stderr
+    assert outcome.peak_mib < baseline.peak_mib + 30, (outcome.peak_mib, baseline.peak_mib)
+
+
+def test_csv_columns_no_field_names_may_hold_anything(tmp_path: Path) -> None:
+    folder = hostile_study(tmp_path, lambda folder: year_of_tiny(folder, 2, "see notes"))
+    study = load_study(folder, hours=4)
+    assert study.series["s/solar.availability"].tolist() == [0.5] * 4
+
+
+def test_csv_first_line_longer_than_a_megabyte_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    names = ",".join(f"column{i}" for i in range(200_000))
+    edit = write("profiles.csv", f"time,arr,solar,price,{names}\n")
+    outcome = run_dispatch("validate", hostile_study(tmp_path, edit), timeout=60)
+    assert_one_line_error(outcome, "profiles.csv", "first line", "longer than 1 MB")
+
+
+def test_netcdf_series_of_millions_of_steps_is_refused_before_they_are_loaded(
+    tmp_path: Path,
+) -> None:
+    # 20,000,000 steps of zeros compress to a few MB and take 160 MB per variable.
+    steps = 20_000_000
+
+    def long_file(folder: Path) -> None:
+        time = ("time", np.arange(steps), {"units": "hours since 2025-06-01 00:00:00"})
+        zeros = {name: ("time", np.zeros(steps)) for name in ("arr", "solar", "price")}
+        encoding = {name: {"zlib": True} for name in zeros}
+        xr.Dataset(zeros, coords={"time": time}).to_netcdf(
+            folder / "profiles.nc", encoding=encoding
+        )
+        replace(".csv:", ".nc:")(folder)
+
+    outcome = run_dispatch("validate", hostile_study(tmp_path, long_file), timeout=60)
+    assert_one_line_error(outcome, "profiles.nc", "time", f"has {steps} rows")
+    four_steps = hostile_study(tmp_path / "four", profiles_nc(lambda ds: ds))
+    baseline = run_dispatch("validate", four_steps, timeout=60)
+    assert baseline.code == 0, baseline.stderr
+    assert outcome.peak_mib < baseline.peak_mib + 20, (outcome.peak_mib, baseline.peak_mib)

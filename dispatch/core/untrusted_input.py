@@ -26,8 +26,8 @@ MAX_FILE_BYTES = 50 * 2**20
 MAX_STEPS = 1_000_000
 """Most time steps of one field read (about 28 years of 15-minute data) [-]."""
 MAX_SERIES_FILE_BYTES = 512 * 2**20
-"""Largest CSV series file of a study read: a million snapshots of about 20 columns
-[bytes]."""
+"""Largest series file (CSV or netCDF) of a study read: a million snapshots of about 20
+CSV columns [bytes]."""
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60

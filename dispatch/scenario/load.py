@@ -127,7 +127,15 @@ def study_from_scenario(
     source = Path(source)
     snapshots = snapshot_times(scenario, source, hours)
     full = len(snapshot_times(scenario, source))
-    reader = SeriesReader(source.parent, snapshots, full, scenario.currency)
+    references = [
+        *(_lookup(site, path) for site in scenario.sites.values() for path in SERIES_FIELDS),
+        *(
+            getattr(region, path)
+            for region in scenario.grid_regions.values()
+            for path in REGION_SERIES_FIELDS
+        ),
+    ]
+    reader = SeriesReader(source.parent, snapshots, full, scenario.currency, references)
     series: dict[str, np.ndarray] = {}
     for site_name, site in scenario.sites.items():
         for path_in_site, bounds in SERIES_FIELDS.items():

@@ -4,8 +4,11 @@ snapshots."""
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -105,20 +108,51 @@ def snapshot_times(
     )
 
 
+MAX_HEADER_BYTES = 2**20
+"""Longest first line (the column names) of a CSV series file read [bytes]."""
+
+
 class SeriesReader:
     """Reads series references, each file once, and aligns them on the snapshots.
 
-    A netCDF variable with a ``units`` attribute is converted from its units to the
-    field's canonical unit (prices: in the study's ``currency``); one without, and
-    every CSV column, is read as in the canonical unit.
+    Of each file only the columns (variables) that some reference names are read, so
+    that memory follows what the study uses, not how wide the file is. A netCDF
+    variable with a ``units`` attribute is converted from its units to the field's
+    canonical unit (prices: in the study's ``currency``); one without, and every CSV
+    column, is read as in the canonical unit.
+
+    Parameters
+    ----------
+    folder
+        The study folder; files outside it are refused.
+    snapshots
+        The snapshots the values are wanted for.
+    full
+        Snapshots of the whole horizon: the rows each file must have [-].
+    currency
+        The study's currency, for prices with units.
+    references
+        Every ``FILE:COLUMN`` that will be read (other values are ignored).
     """
 
-    def __init__(self, folder: Path, snapshots: pd.DatetimeIndex, full: int, currency: str) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        snapshots: pd.DatetimeIndex,
+        full: int,
+        currency: str,
+        references: Iterable[object],
+    ) -> None:
         self.folder = folder.resolve()
         self.currency = currency
         self.snapshots = snapshots
         self.full = pd.date_range(snapshots[0], periods=full, freq=snapshots.freq)
         self.tables: dict[str, pd.DataFrame] = {}
+        self.wanted: dict[str, set[str]] = {}
+        for reference in references:
+            if isinstance(reference, str):
+                file_name, column = reference.rsplit(":", 1)
+                self.wanted.setdefault(file_name, set()).add(column)
 
     def read(self, value: float | str, field_name: str, source: Path) -> np.ndarray:
         if isinstance(value, (int, float)):
@@ -155,10 +189,11 @@ class SeriesReader:
         if problem is not None:
             raise ScenarioError(str(source), field_name, f"{file_name!r}: {problem}")
         try:
+            wanted = self.wanted.get(file_name, set())
             if path.suffix == ".nc":
-                table = _read_netcdf(path, file_name)
+                table = _read_netcdf(path, file_name, len(self.full), wanted)
             else:
-                table = _read_csv(path, file_name, len(self.full))
+                table = _read_csv(path, file_name, len(self.full), wanted)
         except ScenarioError:
             raise
         except Exception as exc:  # pandas, xarray and netCDF4 raise many types on hostile files
@@ -172,12 +207,7 @@ class SeriesReader:
         return table
 
     def _check_index(self, index: pd.DatetimeIndex, file_name: str) -> None:
-        if len(index) != len(self.full):
-            raise ScenarioError(
-                file_name,
-                "time",
-                f"has {len(index)} rows, the study has {len(self.full)} snapshots",
-            )
+        _check_rows(len(index), len(self.full), file_name)
         mismatch = np.flatnonzero(index != self.full)
         if len(mismatch):
             i = mismatch[0]
@@ -189,16 +219,38 @@ class SeriesReader:
             )
 
 
-def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
-    """The variables over ``time`` alone of a netCDF file, in columns; the others, with
-    why they are no series, in ``attrs[NOT_SERIES]``."""
+def _check_rows(found: int, rows: int, file_name: str) -> None:
+    if found != rows:
+        raise ScenarioError(file_name, "time", f"has {found} rows, the study has {rows} snapshots")
+
+
+def _read_netcdf(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.DataFrame:
+    """The ``wanted`` variables over ``time`` alone of a netCDF file, in columns; the
+    wanted others, with why they are no series, in ``attrs[NOT_SERIES]``.
+
+    Parameters
+    ----------
+    path
+        The file, at most :data:`~dispatch.core.untrusted_input.MAX_SERIES_FILE_BYTES`.
+    file_name
+        The file as the scenario names it, for the errors.
+    rows
+        Time steps the study needs: a file with another number is refused before
+        anything is loaded [-].
+    wanted
+        The variables to read; no other is loaded.
+    """
     import xarray as xr
 
+    check_size(path, file_name, MAX_SERIES_FILE_BYTES, "series files")
     check_netcdf_header(path, file_name)
-    with xr.open_dataset(path) as ds:
-        if "time" not in ds.indexes:
+    # Times decoded and indexed only once their number is checked.
+    with xr.open_dataset(path, decode_times=False, cache=False, create_default_indexes=False) as ds:
+        if "time" not in ds.dims or "time" not in ds.variables:
             raise ScenarioError(file_name, "time", "missing time coordinate")
-        times = ds.indexes["time"]
+        _check_rows(ds.sizes["time"], rows, file_name)
+        with warnings.catch_warnings(action="ignore", category=xr.SerializationWarning):
+            times = pd.Index(xr.decode_cf(ds[["time"]])["time"].values)
         if not isinstance(times, pd.DatetimeIndex):  # dates of another calendar, or numbers
             time = ds["time"]
             units = time.encoding.get("units", time.attrs.get("units"))
@@ -211,6 +263,8 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
             raise ScenarioError(file_name, "time", problem)
         columns, not_series, units = {}, {}, {}
         for name, variable in ds.data_vars.items():
+            if name not in wanted:
+                continue
             if variable.dims != ("time",):
                 not_series[name] = f"has dimensions {variable.dims}: a series has only time"
             elif variable.dtype.kind not in "iuf":
@@ -225,8 +279,8 @@ def _read_netcdf(path: Path, file_name: str) -> pd.DataFrame:
     return table
 
 
-def _read_csv(path: Path, file_name: str, rows: int) -> pd.DataFrame:
-    """The columns of a CSV file of series, on its first column ``time`` in UTC.
+def _read_csv(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.DataFrame:
+    """The ``wanted`` columns of a CSV file of series, on its first column ``time`` in UTC.
 
     Parameters
     ----------
@@ -237,15 +291,26 @@ def _read_csv(path: Path, file_name: str, rows: int) -> pd.DataFrame:
     rows
         Rows the study needs, one a snapshot: no more are read, a file with more is
         refused [-].
+    wanted
+        The columns to read; the others are only parsed past.
     """
     check_size(path, file_name, MAX_SERIES_FILE_BYTES, "series files")
-    header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
+    with path.open("rb") as stream:
+        first_line = stream.readline(MAX_HEADER_BYTES + 1)
+    if len(first_line) > MAX_HEADER_BYTES:
+        raise ScenarioError(
+            file_name,
+            "",
+            f"its first line, the column names, is longer than {MAX_HEADER_BYTES // 2**20} MB",
+        )
+    header = pd.read_csv(io.BytesIO(first_line), header=None, dtype=str).iloc[0]
     if header.iloc[0] != "time":
         raise ScenarioError(file_name, "time", "first column must be named 'time'")
     if header.duplicated().any():
         column = header[header.duplicated()].iloc[0]
         raise ScenarioError(file_name, str(column), "names two columns")
-    table = pd.read_csv(path, index_col=0, nrows=rows + 1)
+    used = [header.iloc[0], *(name for name in header.iloc[1:] if name in wanted)]
+    table = pd.read_csv(path, index_col=0, nrows=rows + 1, usecols=used)
     if len(table) > rows:
         raise ScenarioError(
             file_name, "time", f"has more than {rows} rows, the study has {rows} snapshots"
