@@ -413,9 +413,9 @@ def test_killed_worker_fails_its_variants_and_the_batch_goes_on(
     import psutil
 
     process, sweep, out = _start_batch(tmp_path, 4)  # one left for a new pool after the loss
-    # The pool's workers are the children of multiprocessing's fork server.
-    for worker in psutil.Process(process.pid).children(recursive=True):
-        if worker.ppid() != process.pid:
+    # The pool's workers are spawned children; the resource tracker is another child.
+    for worker in psutil.Process(process.pid).children():
+        if "spawn_main" in " ".join(worker.cmdline()):
             worker.kill()
     output = process.communicate(timeout=120)[0]
     assert process.returncode == EXIT_VARIANTS_FAILED, output

@@ -1,8 +1,9 @@
 """``kill -9`` of ``dispatch batch``: nothing keeps running, nothing is written after.
 
-The batch process is killed while its two local workers solve; its fork server,
-workers and resource tracker must end within seconds, no variant folder may appear
-after the kill, nothing torn or temporary may be left, and a rerun completes.
+The batch process is killed while its two local workers solve; its workers and
+multiprocessing's resource tracker must end within seconds, no variant folder may
+appear after the kill, nothing torn or temporary may be left (in the output folder or
+the temporary folder), and a rerun completes.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def test_kill_9_of_batch_ends_its_workers_and_writes_nothing_after(tmp_path: Pat
     product = {SOLAR: [10 + 2 * i for i in range(VARIANTS)]}
     sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
     out = tmp_path / "out"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     args = ["batch", str(sweep), "--out", str(out), "--workers", str(WORKERS), "--no-progress"]
     batch = subprocess.Popen(
         [sys.executable, "-m", "dispatch.cli", *args],
@@ -63,6 +66,7 @@ def test_kill_9_of_batch_ends_its_workers_and_writes_nothing_after(tmp_path: Pat
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
     )
     try:
         # Mid-run: one variant recorded, the workers busy with the next ones.
@@ -80,6 +84,7 @@ def test_kill_9_of_batch_ends_its_workers_and_writes_nothing_after(tmp_path: Pat
     recorded = json.loads((out / "manifest.json").read_text())["variants"]
     assert len(recorded) < VARIANTS, "the batch ended before it was killed"
     assert litter(out) == [] and litter(out / "variants") == []
+    assert sorted(p.name for p in temporary.iterdir()) == []
 
     rerun = run_dispatch(*args, timeout=300)
     assert rerun.code == 0, rerun.stderr

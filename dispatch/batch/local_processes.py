@@ -26,10 +26,10 @@ def on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
     """
     if not tasks:
         return
-    # Workers are forked from a clean single-threaded server process, never from
-    # this one, which may hold threads (tqdm's monitor, the pool's own).
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    # Workers are fresh interpreters, never forks of this process, which may hold
+    # threads (tqdm's monitor, the pool's own). Not a fork server: its socket lies
+    # in a folder that only this process's exit handlers remove, so kill -9 left it.
+    context = multiprocessing.get_context("spawn")
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
