@@ -252,6 +252,27 @@ def test_heat_reuse_sells_waste_heat_within_its_limits(
     assert summary["total_cost"] == exactly(objective)
     # Evaporative cooling without a given WUE: 1.8 m3 per MWh of IT energy (8 MWh).
     assert summary["water_m3"] == exactly(1.8 * 8)
+    ds = result.dispatch.sel(site="s")
+    assert ds["heat_delivered"].sel(run="flexible").values.tolist() == exactly(delivered)
+    assert ds["heat_demand"].values.tolist() == [1.0, 4.0]
+    assert ds["heat_price"].values.tolist() == [50.0, 50.0]
+    assert ds["firm_work"].values.tolist() == [4.0, 4.0]
+
+
+def test_hourly_dataset_has_the_workload_inputs_and_heat_only_with_heat_reuse(
+    solved: Callable[..., Result],
+) -> None:
+    result = solved(DATA / "tiny")
+    ds, study = result.dispatch.sel(site="s"), result.study
+    for name, field in [
+        ("firm_work", "datacentre.firm_mw"),
+        ("deferrable_arrivals", "datacentre.deferrable.arrivals_mwh"),
+        ("interruptible_offered", "datacentre.interruptible.offered_mw"),
+    ]:
+        assert ds[name].values.tolist() == study.values("s", field).tolist(), name
+    assert ds["deferrable_arrivals"].values.tolist() == [4, 4, 0, 0]  # profiles.csv
+    assert ds["deferrable_arrivals"].attrs["cell_methods"] == "time: sum"
+    assert not {"heat_delivered", "heat_pump_power", "heat_demand"} & set(ds.data_vars)
 
 
 def test_heat_exchanger_has_no_missing_inputs(write_study: Callable[..., Path]) -> None:

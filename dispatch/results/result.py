@@ -25,6 +25,7 @@ from dispatch.results.figures import UNITS, key_figures
 from dispatch.results.netcdf import (
     CONVENTIONS,
     INTERVAL_MEAN,
+    INTERVAL_SUM,
     TIME_BOUNDS,
     add_time_bounds,
     export_network,
@@ -80,9 +81,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "clean_share": ("Carbon-free share of grid electricity", "1"),
     "surplus": ("Grid surplus signalled by the partner", "MW"),
     "pue": ("Power usage effectiveness", "1"),
+    "firm_work": ("Firm work arriving, served in the step (IT power)", "MW"),
+    "deferrable_arrivals": ("Deferrable work arriving in the step (IT energy)", "MWh"),
+    "interruptible_offered": ("Interruptible work offered (IT power)", "MW"),
+    "heat_demand": ("Heat the district-heating network takes at most", "MW"),
+    "heat_price": ("Price paid per MWh of heat delivered", "currency/MWh"),
 }
 LEVELS = frozenset({"backlog", "battery_level", "reservoir_level"})
 """Variables of :data:`VARIABLES` that are a level at the end of the step, not a mean."""
+SUMS = frozenset({"deferrable_arrivals"})
+"""Variables of :data:`VARIABLES` that are a sum over the step (cell_methods
+"time: sum"), not a mean."""
+HEAT = ("heat_delivered", "heat_pump_power")
+"""Variables of :data:`VARIABLES` of a site with heat reuse only."""
 COORDINATES = {
     "run": "Run: flexible, or baseline (no flexible work)",
     "site": "Site",
@@ -104,6 +115,11 @@ INPUTS = {
     "clean_share": "grid.clean_share",
     "surplus": "grid.surplus_mw",
     "pue": "datacentre.pue",
+    "firm_work": "datacentre.firm_mw",
+    "deferrable_arrivals": "datacentre.deferrable.arrivals_mwh",
+    "interruptible_offered": "datacentre.interruptible.offered_mw",
+    "heat_demand": "datacentre.heat_reuse.demand_mw",
+    "heat_price": "datacentre.heat_reuse.price",
 }
 
 
@@ -258,7 +274,9 @@ class Result:
                 ds[name].values += 0.0  # no -0 from negated flows (-0.0 + 0.0 is 0.0)
             long_name, units = VARIABLES[name]
             ds[name].attrs.update(long_name=long_name, **cf_attributes(units, currency))
-            if name not in LEVELS:
+            if name in SUMS:
+                ds[name].attrs.update(INTERVAL_SUM)
+            elif name not in LEVELS:
                 ds[name].attrs.update(INTERVAL_MEAN)
         return ds
 
@@ -340,8 +358,7 @@ class Result:
             "reservoir_level",
             "reservoir_pump",
             "marginal_price",
-            "heat_delivered",
-            "heat_pump_power",
+            *(HEAT if study.sites[site].datacentre.heat_reuse is not None else ()),
         ):
             values = per_run(name)
             if values is not None:
