@@ -228,17 +228,8 @@ def _read_netcdf(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.
     """The ``wanted`` variables over ``time`` alone of a netCDF file, in columns; the
     wanted others, with why they are no series, in ``attrs[NOT_SERIES]``.
 
-    Parameters
-    ----------
-    path
-        The file, at most :data:`~dispatch.core.untrusted_input.MAX_SERIES_FILE_BYTES`.
-    file_name
-        The file as the scenario names it, for the errors.
-    rows
-        Time steps the study needs: a file with another number is refused before
-        anything is loaded [-].
-    wanted
-        The variables to read; no other is loaded.
+    The parameters are :func:`_read_csv`'s; a file whose ``time`` is not ``rows``
+    long is refused before anything is loaded, and no other variable is loaded.
     """
     import xarray as xr
 
