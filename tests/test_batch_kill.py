@@ -9,6 +9,7 @@ the temporary folder), and a rerun completes.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,8 +18,10 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 import yaml
 
+from dispatch.batch.worker import start_local_worker
 from hostile import TINY, copy_study, litter, run_dispatch
 
 SOLAR = "sites.s.solar.capacity_mw"
@@ -91,3 +94,59 @@ def test_kill_9_of_batch_ends_its_workers_and_writes_nothing_after(tmp_path: Pat
     assert f"{len(recorded)} already complete" in rerun.stderr
     assert variant_folders(out) == {f"capacity_mw={size}" for size in product[SOLAR]}
     assert litter(out) == [] and litter(out / "variants") == []
+
+
+def _fail_after_start(batch: int) -> None:
+    start_local_worker(batch)
+    raise RuntimeError("a worker failed")
+
+
+@pytest.mark.parametrize(("target", "code"), [(start_local_worker, 0), (_fail_after_start, 1)])
+def test_a_local_worker_ends_with_the_exit_code_of_its_run(target, code: int) -> None:
+    worker = multiprocessing.get_context("spawn").Process(target=target, args=(os.getpid(),))
+    worker.start()
+    worker.join(timeout=60)
+    assert worker.exitcode == code
+
+
+def _ignores_sigint(pid: int) -> bool:
+    """Whether process ``pid`` ignores SIGINT (its SigIgn mask in /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn:"))[7:], 16)
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path: Path) -> None:
+    # A worker imports for about a second before its initializer runs: it is spawned
+    # with Ctrl-C ignored, or the terminal's interrupt prints a traceback from it.
+    copy_study(TINY, tmp_path / "tiny")
+    sweep = tmp_path / "sweep.yaml"
+    product = {SOLAR: [10 + 2 * i for i in range(4)]}
+    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    args = ["batch", str(sweep), "--out", str(tmp_path / "out"), "--workers", str(WORKERS)]
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "dispatch.cli", *args, "--no-progress"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+    )
+
+    def workers() -> list[psutil.Process]:
+        children = psutil.Process(batch.pid).children()
+        return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+
+    try:
+        wait_for(lambda: len(workers()) >= 1, 60, "a worker")
+        assert all(_ignores_sigint(worker.pid) for worker in workers())  # from its start
+        time.sleep(0.1)
+        os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, stderr = batch.communicate(timeout=60)
+    finally:
+        for process in session(batch.pid):
+            process.kill()
+    assert batch.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted:"), stderr

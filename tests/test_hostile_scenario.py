@@ -484,13 +484,13 @@ def test_csv_columns_no_field_names_may_hold_anything(tmp_path: Path) -> None:
     assert study.series["s/solar.availability"].tolist() == [0.5] * 4
 
 
-def test_csv_first_line_longer_than_a_megabyte_is_refused_before_it_is_read(
+def test_csv_column_names_longer_than_a_mebibyte_are_refused_before_they_are_read(
     tmp_path: Path,
 ) -> None:
     names = ",".join(f"column{i}" for i in range(200_000))
     edit = write("profiles.csv", f"time,arr,solar,price,{names}\n")
     outcome = run_dispatch("validate", hostile_study(tmp_path, edit), timeout=60)
-    assert_one_line_error(outcome, "profiles.csv", "first line", "longer than 1 MB")
+    assert_one_line_error(outcome, "profiles.csv", "column names", "more than 1 MiB")
 
 
 def test_netcdf_series_of_millions_of_steps_is_refused_before_they_are_loaded(
@@ -514,3 +514,27 @@ def test_netcdf_series_of_millions_of_steps_is_refused_before_they_are_loaded(
     baseline = run_dispatch("validate", four_steps, timeout=60)
     assert baseline.code == 0, baseline.stderr
     assert outcome.peak_mib < baseline.peak_mib + 20, (outcome.peak_mib, baseline.peak_mib)
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "solar"),
+    [
+        pytest.param(lambda text: text.replace("\n", "\r"), "solar", id="old-mac-line-ends"),
+        pytest.param(lambda text: "\n  \n" + text, "solar", id="blank-lines-first"),
+        pytest.param(
+            lambda text: "\ufeff" + text.replace("\n", "\r\n"), "solar", id="bom-and-crlf"
+        ),
+        pytest.param(lambda text: text.replace("solar", "NA"), "NA", id="a-column-named-NA"),
+    ],
+)
+def test_csv_files_pandas_reads_are_read_whatever_their_layout(
+    tmp_path: Path, rewrite: Callable[[str], str], solar: str
+) -> None:
+    folder = hostile_study(tmp_path, lambda folder: year_of_tiny(folder, 40, "0.5"))
+    path = folder / "profiles.csv"
+    assert path.stat().st_size > 2**20  # the column names are not all of the first MiB
+    path.write_text(rewrite(path.read_text()), newline="")
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(scenario.read_text().replace(":solar", f":{solar}"))
+    study = load_study(folder, hours=4)
+    assert study.series["s/solar.availability"].tolist() == [0.5] * 4

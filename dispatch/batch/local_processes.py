@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,12 +46,13 @@ def on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
     def submit(count: int) -> None:
         nonlocal pool
         for task in list(itertools.islice(queue, count)):
-            try:
-                future = pool.submit(solve_variant, task)
-            except BrokenProcessPool:
-                pool.shutdown(wait=False)
-                pool = new_pool()
-                future = pool.submit(solve_variant, task)
+            with _spawning_deaf_workers():  # the pool may spawn a worker
+                try:
+                    future = pool.submit(solve_variant, task)
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False)
+                    pool = new_pool()
+                    future = pool.submit(solve_variant, task)
             running[future] = task
 
     try:
@@ -64,3 +68,23 @@ def on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
             for process in list(pool._processes.values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _spawning_deaf_workers() -> Iterator[None]:
+    """Workers spawned meanwhile start with Ctrl-C ignored, so that one while they
+    import prints no traceback in them: an ignored signal stays ignored across exec,
+    and Python leaves it so. This thread holds a Ctrl-C back meanwhile (a blocked
+    signal is not ignored) and gets it as the block ends."""
+    handler = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread()
+    if not main or handler is None or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

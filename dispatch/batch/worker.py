@@ -11,8 +11,7 @@ died. A Dask worker is not the batch's to end.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
+import multiprocessing.util
 import os
 import select
 import signal
@@ -139,30 +138,36 @@ def _write_while_batch_lives(result: Result, folder: Path) -> None:
 def start_local_worker(batch: int) -> None:
     """Worker initializer: ignore Ctrl-C, and end with the batch process ``batch``.
 
-    Ctrl-C reaches the whole process group; the batch process handles it. A thread
-    watches the batch process (a pidfd on Linux, else polling) and, once it has
-    ended however it ended, ends this worker as soon as no result folder is being
-    written: the pool's queues would keep an orphaned worker waiting for ever.
+    Ctrl-C reaches the whole process group; the batch process handles it (a local
+    worker is spawned with it ignored already, see
+    :mod:`~dispatch.batch.local_processes`). A thread watches the batch process (a
+    pidfd on Linux, else polling) and, once it has ended however it ended, ends this
+    worker as soon as no result folder is being written: the pool's queues would
+    keep an orphaned worker waiting for ever.
     """
     global _batch_pid
     _batch_pid = batch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_end_with, args=(batch,), daemon=True).start()
-    atexit.register(_end_without_teardown)
+    # The lowest priority: run after multiprocessing's own finalizers.
+    multiprocessing.util.Finalize(None, _end_without_teardown, exitpriority=-(2**31))
 
 
 def _end_without_teardown() -> None:
-    """Exit handler of a local worker: end the process without the interpreter's
-    teardown of every module (about 1 s once PyPSA is imported), which the batch
-    would wait for in ``pool.shutdown``.
+    """Last finalizer of a local worker: once the pool has stopped it, end the process
+    with exit code 0 without the interpreter's teardown of every module (about 1 s
+    once PyPSA is imported), which the batch would wait for in ``pool.shutdown``.
 
-    Registered when the worker starts, it runs after every exit handler registered
-    since (atexit runs them last in, first out), once the pool has told the worker to
-    stop and multiprocessing has run its own end of the process; the exit code is 0.
+    A worker that fails (an exception leaving its run, a failed flush of its output)
+    ends as Python ends it, with Python's exit code.
     """
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
+    if sys.exc_info()[0] is not None:
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
             stream.flush()
+    except (OSError, ValueError):
+        return
     os._exit(0)
 
 

@@ -4,6 +4,7 @@ snapshots."""
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import numbers
@@ -270,6 +271,24 @@ def _read_netcdf(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.
     return table
 
 
+def _csv_header(path: Path, file_name: str) -> list[str]:
+    """The column names of a CSV file: its first row that is not blank, read as pandas
+    reads it (quotes, any line ending), from at most :data:`MAX_HEADER_BYTES`."""
+    with path.open("rb") as stream:
+        start = stream.read(MAX_HEADER_BYTES + 1)
+    text = io.StringIO(start.decode("utf-8-sig", errors="replace"), newline="")
+    for names in csv.reader(text):
+        if any(name.strip() for name in names):
+            break
+    else:
+        raise ScenarioError(file_name, "", "not a readable CSV file (no column names)")
+    if len(start) > MAX_HEADER_BYTES and text.tell() == len(text.getvalue()):
+        raise ScenarioError(
+            file_name, "", f"its column names take more than {MAX_HEADER_BYTES // 2**20} MiB"
+        )
+    return names
+
+
 def _read_csv(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.DataFrame:
     """The ``wanted`` columns of a CSV file of series, on its first column ``time`` in UTC.
 
@@ -286,21 +305,15 @@ def _read_csv(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.Dat
         The columns to read; the others are only parsed past.
     """
     check_size(path, file_name, MAX_SERIES_FILE_BYTES, "series files")
-    with path.open("rb") as stream:
-        first_line = stream.readline(MAX_HEADER_BYTES + 1)
-    if len(first_line) > MAX_HEADER_BYTES:
-        raise ScenarioError(
-            file_name,
-            "",
-            f"its first line, the column names, is longer than {MAX_HEADER_BYTES // 2**20} MB",
-        )
-    header = pd.read_csv(io.BytesIO(first_line), header=None, dtype=str).iloc[0]
-    if header.iloc[0] != "time":
+    header = _csv_header(path, file_name)
+    if header[0] != "time":
         raise ScenarioError(file_name, "time", "first column must be named 'time'")
-    if header.duplicated().any():
-        column = header[header.duplicated()].iloc[0]
-        raise ScenarioError(file_name, str(column), "names two columns")
-    used = [header.iloc[0], *(name for name in header.iloc[1:] if name in wanted)]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise ScenarioError(file_name, name, "names two columns")
+        seen.add(name)
+    used = [header[0], *(name for name in header[1:] if name in wanted)]
     table = pd.read_csv(path, index_col=0, nrows=rows + 1, usecols=used)
     if len(table) > rows:
         raise ScenarioError(
