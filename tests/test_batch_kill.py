@@ -9,7 +9,6 @@ the temporary folder), and a rerun completes.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 import yaml
 
 from dispatch.batch.worker import start_local_worker
+from dispatch.batch.worker_process import WorkerContext
 from hostile import TINY, copy_study, litter, run_dispatch
 
 SOLAR = "sites.s.solar.capacity_mw"
@@ -101,25 +101,34 @@ def _fail_after_start(batch: int) -> None:
     raise RuntimeError("a worker failed")
 
 
-@pytest.mark.parametrize(("target", "code"), [(start_local_worker, 0), (_fail_after_start, 1)])
+def _exit_3_after_start(batch: int) -> None:
+    start_local_worker(batch)
+    sys.exit(3)
+
+
+@pytest.mark.parametrize(
+    ("target", "code"), [(start_local_worker, 0), (_fail_after_start, 1), (_exit_3_after_start, 3)]
+)
 def test_a_local_worker_ends_with_the_exit_code_of_its_run(target, code: int) -> None:
-    worker = multiprocessing.get_context("spawn").Process(target=target, args=(os.getpid(),))
+    worker = WorkerContext().Process(target=target, args=(os.getpid(),))
     worker.start()
     worker.join(timeout=60)
     assert worker.exitcode == code
 
 
-def _ignores_sigint(pid: int) -> bool:
-    """Whether process ``pid`` ignores SIGINT (its SigIgn mask in /proc)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn:"))[7:], 16)
-    return bool(ignored & (1 << (signal.SIGINT - 1)))
+def _status(pid: int) -> tuple[bool, bool]:
+    """Whether process ``pid`` ignores SIGINT (its SigIgn mask in /proc), and whether
+    it has loaded pandas yet (its memory maps)."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    ignored = int(next(line for line in lines if line.startswith("SigIgn:"))[7:], 16)
+    pandas = "/pandas/" in Path(f"/proc/{pid}/maps").read_text()
+    return bool(ignored & (1 << (signal.SIGINT - 1))), pandas
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
-def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path: Path) -> None:
-    # A worker imports for about a second before its initializer runs: it is spawned
-    # with Ctrl-C ignored, or the terminal's interrupt prints a traceback from it.
+def test_workers_ignore_ctrl_c_before_they_import_and_it_is_one_line(tmp_path: Path) -> None:
+    # A worker imports for about a second before its initializer runs: it must ignore
+    # Ctrl-C before that, or the terminal's interrupt prints a traceback from it.
     copy_study(TINY, tmp_path / "tiny")
     sweep = tmp_path / "sweep.yaml"
     product = {SOLAR: [10 + 2 * i for i in range(4)]}
@@ -134,14 +143,22 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path: Path) -> None:
         text=True,
     )
 
-    def workers() -> list[psutil.Process]:
-        children = psutil.Process(batch.pid).children()
-        return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+    def first_worker() -> int | None:
+        for child in psutil.Process(batch.pid).children():
+            try:
+                if "spawn_main" in " ".join(child.cmdline()):
+                    return child.pid
+            except psutil.Error:
+                continue
+        return None
 
     try:
-        wait_for(lambda: len(workers()) >= 1, 60, "a worker")
-        assert all(_ignores_sigint(worker.pid) for worker in workers())  # from its start
-        time.sleep(0.1)
+        wait_for(lambda: first_worker() is not None, 60, "a worker")
+        worker = first_worker()
+        statuses = [_status(worker)]
+        while not statuses[-1][0]:
+            statuses.append(_status(worker))
+        assert not statuses[-1][1], "the worker ignored Ctrl-C only after importing pandas"
         os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _, stderr = batch.communicate(timeout=60)
     finally:

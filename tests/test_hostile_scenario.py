@@ -222,6 +222,12 @@ HOSTILE = [
         "solar",
     ),
     ("csv-empty", CSV, write("profiles.csv", ""), "profiles.csv"),
+    (  # a row of empty names is the header to pandas, not a blank line
+        "csv-commas-before-the-names",
+        CSV,
+        write("profiles.csv", ",,,\ntime,arr,solar,price\n2025-06-01T00:00Z,4,0,100\n"),
+        "first column must be named 'time'",
+    ),
     (
         "csv-a-folder",
         SCENARIO,

@@ -11,11 +11,8 @@ died. A Dask worker is not the batch's to end.
 
 from __future__ import annotations
 
-import multiprocessing.util
 import os
 import select
-import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -136,39 +133,16 @@ def _write_while_batch_lives(result: Result, folder: Path) -> None:
 
 
 def start_local_worker(batch: int) -> None:
-    """Worker initializer: ignore Ctrl-C, and end with the batch process ``batch``.
+    """Worker initializer: end with the batch process ``batch``.
 
-    Ctrl-C reaches the whole process group; the batch process handles it (a local
-    worker is spawned with it ignored already, see
-    :mod:`~dispatch.batch.local_processes`). A thread watches the batch process (a
-    pidfd on Linux, else polling) and, once it has ended however it ended, ends this
-    worker as soon as no result folder is being written: the pool's queues would
-    keep an orphaned worker waiting for ever.
+    A thread watches the batch process (a pidfd on Linux, else polling) and, once it
+    has ended however it ended, ends this worker as soon as no result folder is being
+    written: the pool's queues would keep an orphaned worker waiting for ever. (The
+    worker ignores Ctrl-C from its start: :mod:`~dispatch.batch.worker_process`.)
     """
     global _batch_pid
     _batch_pid = batch
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_end_with, args=(batch,), daemon=True).start()
-    # The lowest priority: run after multiprocessing's own finalizers.
-    multiprocessing.util.Finalize(None, _end_without_teardown, exitpriority=-(2**31))
-
-
-def _end_without_teardown() -> None:
-    """Last finalizer of a local worker: once the pool has stopped it, end the process
-    with exit code 0 without the interpreter's teardown of every module (about 1 s
-    once PyPSA is imported), which the batch would wait for in ``pool.shutdown``.
-
-    A worker that fails (an exception leaving its run, a failed flush of its output)
-    ends as Python ends it, with Python's exit code.
-    """
-    if sys.exc_info()[0] is not None:
-        return
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-    except (OSError, ValueError):
-        return
-    os._exit(0)
 
 
 def _end_with(batch: int) -> None:

@@ -278,7 +278,8 @@ def _csv_header(path: Path, file_name: str) -> list[str]:
         start = stream.read(MAX_HEADER_BYTES + 1)
     text = io.StringIO(start.decode("utf-8-sig", errors="replace"), newline="")
     for names in csv.reader(text):
-        if any(name.strip() for name in names):
+        # pandas skips empty lines and lines of spaces and tabs, nothing else
+        if names and not (len(names) == 1 and names[0] and not names[0].strip(" \t")):
             break
     else:
         raise ScenarioError(file_name, "", "not a readable CSV file (no column names)")
