@@ -571,7 +571,8 @@ def _exit_without_teardown(code: int) -> NoReturn:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None: started with the descriptor closed
+                stream.flush()
         except (OSError, ValueError):
             code = code or 120
     os._exit(code)

@@ -167,3 +167,25 @@ def test_workers_ignore_ctrl_c_before_they_import_and_it_is_one_line(tmp_path: P
     assert batch.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1].startswith("interrupted:"), stderr
+
+
+def test_batch_with_its_standard_output_closed_solves_every_variant(tmp_path: Path) -> None:
+    # Started with descriptor 1 closed (`>&-`), Python's sys.stdout is None, in the
+    # batch and in its spawned workers.
+    copy_study(TINY, tmp_path / "tiny")
+    sweep = tmp_path / "sweep.yaml"
+    product = {SOLAR: [10, 12]}
+    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    out = tmp_path / "out"
+    batch = subprocess.run(
+        [sys.executable, "-m", "dispatch.cli", "batch", str(sweep), "--out", str(out)]
+        + ["--workers", str(WORKERS), "--no-progress"],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert batch.returncode == 0, batch.stderr
+    assert "Traceback" not in batch.stderr, batch.stderr
+    assert variant_folders(out) == {f"capacity_mw={size}" for size in product[SOLAR]}

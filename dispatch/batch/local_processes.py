@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -10,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from dispatch.batch.task import Outcome, Task, outcome_of
 from dispatch.batch.worker import solve_variant, start_local_worker
-from dispatch.batch.worker_process import WorkerContext
+from dispatch.batch.worker_process import WorkerContext, WorkerProcess
 
 IN_FLIGHT_PER_WORKER = 2
 """Variants handed to the local pool per worker at a time: one running, one queued."""
@@ -62,8 +63,10 @@ def on_processes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
             submit(len(done))
         finished = True
     finally:
-        if not finished:  # also a variant submitted just before Ctrl-C, not yet in running
-            # ProcessPoolExecutor.terminate_workers() from Python 3.14 on.
-            for process in list(pool._processes.values()):
-                process.terminate()
+        if not finished:
+            # Every worker, also one that Ctrl-C caught the pool starting, before the
+            # pool recorded it (a process joins active_children in its start()).
+            for process in multiprocessing.active_children():
+                if isinstance(process, WorkerProcess):
+                    process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)

@@ -1,8 +1,9 @@
 """The processes of the local worker pool: spawned, deaf to Ctrl-C, ended without teardown.
 
 Kept free of heavy imports: a worker unpickles its process object (this module) before
-anything else of dispatch, so what happens here happens within a few hundredths of a
-second of its start, before it imports PyPSA and the rest.
+anything else of dispatch it needs, so what happens here happens about a tenth of a
+second after its start (the interpreter's start and the import of the calling
+script, which spawn repeats, come first), before it imports PyPSA and the rest.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class WorkerProcess(multiprocessing.context.SpawnProcess):
         super().run()
         try:
             for stream in (sys.stdout, sys.stderr):
-                stream.flush()
+                if stream is not None:  # None: started with the descriptor closed
+                    stream.flush()
         except (OSError, ValueError):
             return  # Python's own exit reports it
         os._exit(0)

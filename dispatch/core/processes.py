@@ -66,7 +66,7 @@ def quiet_stdout() -> Iterator[None]:
     try:
         sys.stdout.flush()
         saved = os.dup(1)
-    except (OSError, ValueError):  # no real stdout (e.g. some notebook frontends)
+    except (AttributeError, OSError, ValueError):  # no real stdout (closed, some notebooks)
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
