@@ -215,6 +215,7 @@ HOSTILE = [
     ("scenario-symlink-loop", SCENARIO, symlink_loop("scenario.yaml"), "no such scenario file"),
     ("series-symlink-loop", SCENARIO, symlink_loop("profiles.csv"), "profiles.csv"),
     ("csv-duplicate-column", CSV, write("profiles.csv", "time,solar,solar\n"), "solar"),
+    ("csv-two-unnamed-columns", CSV, write("profiles.csv", "time,,solar,\n"), "no name"),
     (
         "csv-text-values",
         CSV,

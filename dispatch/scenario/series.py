@@ -110,7 +110,8 @@ def snapshot_times(
 
 
 MAX_HEADER_BYTES = 2**20
-"""Longest first line (the column names) of a CSV series file read [bytes]."""
+"""Bytes at the start of a CSV series file within which its column names (its first
+row that is not blank) must end [bytes]."""
 
 
 class SeriesReader:
@@ -312,6 +313,8 @@ def _read_csv(path: Path, file_name: str, rows: int, wanted: set[str]) -> pd.Dat
     seen: set[str] = set()
     for name in header:
         if name in seen:
+            if not name:
+                raise ScenarioError(file_name, "", "two columns have no name in its first row")
             raise ScenarioError(file_name, name, "names two columns")
         seen.add(name)
     used = [header[0], *(name for name in header[1:] if name in wanted)]
