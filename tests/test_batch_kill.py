@@ -9,6 +9,7 @@ the temporary folder), and a rerun completes.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 import yaml
 
 from dispatch.batch.worker import start_local_worker
-from dispatch.batch.worker_process import WorkerContext
+from dispatch.batch.worker_process import WorkerContext, WorkerProcess
 from hostile import TINY, copy_study, litter, run_dispatch
 
 SOLAR = "sites.s.solar.capacity_mw"
@@ -116,6 +117,32 @@ def test_a_local_worker_ends_with_the_exit_code_of_its_run(target, code: int) ->
     assert worker.exitcode == code
 
 
+def test_ctrl_c_while_the_batch_starts_a_worker_arrives_once_the_worker_is_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The batch blocks SIGINT while it starts a worker (so that the worker starts with
+    # it blocked): a Ctrl-C meanwhile must not be lost, nor raise before the worker is
+    # among the processes an interrupted batch ends.
+    start_process = WorkerProcess._Popen
+
+    def interrupted_start(process: WorkerProcess):
+        signal.raise_signal(signal.SIGINT)
+        return start_process(process)
+
+    monkeypatch.setattr(WorkerProcess, "_Popen", staticmethod(interrupted_start))
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    worker = WorkerContext().Process(target=start_local_worker, args=(os.getpid(),))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            worker.start()
+        assert worker in multiprocessing.active_children()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if worker.is_alive():
+            worker.join(timeout=60)
+    assert worker.exitcode == 0
+
+
 def _status(pid: int) -> tuple[bool, bool]:
     """Whether process ``pid`` ignores SIGINT (its SigIgn mask in /proc), and whether
     it has loaded pandas yet (its memory maps)."""
@@ -167,6 +194,58 @@ def test_workers_ignore_ctrl_c_before_they_import_and_it_is_one_line(tmp_path: P
     assert batch.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1].startswith("interrupted:"), stderr
+
+
+CALLING_SCRIPT = """\
+import os, pathlib, sys, time
+
+if __name__ == "__mp_main__":  # a worker importing this script again, as spawn does
+    pathlib.Path({marker!r}).write_text(str(os.getpid()))
+    time.sleep(3)
+elif __name__ == "__main__":
+    from dispatch.cli import main
+
+    sys.argv = ["dispatch", *{args!r}]
+    sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_while_a_worker_starts_waits_and_is_discarded_there(tmp_path: Path) -> None:
+    # Spawn runs the interpreter's start and the calling script again in a worker
+    # before the worker can ignore Ctrl-C; a script that sleeps there stretches that
+    # window. A Ctrl-C reaching the worker in it must neither end it nor print a
+    # traceback: the batch goes on (its own Ctrl-C is another test's).
+    copy_study(TINY, tmp_path / "tiny")
+    sweep = tmp_path / "sweep.yaml"
+    product = {SOLAR: [10, 12]}
+    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    marker, out = tmp_path / "worker.pid", tmp_path / "out"
+    args = ["batch", str(sweep), "--out", str(out), "--workers", str(WORKERS), "--no-progress"]
+    script = tmp_path / "calling_script.py"
+    script.write_text(CALLING_SCRIPT.format(marker=str(marker), args=args), encoding="utf-8")
+    batch = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        wait_for(lambda: marker.exists() and marker.read_text(), 60, "a worker starting")
+        worker = int(marker.read_text())
+        status = Path(f"/proc/{worker}/status").read_text().splitlines()
+        blocked = next(line for line in status if line.startswith("SigBlk:"))
+        assert int(blocked[7:], 16) & (1 << (signal.SIGINT - 1)), blocked
+        os.kill(worker, signal.SIGINT)
+        _, stderr = batch.communicate(timeout=120)
+    finally:
+        for process in session(batch.pid):
+            process.kill()
+    assert batch.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    assert variant_folders(out) == {f"capacity_mw={size}" for size in product[SOLAR]}
 
 
 def test_batch_with_its_standard_output_closed_solves_every_variant(tmp_path: Path) -> None:
