@@ -115,6 +115,13 @@ with os.fdopen(int(sys.argv[1]), "w") as report:
 """Starts the command, waits for it, writes its exit code and peak memory [KiB]."""
 
 
+def default_sigint() -> None:
+    """For ``preexec_fn``: SIGINT's default action, as a terminal's Ctrl-C finds a
+    command, also where the tests came with it ignored (a job started with ``&``, as CI
+    may be), which a child would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cap_address_space() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
 

@@ -24,6 +24,7 @@ from dispatch.batch.folder import MANIFEST, BatchFolder
 from dispatch.batch.summary import flat_figures
 from dispatch.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_VARIANTS_FAILED, app
 from dispatch.scenario.jsonschema import SWEEP_SCHEMA_FILE, sweep_json_schema
+from hostile import default_sigint
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parents[1]
@@ -353,6 +354,7 @@ def _start_batch(tmp_path: Path, variants: int) -> tuple[subprocess.Popen, Path,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 120
     while not (out / MANIFEST).exists():

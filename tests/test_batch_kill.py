@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import yaml
 
 from dispatch.batch.worker import start_local_worker
 from dispatch.batch.worker_process import WorkerContext, WorkerProcess
-from hostile import TINY, copy_study, litter, run_dispatch
+from hostile import TINY, copy_study, default_sigint, litter, run_dispatch
 
 SOLAR = "sites.s.solar.capacity_mw"
 VARIANTS = 8
@@ -126,7 +127,10 @@ def test_ctrl_c_while_the_batch_starts_a_worker_arrives_once_the_worker_is_recor
     start_process = WorkerProcess._Popen
 
     def interrupted_start(process: WorkerProcess):
-        signal.raise_signal(signal.SIGINT)
+        # Sent to the process from another thread: the main thread blocks SIGINT here.
+        sender = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT))
+        sender.start()
+        sender.join()
         return start_process(process)
 
     monkeypatch.setattr(WorkerProcess, "_Popen", staticmethod(interrupted_start))
@@ -168,6 +172,7 @@ def test_workers_ignore_ctrl_c_before_they_import_and_it_is_one_line(tmp_path: P
         stderr=subprocess.PIPE,
         start_new_session=True,
         text=True,
+        preexec_fn=default_sigint,
     )
 
     def first_worker() -> int | None:
@@ -200,7 +205,7 @@ CALLING_SCRIPT = """\
 import os, pathlib, sys, time
 
 if __name__ == "__mp_main__":  # a worker importing this script again, as spawn does
-    pathlib.Path({marker!r}).write_text(str(os.getpid()))
+    pathlib.Path({started!r}, str(os.getpid())).touch()
     time.sleep(3)
 elif __name__ == "__main__":
     from dispatch.cli import main
@@ -208,6 +213,34 @@ elif __name__ == "__main__":
     sys.argv = ["dispatch", *{args!r}]
     sys.exit(main())
 """
+
+
+FIRST_WORKER_SCRIPT = """\
+import os, time
+
+if __name__ == "__mp_main__":  # the worker, importing this script again
+    time.sleep(3)
+elif __name__ == "__main__":
+    from dispatch.batch.worker_process import WorkerContext
+
+    worker = WorkerContext().Process(target=os.getpid)
+    worker.start()
+    with open(f"/proc/{worker.pid}/status") as status:
+        print(next(line for line in status if line.startswith("SigBlk:")))
+    worker.join()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_the_first_worker_of_a_process_starts_with_sigint_blocked(tmp_path: Path) -> None:
+    # The first process multiprocessing starts also starts its resource tracker, whose
+    # start unblocks SIGINT in the starting thread.
+    script = tmp_path / "first_worker.py"
+    script.write_text(FIRST_WORKER_SCRIPT, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert int(run.stdout.split()[1], 16) & (1 << (signal.SIGINT - 1)), run.stdout
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
@@ -220,10 +253,11 @@ def test_ctrl_c_while_a_worker_starts_waits_and_is_discarded_there(tmp_path: Pat
     sweep = tmp_path / "sweep.yaml"
     product = {SOLAR: [10, 12]}
     sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
-    marker, out = tmp_path / "worker.pid", tmp_path / "out"
+    started, out = tmp_path / "started", tmp_path / "out"
+    started.mkdir()
     args = ["batch", str(sweep), "--out", str(out), "--workers", str(WORKERS), "--no-progress"]
     script = tmp_path / "calling_script.py"
-    script.write_text(CALLING_SCRIPT.format(marker=str(marker), args=args), encoding="utf-8")
+    script.write_text(CALLING_SCRIPT.format(started=str(started), args=args), encoding="utf-8")
     batch = subprocess.Popen(
         [sys.executable, str(script)],
         stdin=subprocess.DEVNULL,
@@ -231,10 +265,11 @@ def test_ctrl_c_while_a_worker_starts_waits_and_is_discarded_there(tmp_path: Pat
         stderr=subprocess.PIPE,
         start_new_session=True,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
-        wait_for(lambda: marker.exists() and marker.read_text(), 60, "a worker starting")
-        worker = int(marker.read_text())
+        wait_for(lambda: any(started.iterdir()), 60, "a worker starting")
+        worker = int(next(started.iterdir()).name)
         status = Path(f"/proc/{worker}/status").read_text().splitlines()
         blocked = next(line for line in status if line.startswith("SigBlk:"))
         assert int(blocked[7:], 16) & (1 << (signal.SIGINT - 1)), blocked

@@ -23,7 +23,7 @@ import pytest
 
 from dispatch.core.files import MARKER, RESULT_FILES
 from dispatch.core.processes import usable_cores
-from hostile import litter, run_dispatch, tree
+from hostile import default_sigint, litter, run_dispatch, tree
 
 OLKARIA = Path(__file__).parents[1] / "networks" / "olkaria"
 KILLED_HOURS = "2000"
@@ -110,9 +110,7 @@ def kill_at(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # as a shell starts a command
-        # SIGINT as a terminal's Ctrl-C finds it, also where it came ignored (a job
-        # started with &, as CI may be)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 120
     while not moment(out, scratch):

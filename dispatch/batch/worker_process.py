@@ -10,6 +10,7 @@ module, kept free of heavy imports), before it imports PyPSA and the rest.
 from __future__ import annotations
 
 import multiprocessing.context
+import multiprocessing.resource_tracker
 import os
 import signal
 import sys
@@ -45,6 +46,8 @@ class WorkerProcess(multiprocessing.context.SpawnProcess):
         if not hasattr(signal, "pthread_sigmask"):
             super().start()
             return
+        # Started here, the tracker would unblock SIGINT before the worker is started.
+        multiprocessing.resource_tracker.ensure_running()
         with interrupts_deferred():
             unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
