@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tomllib
@@ -227,6 +228,35 @@ def test_solving_leaves_the_users_pypsa_logging_and_matplotlib_settings(
     # undoes it, so the user's INFO messages stay as unshown as they were.
     shown = "INFO:analysis:the user's own message" in run.stderr
     assert shown == (logging_ == "configured")
+
+
+SIGINT_SCRIPT = """
+import sys
+import dispatch
+
+def sigint_ignored():
+    with open("/proc/self/status") as status:
+        return bool(int(next(s for s in status if s.startswith("SigIgn:"))[7:], 16) & 2)
+
+before = sigint_ignored()
+dispatch.solve(dispatch.load_study(sys.argv[1]))
+print(before, sigint_ignored())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_solving_leaves_sigint_ignored_where_the_user_ignored_it() -> None:
+    # As in a job started with & or nohup. PyPSA imports polars (through linopy),
+    # whose import sets a SIGINT handler of its own over the process's.
+    run = subprocess.run(
+        [sys.executable, "-c", SIGINT_SCRIPT, str(TINY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True"]
 
 
 def test_settings_are_dispatchs_inside_its_calls_and_nest() -> None:

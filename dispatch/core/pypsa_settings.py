@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +23,21 @@ QUIET_LOGGERS = ("pypsa", "linopy")
 
 
 def import_pypsa() -> pypsa:
-    """PyPSA, imported where needed (see :data:`pypsa_settings` for its settings)."""
+    """PyPSA, imported where needed (see :data:`pypsa_settings` for its settings).
+
+    PyPSA imports polars (through linopy), whose import sets a SIGINT handler of its
+    own in place of the process's: a process that ignored SIGINT (a job started with
+    ``&`` or ``nohup``) would no longer ignore it. The first import puts back the
+    process's handler, as Python knows it (from the main thread only, the one that
+    can set handlers).
+    """
+    first = "polars" not in sys.modules
     import pypsa
 
+    if first and threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGINT)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
     return pypsa
 
 
