@@ -56,11 +56,38 @@ def variant_folders(out: Path) -> set[str]:
     return {p.name for p in (out / "variants").iterdir() if not p.name.startswith(".")}
 
 
+def tiny_sweep(folder: Path, sizes: list[int]) -> Path:
+    """A sweep of the tiny study's solar capacity over ``sizes`` [MW], in ``folder``."""
+    copy_study(TINY, folder / "tiny")
+    sweep = folder / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": {SOLAR: sizes}}), encoding="utf-8")
+    return sweep
+
+
+def started_as_from_a_terminal(command: list[str]) -> subprocess.Popen:
+    """``command`` in a session of its own, SIGINT at its default action, as a shell
+    in a terminal starts it; its output captured as text."""
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+        preexec_fn=default_sigint,
+    )
+
+
+def sigint_in(pid: int, mask: str) -> bool:
+    """Whether SIGINT is in the ``mask`` (``SigIgn``, ``SigBlk``) of process ``pid``."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    bits = int(next(line for line in lines if line.startswith(f"{mask}:"))[len(mask) + 1 :], 16)
+    return bool(bits & (1 << (signal.SIGINT - 1)))
+
+
 def test_kill_9_of_batch_ends_its_workers_and_writes_nothing_after(tmp_path: Path) -> None:
-    copy_study(TINY, tmp_path / "tiny")
-    sweep = tmp_path / "sweep.yaml"
     product = {SOLAR: [10 + 2 * i for i in range(VARIANTS)]}
-    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    sweep = tiny_sweep(tmp_path, product[SOLAR])
     out = tmp_path / "out"
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -148,31 +175,19 @@ def test_ctrl_c_while_the_batch_starts_a_worker_arrives_once_the_worker_is_recor
 
 
 def _status(pid: int) -> tuple[bool, bool]:
-    """Whether process ``pid`` ignores SIGINT (its SigIgn mask in /proc), and whether
-    it has loaded pandas yet (its memory maps)."""
-    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    ignored = int(next(line for line in lines if line.startswith("SigIgn:"))[7:], 16)
-    pandas = "/pandas/" in Path(f"/proc/{pid}/maps").read_text()
-    return bool(ignored & (1 << (signal.SIGINT - 1))), pandas
+    """Whether process ``pid`` ignores SIGINT, and whether it has loaded pandas yet
+    (its memory maps)."""
+    return sigint_in(pid, "SigIgn"), "/pandas/" in Path(f"/proc/{pid}/maps").read_text()
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_workers_ignore_ctrl_c_before_they_import_and_it_is_one_line(tmp_path: Path) -> None:
     # A worker imports for about a second before its initializer runs: it must ignore
     # Ctrl-C before that, or the terminal's interrupt prints a traceback from it.
-    copy_study(TINY, tmp_path / "tiny")
-    sweep = tmp_path / "sweep.yaml"
-    product = {SOLAR: [10 + 2 * i for i in range(4)]}
-    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    sweep = tiny_sweep(tmp_path, [10 + 2 * i for i in range(4)])
     args = ["batch", str(sweep), "--out", str(tmp_path / "out"), "--workers", str(WORKERS)]
-    batch = subprocess.Popen(
-        [sys.executable, "-m", "dispatch.cli", *args, "--no-progress"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        text=True,
-        preexec_fn=default_sigint,
+    batch = started_as_from_a_terminal(
+        [sys.executable, "-m", "dispatch.cli", *args, "--no-progress"]
     )
 
     def first_worker() -> int | None:
@@ -249,30 +264,18 @@ def test_ctrl_c_while_a_worker_starts_waits_and_is_discarded_there(tmp_path: Pat
     # before the worker can ignore Ctrl-C; a script that sleeps there stretches that
     # window. A Ctrl-C reaching the worker in it must neither end it nor print a
     # traceback: the batch goes on (its own Ctrl-C is another test's).
-    copy_study(TINY, tmp_path / "tiny")
-    sweep = tmp_path / "sweep.yaml"
     product = {SOLAR: [10, 12]}
-    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    sweep = tiny_sweep(tmp_path, product[SOLAR])
     started, out = tmp_path / "started", tmp_path / "out"
     started.mkdir()
     args = ["batch", str(sweep), "--out", str(out), "--workers", str(WORKERS), "--no-progress"]
     script = tmp_path / "calling_script.py"
     script.write_text(CALLING_SCRIPT.format(started=str(started), args=args), encoding="utf-8")
-    batch = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        text=True,
-        preexec_fn=default_sigint,
-    )
+    batch = started_as_from_a_terminal([sys.executable, str(script)])
     try:
         wait_for(lambda: any(started.iterdir()), 60, "a worker starting")
         worker = int(next(started.iterdir()).name)
-        status = Path(f"/proc/{worker}/status").read_text().splitlines()
-        blocked = next(line for line in status if line.startswith("SigBlk:"))
-        assert int(blocked[7:], 16) & (1 << (signal.SIGINT - 1)), blocked
+        assert sigint_in(worker, "SigBlk")
         os.kill(worker, signal.SIGINT)
         _, stderr = batch.communicate(timeout=120)
     finally:
@@ -286,10 +289,8 @@ def test_ctrl_c_while_a_worker_starts_waits_and_is_discarded_there(tmp_path: Pat
 def test_batch_with_its_standard_output_closed_solves_every_variant(tmp_path: Path) -> None:
     # Started with descriptor 1 closed (`>&-`), Python's sys.stdout is None, in the
     # batch and in its spawned workers.
-    copy_study(TINY, tmp_path / "tiny")
-    sweep = tmp_path / "sweep.yaml"
     product = {SOLAR: [10, 12]}
-    sweep.write_text(yaml.safe_dump({"base": "tiny", "product": product}), encoding="utf-8")
+    sweep = tiny_sweep(tmp_path, product[SOLAR])
     out = tmp_path / "out"
     batch = subprocess.run(
         [sys.executable, "-m", "dispatch.cli", "batch", str(sweep), "--out", str(out)]
